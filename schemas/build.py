@@ -1,0 +1,84 @@
+"""Parameters and summary of a build: validated before any work, returned after it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DEFAULT_MAX_FILE_MB = 50.0
+
+
+class BuildParameters(BaseModel):
+    """What a build is asked to do; invalid values fail the run before any work, with a clear message."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: Path = Field(description="Input folder of plain-text files.")
+    out: Path = Field(description="Output folder of the corpus.")
+    glob: str = Field(default="**/*.txt", description="Which files of the input folder are inputs.")
+    prune: bool = Field(default=False, description="Remove documents whose source file is gone.")
+    max_file_mb: float = Field(default=DEFAULT_MAX_FILE_MB, gt=0, description="Larger files are rejected.")
+    workers: int = Field(default=1, ge=1, le=64, description="Parallel workers for per-work tasks.")
+    lock_wait_seconds: float = Field(default=0.0, ge=0, description="How long to wait for another build.")
+
+    @field_validator("source")
+    @classmethod
+    def _source_is_a_folder(cls, source: Path) -> Path:
+        if not source.exists():
+            raise ValueError(f"input folder {source} does not exist")
+        if not source.is_dir():
+            raise ValueError(f"input {source} is not a folder; pass the folder that holds the text files")
+        return source
+
+    @model_validator(mode="after")
+    def _out_is_writable(self) -> BuildParameters:
+        existing = self.out
+        while not existing.exists():
+            if existing.parent == existing:
+                break
+            existing = existing.parent
+        if existing.exists() and not existing.is_dir():
+            raise ValueError(f"output {self.out} is not a folder ({existing} is a file)")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise ValueError(f"output folder {self.out} is not writable ({existing} denies writing)")
+        if self.out.resolve() == self.source.resolve() or self.source.resolve() in self.out.resolve().parents:
+            raise ValueError("the output folder must not be inside the input folder")
+        return self
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+
+class DocumentSummary(BaseModel):
+    source_path: str
+    lang: str
+    lang_confidence: float
+    n_segments: int
+    n_sections: int
+
+
+class RejectSummary(BaseModel):
+    source_path: str
+    reason: str
+    message: str
+
+
+class BuildSummary(BaseModel):
+    """What a build did, for the CLI, the logs and the Prefect artifact."""
+
+    build_id: str
+    source: str
+    out: str
+    nothing_to_do: bool
+    counts: dict[str, int] = Field(description="new, changed, unchanged, missing, pruned documents")
+    new_documents: list[DocumentSummary]
+    low_confidence: list[str] = Field(description="Documents whose language tag is uncertain.")
+    rejects: list[RejectSummary]
+    missing: list[str] = Field(description="Stored documents whose source file is gone (kept without --prune).")
+    pruned: list[str]
+    pairs_aligned: int
+    table_rows: dict[str, int]
+    timings: dict[str, float] = Field(description="Seconds per stage.")

@@ -1,0 +1,189 @@
+"""What a build has to do: compare the input folder's content hashes with the stored snapshot.
+
+The output folder is the source of truth: the previous documents and rejects tables say which
+file content is already in the corpus, so any machine can continue a corpus from the output alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pathlib import Path
+
+from tasks.ingest import Fingerprint, Rejection, discover_inputs, fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """Every file of the input folder: fingerprinted, or rejected with a reason."""
+
+    fingerprints: tuple[Fingerprint, ...]
+    rejections: tuple[Rejection, ...]
+
+
+def take_inventory(source: Path, glob: str, max_bytes: int) -> Inventory:
+    """Find the input files and hash their bytes; nothing is decoded yet."""
+    files, rejections = discover_inputs(source, glob)
+    fingerprints: list[Fingerprint] = []
+    for file in files:
+        result = fingerprint(file, max_bytes)
+        if isinstance(result, Rejection):
+            rejections.append(result)
+        else:
+            fingerprints.append(result)
+    return Inventory(tuple(fingerprints), tuple(rejections))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """What the plan needs to know of a document already in the corpus."""
+
+    doc_id: str
+    work_id: str
+    source_path: str
+    content_sha256: str
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReject:
+    source_path: str
+    reason: str
+    content_sha256: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkPlan:
+    """The changes to one work: documents to ingest, kept and dropped."""
+
+    work_id: str
+    to_ingest: tuple[Fingerprint, ...]
+    kept: tuple[StoredDocument, ...]
+    dropped: tuple[StoredDocument, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildPlan:
+    works: tuple[WorkPlan, ...]  # only works that change
+    unchanged_work_ids: tuple[str, ...]
+    n_unchanged: int
+    n_new: int
+    n_changed: int
+    missing: tuple[str, ...]  # stored documents whose source file is gone, kept (no --prune)
+    pruned: tuple[str, ...]  # stored documents whose source file is gone, removed (--prune)
+    rejections: tuple[Rejection, ...]  # found while planning: discovery, fingerprint and duplicates
+    reused_rejects: tuple[StoredReject, ...] = field(default=())  # unchanged files rejected before
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.works
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "new": self.n_new,
+            "changed": self.n_changed,
+            "unchanged": self.n_unchanged,
+            "missing": len(self.missing),
+            "pruned": len(self.pruned),
+        }
+
+
+def _duplicate(path: str, canonical: str, sha: str, canonical_is_stored_only: bool) -> Rejection:
+    where = (
+        f"{canonical}, which is already in the corpus although its source file is gone "
+        "(build with --prune to drop it)"
+        if canonical_is_stored_only
+        else canonical
+    )
+    return Rejection(
+        source_path=path,
+        reason="duplicate",
+        message=f"same content as {where}; it is stored once, under that path. "
+        "Remove this copy if it is not meant to be a different document.",
+        content_sha256=sha,
+    )
+
+
+def plan_build(
+    fingerprints: Sequence[Fingerprint],
+    rejections: Sequence[Rejection],
+    stored: Sequence[StoredDocument],
+    stored_rejects: Sequence[StoredReject],
+    *,
+    prune: bool,
+) -> BuildPlan:
+    """Decide, from content hashes, which files are new, changed, unchanged, duplicated or gone."""
+    stored_by_path = {d.source_path: d for d in stored}
+    current_paths = {fp.file.source_path for fp in fingerprints}
+    gone = sorted((d for d in stored if d.source_path not in current_paths), key=lambda d: d.source_path)
+    kept_gone = [] if prune else gone
+
+    # Who holds each content: an unchanged stored file first, then a stored file whose source is gone
+    # (kept), then the first current path in sorted order.
+    holder: dict[str, tuple[str, bool]] = {}
+    for fp in fingerprints:
+        previous = stored_by_path.get(fp.file.source_path)
+        if previous is not None and previous.content_sha256 == fp.content_sha256:
+            holder.setdefault(fp.content_sha256, (fp.file.source_path, False))
+    for d in kept_gone:
+        holder.setdefault(d.content_sha256, (d.source_path, True))
+    for fp in sorted(fingerprints, key=lambda f: f.file.source_path):
+        holder.setdefault(fp.content_sha256, (fp.file.source_path, False))
+
+    rejected_before = {(r.source_path, r.content_sha256): r for r in stored_rejects if r.content_sha256}
+    planned_rejections = list(rejections)
+    reused: list[StoredReject] = []
+    to_ingest: dict[str, list[Fingerprint]] = defaultdict(list)
+    dropped: dict[str, list[StoredDocument]] = defaultdict(list)
+    kept: dict[str, list[StoredDocument]] = defaultdict(list)
+    n_new = n_changed = n_unchanged = 0
+
+    for fp in sorted(fingerprints, key=lambda f: f.file.source_path):
+        path, sha = fp.file.source_path, fp.content_sha256
+        previous = stored_by_path.get(path)
+        if previous is not None and previous.content_sha256 == sha:
+            kept[previous.work_id].append(previous)
+            n_unchanged += 1
+            continue
+        if previous is not None:
+            dropped[previous.work_id].append(previous)
+        canonical, stored_only = holder[sha]
+        if canonical != path:
+            planned_rejections.append(_duplicate(path, canonical, sha, stored_only))
+            continue
+        if (path, sha) in rejected_before:
+            reused.append(rejected_before[(path, sha)])
+            continue
+        to_ingest[fp.file.work_id].append(fp)
+        if previous is None:
+            n_new += 1
+        else:
+            n_changed += 1
+
+    for d in gone:
+        (dropped if prune else kept)[d.work_id].append(d)
+
+    changed_works = sorted(set(to_ingest) | set(dropped))
+    works = tuple(
+        WorkPlan(
+            work_id=w,
+            to_ingest=tuple(to_ingest.get(w, ())),
+            kept=tuple(sorted(kept.get(w, ()), key=lambda d: d.source_path)),
+            dropped=tuple(dropped.get(w, ())),
+        )
+        for w in changed_works
+    )
+    unchanged_works = tuple(sorted(set(kept) - set(changed_works)))
+    return BuildPlan(
+        works=works,
+        unchanged_work_ids=unchanged_works,
+        n_unchanged=n_unchanged,
+        n_new=n_new,
+        n_changed=n_changed,
+        missing=tuple(d.source_path for d in kept_gone),
+        pruned=tuple(d.source_path for d in gone) if prune else (),
+        rejections=tuple(sorted(planned_rejections, key=lambda r: r.source_path)),
+        reused_rejects=tuple(reused),
+    )

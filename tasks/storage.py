@@ -1,0 +1,172 @@
+"""The output folder: immutable Parquet files, and ``manifest.json`` naming the current snapshot.
+
+Every Parquet file is written once under a name derived from what it holds and is never modified:
+a per-document file is named by its ``doc_id``, a per-work file by its work key plus a digest of its
+bytes. A build writes new files next to the old ones and then atomically replaces the manifest, so a
+reader that follows ``manifest.json`` always sees one complete snapshot, and a build killed at any
+moment leaves the previous snapshot intact. Files that no manifest names are leftovers of an
+interrupted build (or of the snapshot just replaced) and are removed by :func:`collect_garbage`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from schemas import SCHEMA_VERSION, TABLES, Manifest, ManifestFile, ManifestTable, Row, Table
+
+MANIFEST_NAME = "manifest.json"
+_TEMP_PREFIX = ".tmp-"
+
+
+class CorpusFormatError(Exception):
+    """The output folder holds something this version cannot read (a newer schema, a broken manifest)."""
+
+
+def work_key(work_id: str) -> str:
+    """A file-name-safe key for a work id (work ids are arbitrary relative paths)."""
+    return "w" + hashlib.sha256(work_id.encode("utf-8")).hexdigest()[:12]
+
+
+def rows_to_table(table: Table, rows: Sequence[Row] | Sequence[dict[str, Any]]) -> pa.Table:
+    """Arrow table of ``rows`` with the table's schema (columns checked against the row model)."""
+    schema = table.arrow_schema
+    columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+    for row in rows:
+        values = row if isinstance(row, dict) else row.__dict__
+        for name in schema.names:
+            columns[name].append(values[name])
+    return pa.table(columns, schema=schema)
+
+
+def parquet_bytes(data: pa.Table) -> bytes:
+    """Serialise ``data`` to Parquet (zstd, statistics on) deterministically: same rows, same bytes."""
+    buffer = io.BytesIO()
+    pq.write_table(data, buffer, compression="zstd", write_statistics=True)
+    return buffer.getvalue()
+
+
+def _write_atomically(path: Path, payload: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_rows(out_dir: Path, relative_path: str, table: Table, rows: Sequence[Row]) -> ManifestFile:
+    """Write ``rows`` to ``out_dir/relative_path`` unless an identical file is already there."""
+    payload = parquet_bytes(rows_to_table(table, rows))
+    target = out_dir / relative_path
+    if not (target.exists() and target.stat().st_size == len(payload) and target.read_bytes() == payload):
+        _write_atomically(target, payload)
+    return ManifestFile(path=relative_path, rows=len(rows))
+
+
+def write_digest_named(out_dir: Path, table: Table, stem: str, rows: Sequence[Row]) -> ManifestFile:
+    """Write ``rows`` to ``<table>/<stem>-<digest of the bytes>.parquet``: a new content, a new name."""
+    payload = parquet_bytes(rows_to_table(table, rows))
+    digest = hashlib.sha256(payload).hexdigest()[:16]
+    relative_path = f"{table.name}/{stem}-{digest}.parquet"
+    target = out_dir / relative_path
+    if not target.exists():
+        _write_atomically(target, payload)
+    return ManifestFile(path=relative_path, rows=len(rows))
+
+
+def segment_file_path(lang: str, doc_id: str) -> str:
+    """Where a document's segments live: one file per document, hive-partitioned by language."""
+    return f"segments/lang={lang}/{doc_id}.parquet"
+
+
+def read_rows(out_dir: Path, files: Iterable[ManifestFile], columns: Sequence[str] | None = None) -> pa.Table | None:
+    """Concatenation of the given Parquet files (None when there are none)."""
+    parts = [pq.read_table(out_dir / f.path, columns=list(columns) if columns else None) for f in files]
+    if not parts:
+        return None
+    return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+
+
+def read_table(out_dir: Path, manifest: Manifest | None, table: Table) -> pa.Table:
+    """A whole table of the snapshot (empty, with its schema, when there is no snapshot or no file)."""
+    files = manifest.tables[table.name].files if manifest and table.name in manifest.tables else []
+    data = read_rows(out_dir, files)
+    return data if data is not None else table.arrow_schema.empty_table()
+
+
+def load_manifest(out_dir: Path) -> Manifest | None:
+    """The current snapshot's manifest, or None for a new output folder."""
+    path = out_dir / MANIFEST_NAME
+    if not path.exists():
+        return None
+    try:
+        manifest = Manifest.model_validate_json(path.read_bytes())
+    except ValueError as error:
+        raise CorpusFormatError(
+            f"{path} is not a valid manifest ({error.__class__.__name__}); "
+            "move the output folder aside and build again"
+        ) from error
+    if manifest.schema_version > SCHEMA_VERSION:
+        raise CorpusFormatError(
+            f"{out_dir} was written with schema version {manifest.schema_version}, newer than this "
+            f"program's {SCHEMA_VERSION}; upgrade parallel-corpus"
+        )
+    return manifest
+
+
+def make_manifest(build_id: str, files_by_table: dict[str, list[ManifestFile]]) -> Manifest:
+    tables = {}
+    for table in TABLES:
+        files = sorted(files_by_table.get(table.name, []), key=lambda f: f.path)
+        tables[table.name] = ManifestTable(files=files, rows=sum(f.rows for f in files))
+    for name, files in files_by_table.items():
+        if name not in tables:
+            files = sorted(files, key=lambda f: f.path)
+            tables[name] = ManifestTable(files=files, rows=sum(f.rows for f in files))
+    return Manifest(written_at=datetime.now(UTC), build_id=build_id, tables=tables)
+
+
+def write_manifest(out_dir: Path, manifest: Manifest) -> None:
+    """Publish a snapshot: the manifest is replaced atomically (temp file, fsync, rename)."""
+    payload = json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    _write_atomically(out_dir / MANIFEST_NAME, payload.encode("utf-8"))
+
+
+def collect_garbage(out_dir: Path, manifest: Manifest | None) -> list[str]:
+    """Remove table files no manifest names and temp files of interrupted writes; return what went."""
+    keep = {f.path for t in (manifest.tables.values() if manifest else []) for f in t.files}
+    removed: list[str] = []
+    for table_name in {t.name for t in TABLES} | set(manifest.tables if manifest else ()):
+        table_dir = out_dir / table_name
+        if not table_dir.is_dir():
+            continue
+        for path in sorted(table_dir.rglob("*")):
+            if not path.is_file():
+                continue
+            relative = PurePosixPath(path.relative_to(out_dir)).as_posix()
+            if relative not in keep:
+                path.unlink(missing_ok=True)
+                removed.append(relative)
+        for directory in sorted((p for p in table_dir.rglob("*") if p.is_dir()), reverse=True):
+            if not any(directory.iterdir()):
+                directory.rmdir()
+    for temp in out_dir.glob(_TEMP_PREFIX + "*"):
+        temp.unlink(missing_ok=True)
+        removed.append(temp.name)
+    return removed

@@ -1,0 +1,277 @@
+"""Language tagging: BCP-47 tag with script, langdetect at the core, guarded by Unicode scripts.
+
+The script of the letters decides the family of languages a text can be in; langdetect only
+chooses inside that family (Devanagari: hi/mr/ne, Cyrillic: bg/mk/ru/uk, ...). Han text is
+Chinese unless the document also uses kana (Japanese) or Hangul (Korean), and Traditional and
+Simplified Chinese are told apart by the characters that exist in only one of the two standard
+character sets. Each line votes, weighted by its letters, and the whole document votes once more;
+the confidence is the winner's share of the votes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import regex
+from langdetect import DetectorFactory
+from langdetect.detector_factory import PROFILES_DIRECTORY
+from langdetect.lang_detect_exception import LangDetectException
+
+__all__ = ["LanguageTag", "tag_language"]
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageTag:
+    lang: str  # BCP-47: sw, th, id, mr, zh-Hant, zh-Hans, ... or "und"
+    script: str  # ISO 15924: Latn, Thai, Deva, Hant, Hans, ...
+    confidence: float  # 0-1
+
+
+UNDETERMINED = "und"
+
+# Unicode script name -> ISO 15924 code.
+_SCRIPT_CODES: dict[str, str] = {
+    "Latin": "Latn",
+    "Cyrillic": "Cyrl",
+    "Greek": "Grek",
+    "Armenian": "Armn",
+    "Georgian": "Geor",
+    "Hebrew": "Hebr",
+    "Arabic": "Arab",
+    "Devanagari": "Deva",
+    "Bengali": "Beng",
+    "Gurmukhi": "Guru",
+    "Gujarati": "Gujr",
+    "Oriya": "Orya",
+    "Tamil": "Taml",
+    "Telugu": "Telu",
+    "Kannada": "Knda",
+    "Malayalam": "Mlym",
+    "Sinhala": "Sinh",
+    "Thai": "Thai",
+    "Lao": "Laoo",
+    "Tibetan": "Tibt",
+    "Myanmar": "Mymr",
+    "Khmer": "Khmr",
+    "Ethiopic": "Ethi",
+    "Hangul": "Hang",
+    "Hiragana": "Hira",
+    "Katakana": "Kana",
+    "Han": "Hani",
+}
+# One alternative per script, named by its code: a match's group name is the script of the run.
+_LETTER_RUNS = regex.compile(
+    "|".join(
+        rf"(?P<{code}>[\p{{Script={name}}}&&[\p{{L}}\p{{M}}]]+)" for name, code in _SCRIPT_CODES.items()
+    ),
+    regex.V1,
+)
+# A Han, kana or Hangul character spells a syllable, about what two letters of an alphabet do; counting
+# it twice keeps a Chinese line from being outweighed by the Latin brand names inside it.
+_SYLLABIC_WEIGHT = {"Hani": 2, "Hira": 2, "Kana": 2, "Hang": 2}
+
+# Languages written in each script. Several: langdetect chooses among them (they are all in its
+# profiles). One: the script names the language, whether langdetect knows it or not. Scripts missing
+# here (Ethiopic, Tibetan, ...) serve several languages langdetect does not know: "und".
+_SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "Latn": (
+        "af", "ca", "cs", "cy", "da", "de", "en", "es", "et", "fi", "fr", "hr", "hu", "id", "it", "lt",
+        "lv", "nl", "no", "pl", "pt", "ro", "sk", "sl", "so", "sq", "sv", "sw", "tl", "tr", "vi",
+    ),
+    "Cyrl": ("bg", "mk", "ru", "uk"),
+    "Arab": ("ar", "fa", "ur"),
+    "Deva": ("hi", "mr", "ne"),
+    "Grek": ("el",),
+    "Hebr": ("he",),
+    "Beng": ("bn",),
+    "Guru": ("pa",),
+    "Gujr": ("gu",),
+    "Taml": ("ta",),
+    "Telu": ("te",),
+    "Knda": ("kn",),
+    "Mlym": ("ml",),
+    "Thai": ("th",),
+    "Armn": ("hy",),
+    "Geor": ("ka",),
+    "Sinh": ("si",),
+    "Laoo": ("lo",),
+    "Khmr": ("km",),
+    "Hang": ("ko",),
+    "Jpan": ("ja",),
+    "Hani": ("zh",),
+}
+_LANGUAGE_SCRIPT = {lang: script for script, langs in _SCRIPT_LANGUAGES.items() for lang in langs}
+
+# Below this many (weighted) letters a line is too short to vote, and a document too short to tag.
+_MIN_LINE_LETTERS = 12
+_MIN_DOCUMENT_LETTERS = 20
+# A document counts as Japanese when kana make up this share of its Han and kana characters; a
+# Chinese text borrowing one katakana word stays Chinese.
+_MIN_KANA_SHARE = 0.1
+# A winner with less than this share of the votes is no winner: "und".
+_MIN_SHARE = 0.4
+# langdetect costs up to ~10 ms per line: long documents are judged on an even sample of lines,
+# and a line (a whole paragraph, or a file without line breaks) on its beginning.
+_MAX_VOTING_LINES = 100
+_MAX_LINE_CHARS = 2_000
+
+
+def tag_language(text: str) -> LanguageTag:
+    """BCP-47 language tag, ISO 15924 script and confidence (0-1) of a document. Never raises.
+
+    Text with no letters, or too few to judge, is ``und`` with confidence 0; so is a text whose
+    lines do not agree on any language.
+    """
+    lines = _sample_lines(text)
+    line_counts = [_script_counts(line) for line in lines]
+    counts = sum(line_counts, Counter[str]())
+    if not counts:
+        return LanguageTag(UNDETERMINED, "Zyyy", 0.0)
+    sample = "\n".join(lines)
+    cjk_script = _cjk_script(counts)
+    document_script = _dominant_script(counts, cjk_script)
+    undetermined = LanguageTag(UNDETERMINED, _display_script(document_script, sample), 0.0)
+    if counts.total() < _MIN_DOCUMENT_LETTERS:
+        return undetermined
+
+    votes: defaultdict[str, float] = defaultdict(float)
+    line_weights: list[int] = []
+    for line, line_count in zip(lines, line_counts, strict=True):
+        weight = line_count.total()
+        if weight < _MIN_LINE_LETTERS:
+            continue
+        line_weights.append(weight)
+        for lang, probability in _detect(line, _dominant_script(line_count, cjk_script)):
+            votes[lang] += weight * probability
+    # The whole document counts as one more line of average length: it settles close calls
+    # between lines and is the only voter when every line is short.
+    whole_weight = sum(line_weights) / len(line_weights) if line_weights else counts.total()
+    for lang, probability in _detect(sample, document_script):
+        votes[lang] += whole_weight * probability
+
+    winner = max(sorted(votes), key=votes.__getitem__)
+    share = min(votes[winner] / (sum(line_weights) + whole_weight), 1.0)
+    if winner == UNDETERMINED or share < _MIN_SHARE:
+        return undetermined
+    script = _display_script(_LANGUAGE_SCRIPT[winner], sample)
+    return LanguageTag(_with_script_subtag(winner, script), script, round(share, 4))
+
+
+def _sample_lines(text: str) -> list[str]:
+    """The non-blank lines, or an even sample of a long document's, each cut to a bounded length."""
+    lines = [line[:_MAX_LINE_CHARS] for line in text.splitlines() if line.strip()]
+    if len(lines) <= _MAX_VOTING_LINES:
+        return lines
+    return [lines[i * len(lines) // _MAX_VOTING_LINES] for i in range(_MAX_VOTING_LINES)]
+
+
+def _script_counts(text: str) -> Counter[str]:
+    """Letters (and combining marks) per ISO 15924 script, syllabic characters counted double."""
+    counts: Counter[str] = Counter()
+    for match in _LETTER_RUNS.finditer(text):
+        script = match.lastgroup
+        if script is not None:
+            counts[script] += len(match.group()) * _SYLLABIC_WEIGHT.get(script, 1)
+    return counts
+
+
+def _cjk_script(counts: Counter[str]) -> str:
+    """How the document's Han characters are read: as Japanese, Korean or Chinese."""
+    kana = counts["Hira"] + counts["Kana"]
+    if kana and kana >= _MIN_KANA_SHARE * (kana + counts["Hani"]):
+        return "Jpan"
+    if counts["Hang"] and counts["Hang"] >= counts["Hani"]:
+        return "Hang"
+    return "Hani"
+
+
+def _dominant_script(counts: Counter[str], cjk_script: str) -> str:
+    """The script with most letters, Han and kana merged into the document's CJK reading."""
+    merged: Counter[str] = Counter()
+    for script, count in counts.items():
+        merged[cjk_script if script in ("Hani", "Hira", "Kana") else script] += count
+    return max(sorted(merged), key=merged.__getitem__)
+
+
+def _detect(text: str, script: str) -> Iterable[tuple[str, float]]:
+    """Languages of ``text`` with their probabilities, among those written in ``script``."""
+    candidates = _SCRIPT_LANGUAGES.get(script, ())
+    if not candidates:
+        return [(UNDETERMINED, 1.0)]
+    if len(candidates) == 1:
+        return [(candidates[0], 1.0)]
+    detector = _detector_factory().create()
+    # A zero prior keeps a language out of the race for good: langdetect multiplies it.
+    detector.set_prior_map(dict.fromkeys(candidates, 1.0))
+    detector.append(text)
+    try:
+        found = [(language.lang, language.prob) for language in detector.get_probabilities()]
+    except LangDetectException:  # no usable n-gram, e.g. only capitalised words
+        found = []
+    return found or [(UNDETERMINED, 1.0)]
+
+
+@functools.cache
+def _detector_factory() -> DetectorFactory:
+    """langdetect's profiles, loaded in a fixed order and with a fixed seed: the same text always
+    gets the same answer (langdetect's own loader takes the profiles in directory order)."""
+    factory = DetectorFactory()
+    profiles = sorted(Path(PROFILES_DIRECTORY).iterdir())
+    factory.load_json_profile([path.read_text(encoding="utf-8") for path in profiles])
+    factory.set_seed(0)
+    return factory
+
+
+def _display_script(script: str, text: str) -> str:
+    """The script code reported: Han text is refined to Traditional or Simplified when it can be."""
+    if script != "Hani":
+        return script
+    simplified_only, traditional_only = _han_variants()
+    simplified = sum(1 for ch in text if ch in simplified_only)
+    traditional = sum(1 for ch in text if ch in traditional_only)
+    if traditional > simplified:
+        return "Hant"
+    if simplified > traditional:
+        return "Hans"
+    return "Hani"
+
+
+def _with_script_subtag(lang: str, script: str) -> str:
+    """Chinese is tagged with its script (zh-Hant, zh-Hans); other languages imply theirs."""
+    return f"{lang}-{script}" if lang == "zh" and script in ("Hant", "Hans") else lang
+
+
+@functools.cache
+def _han_variants() -> tuple[frozenset[str], frozenset[str]]:
+    """Characters that are only Simplified, and only Traditional.
+
+    GB 2312 is the standard set of Simplified characters and Big5 of Traditional ones. Its 3,755
+    most common characters (GB 2312 level 1) that Big5 lacks are simplified forms; the 5,401 most
+    common of Big5 (level 1) that all of GB 2312 lacks are traditional forms. Rare characters are
+    left out on both sides: they may simply be missing from the other set.
+    """
+    trail_bytes = [*range(0x40, 0x7F), *range(0xA1, 0xFF)]
+    common_gb = _decodable("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF))
+    all_gb = _decodable("gb2312", range(0xB0, 0xF8), range(0xA1, 0xFF))
+    common_big5 = _decodable("big5", range(0xA4, 0xC7), trail_bytes)
+    all_big5 = _decodable("big5", range(0xA4, 0xFA), trail_bytes)
+    return frozenset(common_gb - all_big5), frozenset(common_big5 - all_gb)
+
+
+def _decodable(encoding: str, lead_bytes: Iterable[int], trail_bytes: Iterable[int]) -> set[str]:
+    """The Han characters a double-byte encoding has in the given lead/trail byte ranges."""
+    trails = list(trail_bytes)
+    found: set[str] = set()
+    for lead in lead_bytes:
+        for trail in trails:
+            try:
+                ch = bytes((lead, trail)).decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if len(ch) == 1 and "\u4e00" <= ch <= "\u9fff":
+                found.add(ch)
+    return found

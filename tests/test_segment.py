@@ -1,0 +1,385 @@
+"""Segmenter: layouts on small made-up texts, the seed files, invariants for any text, and sizes."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tasks.segment import Segment, segment_text
+
+SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
+
+
+def kinds(text: str, script: str | None = None) -> list[tuple[str, str]]:
+    return [(s.kind, s.text) for s in segment_text(text, script)]
+
+
+def of_kind(segments: list[Segment], kind: str) -> list[str]:
+    return [s.text for s in segments if s.kind == kind]
+
+
+# --- layouts -------------------------------------------------------------------------------------------
+
+ONE_LINE_PER_PARAGRAPH = "\n".join([
+    "Posted on",
+    "How River Towns Grew Along the Trade Routes",
+    "Merchants who moved salt and cloth upstream stopped at the same bends every season. Over decades "
+    "those stops became markets, then villages, then walled towns with their own councils.",
+    "The earliest records describe ferries, warehouses and a toll on every boat that passed.",
+    "Why the bends mattered",
+    "Three things made a river bend a good place to stop:",
+    "Shelter: the inner bank is calm water where boats can tie up safely overnight.",
+    "Depth: the outer bank is deep enough for heavy barges even in the dry months.",
+    "Timber: forests on the floodplain gave wood for repairs and for fires.",
+    "Later the towns competed for the same traders.",
+    "What changed with the railway",
+    "When the railway reached the valley, goods moved faster overland and the ferries lost their trade.",
+])
+
+
+def test_one_line_per_paragraph_layout() -> None:
+    segments = segment_text(ONE_LINE_PER_PARAGRAPH)
+    assert [s.kind for s in segments] == [
+        "boilerplate", "title", "paragraph", "paragraph", "heading", "paragraph",
+        "list_item", "list_item", "list_item", "paragraph", "heading", "paragraph",
+    ]
+    assert of_kind(segments, "heading") == ["Why the bends mattered", "What changed with the railway"]
+    assert [s.section for s in segments] == [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2]
+    assert all(s.line_start == s.line_end == s.ordinal + 1 for s in segments)
+
+
+EVERY_LINE_BULLETED = """\
+Notes from the Harbour Survey
+What the divers found:
+- The north wall has shifted by about a hand's width since the last survey ten years ago.
+- Two mooring rings are missing and one is cracked through.
+Costs of the repair
+- Replacing the rings is cheap, but the wall needs a cofferdam and a summer of work.
+- The council has set aside half of the estimate and asks the port for the rest.
+Next steps
+- A second survey in spring will decide between repair and rebuilding the wall.
+"""
+
+
+def test_layout_where_every_content_line_is_a_bullet() -> None:
+    segments = segment_text(EVERY_LINE_BULLETED)
+    assert segments[0].kind == "title"
+    assert of_kind(segments, "heading") == ["Costs of the repair", "Next steps"]
+    # The line ending in ':' introduces a list: a paragraph, not a heading.
+    assert segments[1].kind == "paragraph"
+    assert len(of_kind(segments, "list_item")) == 5
+    assert all(not text.startswith("-") for text in of_kind(segments, "list_item"))
+
+
+WRAPPED = """\
+The Keeper's Year
+
+Posted by Ilse Varga
+12 March 2021
+
+The keeper climbed the stairs every evening at dusk, counting
+each step as his father had taught him, and lit the great lamp
+before the fishing boats came home.
+
+Early years
+
+He was born on the island and never left it for more than a
+week. The village school had one room and a stove that smoked
+whenever the wind came from the north.
+
+He carried three things:
+
+- a brass key to the lamp room, worn smooth by decades of use and
+  polished every Sunday morning
+- a notebook
+- a pencil
+
+Later years
+
+When the lamp was automated he stayed on as a caretaker, painting
+the railings and answering letters from children.
+
+Share
+"""
+
+
+def test_hard_wrapped_prose_is_joined() -> None:
+    segments = segment_text(WRAPPED)
+    paragraphs = [s for s in segments if s.kind == "paragraph"]
+    assert paragraphs[0].text.startswith("The keeper climbed the stairs every evening at dusk, counting each")
+    assert (paragraphs[0].line_start, paragraphs[0].line_end) == (6, 8)
+    assert paragraphs[1].text.endswith("a stove that smoked whenever the wind came from the north.")
+    items = [s for s in segments if s.kind == "list_item"]
+    assert [s.text for s in items] == [
+        "a brass key to the lamp room, worn smooth by decades of use and polished every Sunday morning",
+        "a notebook", "a pencil",
+    ]
+    assert (items[0].line_start, items[0].line_end) == (18, 19)
+    assert of_kind(segments, "heading") == ["Early years", "Later years"]
+    assert of_kind(segments, "boilerplate") == ["Posted by Ilse Varga", "12 March 2021", "Share"]
+
+
+def test_wrapped_lines_of_a_script_without_spaces_join_without_space() -> None:
+    line = "很久以前在一個遙遠的山村裡住著一位老人他每天早上都去河邊釣魚"
+    text = f"山村的故事\n\n{line}，\n{line}。\n\n{line}，\n{line}。\n"
+    segments = segment_text(text, "Hant")
+    assert segments[0].kind == "title"
+    assert [s.text for s in segments[1:]] == [f"{line}，{line}。"] * 2
+    assert [(s.line_start, s.line_end) for s in segments[1:]] == [(3, 4), (6, 7)]
+
+
+def test_unwrapped_blank_separated_layout_keeps_lines_apart() -> None:
+    text = (
+        "A Walk Through the Old Mill\n\nAuthor\n  • photo\n    Name\n    Odile\n    Mastodon\n\n"
+        "The mill stood empty for thirty years before the village bought it back and opened it again.\n"
+        "Inside, the wheel still turns when the river is high enough in spring.\n\n"
+        "The machinery\n\nEvery gear was cast in the same foundry downriver, and most are still original.\n"
+    )
+    segments = segment_text(text)
+    assert [s.kind for s in segments] == [
+        "title", "boilerplate", "boilerplate", "boilerplate", "boilerplate", "boilerplate",
+        "paragraph", "paragraph", "heading", "paragraph",
+    ]
+
+
+def test_reworded_title_is_a_subtitle_and_a_repeat_is_boilerplate() -> None:
+    body = "\nThe orchard gave apples for a century before the frost of that winter killed the old trees.\n"
+    reworded = kinds("Apple Harvests of the Old Orchard\nHarvests From the Old Apple Orchard" + body)
+    assert [kind for kind, _ in reworded[:2]] == ["title", "title"]
+    repeated = kinds("Apple Harvests of the Old Orchard\nApple harvests of the old orchard!" + body)
+    assert [kind for kind, _ in repeated[:2]] == ["title", "boilerplate"]
+    unrelated = kinds("Apple Harvests of the Old Orchard\nIntroduction" + body)
+    assert [kind for kind, _ in unrelated[:2]] == ["title", "heading"]
+
+
+def test_title_repeated_in_the_body_is_boilerplate() -> None:
+    text = (
+        "Building a Stone Bridge\nThe masons worked through two summers to close the arch over the gorge.\n"
+        "Building a stone bridge\nThey used no mortar at all, only the weight of the stones.\n"
+    )
+    assert [kind for kind, _ in kinds(text)] == ["title", "paragraph", "boilerplate", "paragraph"]
+
+
+def test_markdown_and_numbered_headings() -> None:
+    markdown = "# Garden Notes\n\nWhat we learned this year.\n\n## Soil\n\nLoam suits most vegetables.\n"
+    assert kinds(markdown) == [
+        ("title", "Garden Notes"), ("paragraph", "What we learned this year."),
+        ("heading", "Soil"), ("paragraph", "Loam suits most vegetables."),
+    ]
+    numbered = (
+        "Annual Report\n1. Overview\nThe year was calm and the harvest was good for most of the farmers.\n"
+        "2. Finances\nIncome rose by a tenth while costs stayed flat.\nWe spent it on:\n1. roads\n2. wells\n"
+    )
+    assert kinds(numbered) == [
+        ("title", "Annual Report"), ("heading", "Overview"),
+        ("paragraph", "The year was calm and the harvest was good for most of the farmers."),
+        ("heading", "Finances"), ("paragraph", "Income rose by a tenth while costs stayed flat."),
+        ("paragraph", "We spent it on:"), ("list_item", "roads"), ("list_item", "wells"),
+    ]
+    chapters = "第一章 起源\n很久以前，山村裡住著一位老人。\n第二章 旅程\n老人決定離開村莊，去看看世界。\n"
+    assert [kind for kind, _ in kinds(chapters, "Hans")] == ["title", "paragraph", "heading", "paragraph"]
+
+
+def test_short_lines_after_a_colon_are_list_items_and_a_poem_has_no_headings() -> None:
+    recipe = "Bread\nFor one loaf you need:\nFlour\nWater\nBake it for an hour in a hot oven.\n"
+    assert [k for k, _ in kinds(recipe)] == ["title", "paragraph", "list_item", "list_item", "paragraph"]
+    poem = "Winter\nsnow on the roof\nsmoke from the chimney\na dog asleep\nthe kettle sings\n"
+    assert [kind for kind, _ in kinds(poem)] == ["title"] + ["paragraph"] * 4
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("- dash item", "dash item"),
+    ("* star item", "star item"),
+    ("•glued bullet", "glued bullet"),
+    ("  ◦ nested bullet", "nested bullet"),
+    ("– en dash item", "en dash item"),
+    ("12. twelfth", "twelfth"),
+    ("3) third", "third"),
+    ("(b) second letter", "second letter"),
+    ("iv) fourth", "fourth"),
+    ("二、第二項", "第二項"),
+    ("（三）第三項", "第三項"),
+    ("① 第一", "第一"),
+    ("2.背景說明", "背景說明"),
+])
+def test_list_markers_are_removed(line: str, expected: str) -> None:
+    text = f"Intro line that sets up the list below:\n{line}\n- another item here\n"
+    segments = segment_text(text)
+    assert segments[1].text == expected
+    assert segments[1].kind == "list_item"
+
+
+@pytest.mark.parametrize("line", ["-5 degrees overnight, the coldest night of the year.",
+                                  "2025. That was the year the bridge opened.",
+                                  "*emphasis* is not a bullet."])
+def test_lines_that_only_look_like_markers_keep_their_text(line: str) -> None:
+    assert segment_text(f"Some words before it.\n{line}\n")[1].text == line
+
+
+def test_marker_only_lines_are_kept() -> None:
+    segments = segment_text("Para one is here.\n- \n•\n1.\n")
+    assert [(s.text, s.line_start) for s in segments[1:]] == [("-", 2), ("•", 3), ("1.", 4)]
+
+
+def test_stamps_and_dates_are_boilerplate_but_a_heading_with_a_year_is_not() -> None:
+    text = (
+        "Published on 3 May 2024\nThe Ferry Timetable\n2024-05-03 10:30\n"
+        "The ferry now leaves every hour from the old pier, weather permitting, all year round.\n"
+        "Plans for 2026\nA second boat will join the route once the new pier is finished.\nRead more\n"
+    )
+    assert [kind for kind, _ in kinds(text)] == [
+        "boilerplate", "title", "boilerplate", "paragraph", "heading", "paragraph", "boilerplate",
+    ]
+
+
+@pytest.mark.parametrize(("line", "kind"), [
+    ("Posted by Ilse", "boilerplate"), ("Updated: 4 June", "boilerplate"), ("Share", "boilerplate"),
+    ("May 3, 2024", "boilerplate"), ("2024年5月3日", "boilerplate"),
+    ("Published works", "heading"), ("Sharing the harvest", "heading"), ("Goals for 2030", "heading"),
+])
+def test_stamp_words_need_a_stamp_shape(line: str, kind: str) -> None:
+    text = f"Some words before it.\n{line}\nA paragraph that follows the line, long enough to be prose.\n"
+    assert segment_text(text)[1].kind == kind
+
+
+def test_table_rows_are_segments() -> None:
+    text = "Prices\n| item | price |\n|------|-------|\n| tea | 2 |\nname\tage\nAda\t36\n"
+    segments = segment_text(text)
+    assert [s.line_start for s in segments] == [1, 2, 3, 4, 5, 6]
+    assert {s.kind for s in segments[1:]} <= {"paragraph", "boilerplate"}
+    assert segments[5].text == "Ada 36"
+
+
+def test_line_breaks_are_only_lf_crlf_and_cr() -> None:
+    text = "first\r\nsecond\rthird\nfourth\x0bstill fourth\x85and\u2028this\x0cto\u2029o\n\n"
+    segments = segment_text(text)
+    assert [(s.line_start, s.line_end) for s in segments] == [(1, 1), (2, 2), (3, 3), (4, 4)]
+    assert segments[3].text == "fourth still fourth and this to o"
+    assert text[segments[3].char_start:segments[3].char_end] == text[text.index("fourth"):-2]
+
+
+def test_hard_cases_keep_their_characters() -> None:
+    text = "\u200bzero width\nשלום עולם, מה שלומך היום?\ne\u0301te\u0301 🙂🙂 \x07bell\n"
+    segments = segment_text(text)
+    assert [s.text for s in segments] == [
+        "\u200bzero width", "שלום עולם, מה שלומך היום?",
+        "été 🙂🙂 \x07bell",
+    ]
+    assert text[segments[2].char_start:segments[2].char_end] == "e\u0301te\u0301 🙂🙂 \x07bell"
+
+
+def test_empty_and_blank_texts_have_no_segments() -> None:
+    assert segment_text("") == []
+    assert segment_text(" \n\t\r\n\u3000\r") == []
+
+
+# --- seeds ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", SEEDS, ids=[p.name for p in SEEDS])
+def test_seed_structure(path: Path) -> None:
+    segments = segment_text(path.read_text(encoding="utf-8"))
+    headings = of_kind(segments, "heading")
+    assert 10 <= len(headings) <= 12
+    assert segments[-1].section == len(headings)
+    titles = [s for s in segments if s.kind == "title"]
+    assert titles and all(s.section == 0 for s in titles)
+    # Every seed opens with a publication stamp.
+    assert segments[0].kind == "boilerplate"
+    assert all(len(h) < 80 for h in headings)
+
+
+def test_seed_translations_have_the_same_number_of_sections() -> None:
+    counts = {path.name: segment_text(path.read_text(encoding="utf-8"))[-1].section for path in SEEDS}
+    assert len(set(counts.values())) == 1, counts
+
+
+# --- invariants for any text ---------------------------------------------------------------------------
+
+ALPHABET = [
+    *"aZ 9.:,?!-*•1)(#|\t",
+    "\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1e", "\x85", "\u2028", "\u2029", "\u3000", "\u200b",
+    "\u0301", "漢", "字", "。", "ก", "ไ", "ש", "🙂", "\x00", "\x07", "一、", "第一章",
+]
+LINE_SHAPES = [
+    "", " ", "Title of Things", "Short heading", "A sentence that ends like prose does, with a period.",
+    "Intro to a list:", "- item one", "  • nested item", "1. first", "(a) lettered",
+    "Label: a longer sentence.",
+    "# Markdown head", "| a | b |", "Published on", "2024-01-02", "Share", "x" * 75, "漢字的標題",
+    "很長的中文句子，很長的中文句子，很長的中文句子。", "ประโยคภาษาไทย ที่ยาวพอสมควร", "-", "\u200b", "🙂",
+]
+texts = st.one_of(
+    st.lists(st.sampled_from(ALPHABET), max_size=80).map("".join),
+    st.text(max_size=200),
+    st.lists(st.tuples(st.sampled_from(LINE_SHAPES), st.sampled_from(["\n", "\r\n", "\r", "\n\n"])),
+             max_size=40).map(lambda pairs: "".join(a + b for a, b in pairs)),
+)
+scripts = st.sampled_from([None, "Latn", "Hant", "Thai"])
+
+
+def source_lines(text: str) -> list[tuple[int, str]]:
+    """(offset, content) of every line, split the way an editor does."""
+    lines: list[tuple[int, str]] = []
+    position = 0
+    for match in re.finditer(r"\r\n|\r|\n", text):
+        lines.append((position, text[position:match.start()]))
+        position = match.end()
+    if position < len(text):
+        lines.append((position, text[position:]))
+    return lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, scripts)
+def test_segments_cover_every_non_blank_line_once(text: str, script: str | None) -> None:
+    segments = segment_text(text, script)
+    lines = source_lines(text)
+    non_blank = [number for number, (_, line) in enumerate(lines, 1) if line.strip()]
+    covered = [n for s in segments for n in range(s.line_start, s.line_end + 1) if lines[n - 1][1].strip()]
+    assert covered == non_blank
+    assert [s.ordinal for s in segments] == list(range(len(segments)))
+    for before, after in itertools.pairwise(segments):
+        assert before.line_end < after.line_start
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, scripts)
+def test_offsets_text_and_sections(text: str, script: str | None) -> None:
+    segments = segment_text(text, script)
+    lines = source_lines(text)
+    headings = 0
+    for segment in segments:
+        first_offset, first = lines[segment.line_start - 1]
+        last_offset, last = lines[segment.line_end - 1]
+        assert first.strip() and last.strip()
+        assert segment.char_start == first_offset + len(first) - len(first.lstrip())
+        assert segment.char_end == last_offset + len(last.rstrip())
+        assert segment.text and segment.text == unicodedata.normalize("NFC", segment.text)
+        assert segment.text == " ".join(segment.text.split())
+        headings += segment.kind == "heading"
+        assert segment.section == headings
+    assert segment_text(text, script) == segments
+
+
+# --- sizes ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    ("word " * 20_000)[:100_000],
+    "漢" * 100_000,
+    "a" * 50_000 + ": " + "|" * 49_998,
+    "a\n" * 20_000,
+    "- item\r\n" * 20_000,
+    "Label: a longer sentence.\n" * 20_000,
+    "Heading\n\nA paragraph of prose that runs on for a while, then stops.\n\n" * 7_000,
+], ids=["latin-line", "han-line", "colon-pipes-line", "tiny-lines", "bullets", "labels", "blocks"])
+def test_large_inputs_take_well_under_a_second(text: str) -> None:
+    started = time.perf_counter()
+    segments = segment_text(text)
+    assert time.perf_counter() - started < 1.0
+    assert segments

@@ -4,6 +4,7 @@ from schemas.manifest import Manifest, ManifestFile, ManifestTable
 from schemas.tables import (
     ALIGNMENTS,
     DOCUMENTS,
+    PARALLEL,
     REJECTS,
     SCHEMA_VERSION,
     SEGMENT_KINDS,
@@ -12,6 +13,7 @@ from schemas.tables import (
     AlignmentLevel,
     AlignmentRow,
     DocumentRow,
+    ParallelRow,
     RejectRow,
     Row,
     SegmentKind,
@@ -22,6 +24,7 @@ from schemas.tables import (
 __all__ = [
     "ALIGNMENTS",
     "DOCUMENTS",
+    "PARALLEL",
     "REJECTS",
     "SCHEMA_VERSION",
     "SEGMENTS",
@@ -30,6 +33,7 @@ __all__ = [
     "AlignmentLevel",
     "AlignmentRow",
     "DocumentRow",
+    "ParallelRow",
     "Manifest",
     "ManifestFile",
     "ManifestTable",

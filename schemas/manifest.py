@@ -19,14 +19,16 @@ class ManifestFile(BaseModel):
 class ManifestTable(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    files: list[ManifestFile]
-    rows: int
+    files: list[ManifestFile] = Field(description="The table's Parquet files in this snapshot.")
+    rows: int = Field(description="Total rows of the table in this snapshot.")
 
 
 class Manifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: int = SCHEMA_VERSION
-    written_at: datetime
-    build_id: str = Field(description="Id of the build that wrote this snapshot.")
-    tables: dict[str, ManifestTable]
+    schema_version: int = Field(default=SCHEMA_VERSION, description="Schema version of every table.")
+    written_at: datetime = Field(description="When the snapshot was published (UTC).")
+    build_id: str = Field(description="Id of the build that wrote this snapshot (the Prefect flow run id).")
+    tables: dict[str, ManifestTable] = Field(
+        description="Per table: its files (path relative to the output folder, rows) and total rows."
+    )

@@ -7,6 +7,7 @@ Parquet, the column docs in ``docs/schema.md`` and the validation of rows are al
 from __future__ import annotations
 
 import types
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Union, get_args, get_origin
@@ -84,6 +85,20 @@ class RejectRow(Row):
     seen_at: datetime = Field(description="When the build first saw the file in this state (UTC).")
 
 
+class ParallelRow(Row):
+    work_id: str = Field(description="Work the unit belongs to.")
+    unit: int = Field(description="0-based position of the unit in the work.")
+    translation: dict[str, str | None] = Field(
+        description="Language -> text of the unit (Hugging Face Translation feature: a struct with one field per "
+        "language of the corpus; null where the language has no text for the unit)."
+    )
+    segment_ids: dict[str, list[str] | None] = Field(
+        description="Language -> segment ids of the unit (a struct like translation)."
+    )
+    n_langs: int = Field(description="Number of languages with text in the unit.")
+    score: float = Field(description="Confidence of the unit: the lowest score of the beads that form it, 0-1.")
+
+
 _SCALARS: dict[Any, pa.DataType] = {
     str: pa.string(),
     int: pa.int64(),
@@ -129,9 +144,16 @@ class Table:
 
     @property
     def arrow_schema(self) -> pa.Schema:
+        return self.arrow_schema_for(())
+
+    def arrow_schema_for(self, languages: Sequence[str]) -> pa.Schema:
+        """The Arrow schema; dict-of-language columns become a struct with one field per language."""
         fields = []
         for name, info in self.row_model.model_fields.items():
             arrow_type, nullable = _arrow_type(info.annotation)
+            if pa.types.is_map(arrow_type):
+                value_type = arrow_type.item_type
+                arrow_type = pa.struct([pa.field(lang, value_type) for lang in languages])
             fields.append(
                 pa.field(name, arrow_type, nullable=nullable,
                          metadata={"description": info.description or ""})
@@ -156,5 +178,9 @@ ALIGNMENTS = Table(
     "One row per bead, for every pair of documents of the same work, at section and segment level.",
 )
 REJECTS = Table("rejects", RejectRow, "One row per input file that was not ingested, with the reason.")
+PARALLEL = Table(
+    "parallel", ParallelRow,
+    "One row per aligned unit across all languages of a work (the pairwise beads grouped into units).",
+)
 
-TABLES: tuple[Table, ...] = (DOCUMENTS, SEGMENTS, ALIGNMENTS, REJECTS)
+TABLES: tuple[Table, ...] = (DOCUMENTS, SEGMENTS, ALIGNMENTS, REJECTS, PARALLEL)

@@ -1,0 +1,1 @@
+"""Orchestration: the Prefect flows and the `corpus` command line."""

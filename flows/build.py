@@ -1,0 +1,118 @@
+"""The build flow: the architecture of the pipeline in one page.
+
+    inventory (find + hash files) -> plan (compare hashes with the stored snapshot)
+      -> per batch of changed works: ingest+langtag+segment -> align new pairs -> write work tables
+      -> publish the snapshot (manifest.json, atomically) -> artifact with the run's summary
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.context import get_run_context
+from prefect.futures import wait
+
+from flows.progress import report_progress
+from schemas.build import BuildParameters, BuildSummary
+from tasks.export import WorkJob, WorkResult, load_snapshot, publish_snapshot, reject_rows, work_jobs
+from tasks.lock import corpus_lock
+from tasks.plan import plan_build
+from tasks.prefect_tasks import align_task, analyse_task, inventory_task, write_task
+from tasks.storage import collect_garbage, load_manifest
+from tasks.summary import render_markdown, summarise
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - started
+
+
+def _batches(jobs: Sequence[WorkJob], workers: int) -> list[list[WorkJob]]:
+    """Batches of works: big enough to amortise Prefect's per-task cost, enough to keep workers busy."""
+    size = max(1, min(25, len(jobs) // (workers * 4) or 1))
+    return [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
+
+
+def _build_id() -> str:
+    try:
+        return str(get_run_context().flow_run.id)  # type: ignore[union-attr]
+    except Exception:
+        return uuid.uuid4().hex
+
+
+def rebuild_works(
+    jobs: Sequence[WorkJob], params: BuildParameters, now: datetime, timings: dict[str, float]
+) -> list[WorkResult]:
+    """Run the per-work stages over batches, a wave of batches at a time so memory stays bounded."""
+    results: list[WorkResult] = []
+    batches = _batches(jobs, params.workers)
+    wave = params.workers * 2
+    done = 0
+    for start in range(0, len(batches), wave):
+        current = batches[start:start + wave]
+        in_wave = sum(len(b) for b in current)
+        with _timed(timings, "ingest+langtag+segment"):
+            analyses = [analyse_task.submit(b, params.out, params.max_bytes, now) for b in current]
+            wait(analyses)
+        report_progress("ingest+langtag+segment", done + in_wave, len(jobs))
+        with _timed(timings, "align"):
+            alignments = [align_task.submit(b, a, params.out) for b, a in zip(current, analyses, strict=True)]
+            wait(alignments)
+        report_progress("align", done + in_wave, len(jobs))
+        with _timed(timings, "export"):
+            written = [write_task.submit(a, rows, params.out) for a, rows in zip(analyses, alignments, strict=True)]
+            results.extend(r for future in written for r in future.result())
+        done += in_wave
+        report_progress("export", done, len(jobs))
+    return results
+
+
+@flow(name="build-corpus", description="Build or update an aligned multilingual Parquet corpus.")
+def build_corpus(
+    source: str = "seeds",
+    out: str = "output",
+    glob: str = "**/*.txt",
+    prune: bool = False,
+    max_file_mb: float = 50.0,
+    workers: int = 1,
+    lock_wait_seconds: float = 0.0,
+) -> BuildSummary:
+    params = BuildParameters(
+        source=Path(source), out=Path(out), glob=glob, prune=prune, max_file_mb=max_file_mb,
+        workers=workers, lock_wait_seconds=lock_wait_seconds,
+    )
+    logger = get_run_logger()
+    build_id, now, timings = _build_id(), datetime.now(UTC), {}
+    with corpus_lock(params.out, build_id, params.lock_wait_seconds):
+        with _timed(timings, "inventory"):
+            manifest = load_manifest(params.out)
+            collect_garbage(params.out, manifest)
+            snapshot = load_snapshot(params.out, manifest)
+            inventory = inventory_task(params.source, params.glob, params.max_bytes)
+        with _timed(timings, "plan"):
+            plan = plan_build(inventory.fingerprints, inventory.rejections, snapshot.stored_documents(),
+                              snapshot.stored_rejects(), prune=params.prune)
+        logger.info("plan: %s", plan.summary())
+        results = rebuild_works(work_jobs(snapshot, plan.works), params, now, timings)
+        rejects = reject_rows([*plan.rejections, *(r for w in results for r in w.rejections)],
+                              plan.reused_rejects, snapshot.rejects, now)
+        nothing_to_do = plan.nothing_to_do and rejects == list(snapshot.rejects) and manifest is not None
+        if not nothing_to_do:
+            with _timed(timings, "publish"):
+                manifest = publish_snapshot(params.out, snapshot, build_id, results, rejects)
+    summary = summarise(build_id, params, plan, results, rejects, manifest, timings, nothing_to_do)
+    logger.info("%s", "nothing to do: the corpus is up to date" if nothing_to_do else summary.counts)
+    create_markdown_artifact(render_markdown(summary), key="corpus-build-summary",
+                             description=f"Build of {params.source} into {params.out}")
+    return summary

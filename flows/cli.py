@@ -1,0 +1,188 @@
+"""``corpus``: the command line face of the pipeline."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+app = typer.Typer(
+    help="Turn loose translations of the same text into an aligned multilingual Parquet corpus.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
+
+OutArg = Annotated[Path, typer.Argument(help="Output folder of the corpus.")]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def _validation_message(error: ValidationError) -> str:
+    return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+
+
+@app.command()
+def build(
+    source: Annotated[Path, typer.Argument(help="Input folder of plain-text files (one folder per work).")] = Path(
+        "seeds"
+    ),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("output"),
+    glob: Annotated[str, typer.Option(help="Which files are inputs (relative to SOURCE).")] = "**/*.txt",
+    prune: Annotated[bool, typer.Option(help="Remove documents whose source file is gone.")] = False,
+    strict: Annotated[bool, typer.Option(help="Exit 1 when any file was rejected.")] = False,
+    max_file_mb: Annotated[float, typer.Option(help="Reject files larger than this (MB).")] = 50.0,
+    workers: Annotated[int, typer.Option(help="Parallel worker processes for per-work stages.")] = 1,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for another build holding the lock.")] = 0.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final line.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the build summary as JSON.")] = False,
+) -> None:
+    """Build or update the corpus in OUT from the text files in SOURCE (incremental: only new work is done)."""
+    from schemas.build import BuildParameters
+
+    try:
+        params = BuildParameters(source=source, out=out, glob=glob, prune=prune, max_file_mb=max_file_mb,
+                                 workers=workers, lock_wait_seconds=wait)
+    except ValidationError as error:
+        raise _fail(_validation_message(error)) from None
+    if quiet or as_json:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+
+    from flows.build import build_corpus
+    from tasks.lock import CorpusLockedError
+    from tasks.storage import CorpusFormatError
+
+    flow = build_corpus
+    if params.workers > 1:
+        from prefect.task_runners import ProcessPoolTaskRunner
+
+        flow = build_corpus.with_options(task_runner=ProcessPoolTaskRunner(max_workers=params.workers))
+    from flows.views import stage_progress
+
+    try:
+        with stage_progress(errors, enabled=not (quiet or as_json)):
+            summary = flow(source=str(params.source), out=str(params.out), glob=params.glob, prune=params.prune,
+                           max_file_mb=params.max_file_mb, workers=params.workers,
+                           lock_wait_seconds=params.lock_wait_seconds)
+    except (CorpusLockedError, CorpusFormatError) as error:
+        raise _fail(str(error)) from None
+    if as_json:
+        sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
+    else:
+        from flows.views import print_build_summary
+
+        print_build_summary(console, summary, quiet=quiet)
+    if strict and summary.rejects:
+        raise typer.Exit(1)
+
+
+@app.command()
+def stats(
+    out: OutArg = Path("output"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
+) -> None:
+    """Documents per language, segments by kind, and alignment coverage per language pair."""
+    from flows.views import print_stats
+    from tasks.stats import corpus_stats
+    from tasks.storage import CorpusFormatError
+
+    try:
+        result = corpus_stats(out)
+    except (FileNotFoundError, CorpusFormatError) as error:
+        raise _fail(str(error)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_stats(console, result)
+
+
+@app.command()
+def status(
+    out: OutArg = Path("output"),
+    source: Annotated[Path | None, typer.Option(help="Input folder: also list what a build would do.")] = None,
+    glob: Annotated[str, typer.Option(help="Which files are inputs (with --source).")] = "**/*.txt",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """Which works and documents are in the corpus, which pairs are aligned, what is pending or rejected."""
+    from flows.views import print_status
+    from tasks.status import corpus_status
+    from tasks.storage import CorpusFormatError
+
+    if source is not None and not source.is_dir():
+        raise _fail(f"input folder {source} does not exist")
+    try:
+        result = corpus_status(out, source, glob)
+    except CorpusFormatError as error:
+        raise _fail(str(error)) from None
+    if as_json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        print_status(console, result)
+
+
+@app.command()
+def serve(
+    source: Annotated[Path, typer.Argument(help="Input folder of plain-text files.")] = Path("seeds"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("output"),
+    cron: Annotated[str | None, typer.Option(help='Cron schedule, e.g. "0 * * * *" (hourly).')] = None,
+    interval: Annotated[float | None, typer.Option(help="Run every SECONDS instead of a cron schedule.")] = None,
+    name: Annotated[str, typer.Option(help="Deployment name: trigger it as 'build-corpus/NAME'.")] = "corpus",
+) -> None:
+    """Serve the build as a Prefect deployment on a schedule until Ctrl-C (needs a Prefect server).
+
+    Trigger a run by hand with `prefect deployment run 'build-corpus/NAME' --param source=... --param out=...`
+    or the Run button of the Prefect UI.
+    """
+    from schemas.build import BuildParameters
+
+    if (cron is None) == (interval is None):
+        raise _fail("give exactly one schedule: --cron EXPRESSION or --interval SECONDS")
+    try:
+        BuildParameters(source=source, out=out)
+    except ValidationError as error:
+        raise _fail(_validation_message(error)) from None
+    from flows.serve import ServerUnavailableError, require_server, serve_build
+
+    try:
+        api_url = require_server()
+    except ServerUnavailableError as error:
+        raise _fail(str(error)) from None
+    console.print(f"serving build-corpus/{name} on {api_url} (Ctrl-C to stop)", highlight=False)
+    try:
+        serve_build(source, out, name=name, cron=cron, interval=interval)
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
+@app.command("schema-docs")
+def schema_docs(
+    path: Annotated[Path, typer.Argument(help="Where to write the markdown.")] = Path("docs/schema.md"),
+    check: Annotated[bool, typer.Option(help="Exit 1 if the file differs from the schemas instead of writing.")] = False,
+) -> None:
+    """Render the documented schema of every output table (from schemas/) into markdown."""
+    from schemas.docs import render_schema_markdown
+
+    rendered = render_schema_markdown()
+    if check:
+        if not path.exists() or path.read_text(encoding="utf-8") != rendered:
+            raise _fail(f"{path} is out of date; run `corpus schema-docs {path}`", code=1)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(rendered, encoding="utf-8")
+    console.print(f"wrote {path}", highlight=False)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,132 @@
+"""Terminal rendering of the CLI's results (rich tables), with document text made safe to print."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from schemas.build import BuildSummary
+from tasks.stats import CorpusStats
+from tasks.status import CorpusStatus
+
+
+def safe_text(value: str) -> Text:
+    """Text for a terminal: control characters (escape sequences included) shown as \\xNN, no markup."""
+    shown = "".join(
+        f"\\x{ord(ch):02x}" if unicodedata.category(ch) == "Cc" and ch != "\t" else ch for ch in value
+    )
+    return Text(shown)
+
+
+@contextmanager
+def stage_progress(console: Console, enabled: bool) -> Iterator[None]:
+    """A progress bar per stage (works done of works to rebuild) while a build runs in this process."""
+    from flows.progress import progress_reporting
+
+    if not enabled:
+        yield
+        return
+    columns = (TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        bars: dict[str, TaskID] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in bars:
+                bars[stage] = progress.add_task(stage, total=total)
+            progress.update(bars[stage], completed=done, total=total)
+
+        with progress_reporting(update):
+            yield
+
+
+def print_build_summary(console: Console, summary: BuildSummary, quiet: bool = False) -> None:
+    c = summary.counts
+    if not quiet:
+        if summary.new_documents:
+            table = Table(title="New documents")
+            for column in ("file", "lang", "confidence", "segments", "sections"):
+                table.add_column(column)
+            for d in summary.new_documents:
+                table.add_row(safe_text(d.source_path), d.lang, f"{d.lang_confidence:.2f}",
+                              str(d.n_segments), str(d.n_sections))
+            console.print(table)
+        if summary.rejects:
+            table = Table(title="Rejected files")
+            for column in ("file", "reason", "what to do"):
+                table.add_column(column)
+            for r in summary.rejects:
+                table.add_row(safe_text(r.source_path), r.reason, safe_text(r.message))
+            console.print(table)
+        for path in summary.missing:
+            console.print(Text.assemble("source file gone, rows kept (use --prune to remove): ", safe_text(path)))
+        for path in summary.low_confidence:
+            console.print(Text.assemble("warning: uncertain language for ", safe_text(path)))
+        timings = ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in summary.timings.items())
+        console.print(f"timings: {timings}", highlight=False)
+    if summary.nothing_to_do:
+        headline = f"nothing to do: {summary.out} is up to date ({c['unchanged']} documents)"
+    else:
+        headline = (
+            f"built {summary.out}: {c['new']} new, {c['changed']} changed, {c['unchanged']} unchanged, "
+            f"{c['pruned']} pruned documents; {summary.pairs_aligned} pairs aligned"
+        )
+    if summary.rejects:
+        headline += f"; {len(summary.rejects)} file(s) rejected (see {summary.out}/rejects)"
+    console.print(safe_text(headline))
+
+
+def print_stats(console: Console, stats: CorpusStats) -> None:
+    console.print(
+        f"{stats.works} work(s), {stats.documents} documents, {stats.segments} segments, "
+        f"{stats.alignment_rows} alignment rows (snapshot of {stats.written_at})",
+        highlight=False,
+    )
+    languages = Table(title="Documents per language")
+    for column in ("lang", "documents", "segments", "title", "heading", "paragraph", "list_item", "boilerplate"):
+        languages.add_column(column, justify="left" if column == "lang" else "right")
+    for lang in stats.languages:
+        kinds = lang.segments_by_kind
+        languages.add_row(
+            lang.lang, str(lang.documents), str(lang.segments),
+            *(str(kinds.get(k, 0)) for k in ("title", "heading", "paragraph", "list_item", "boilerplate")),
+        )
+    console.print(languages)
+    pairs = Table(title="Alignment coverage per language pair (segment level)")
+    for column in ("pair", "doc pairs", "beads", "src coverage", "tgt coverage", "mean score"):
+        pairs.add_column(column, justify="left" if column == "pair" else "right")
+    for p in stats.pairs:
+        pairs.add_row(f"{p.src_lang}-{p.tgt_lang}", str(p.pairs), str(p.beads), f"{p.src_coverage:.1%}",
+                      f"{p.tgt_coverage:.1%}", f"{p.mean_score:.2f}")
+    console.print(pairs)
+    if stats.rejects_by_reason:
+        console.print("rejects: " + ", ".join(f"{k}: {v}" for k, v in sorted(stats.rejects_by_reason.items())),
+                      highlight=False)
+
+
+def print_status(console: Console, status: CorpusStatus) -> None:
+    if not status.built:
+        console.print(safe_text(f"{status.out} holds no corpus yet; run `corpus build SOURCE --out {status.out}`"))
+    works = Table(title="Works")
+    for column in ("work", "documents", "languages", "pairs aligned"):
+        works.add_column(column)
+    for w in status.works:
+        done = "all" if w.pairs_aligned == w.pairs_expected else "INCOMPLETE"
+        works.add_row(safe_text(w.work_id), str(len(w.documents)), ", ".join(sorted(set(w.documents.values()))),
+                      f"{w.pairs_aligned}/{w.pairs_expected} ({done})")
+    if status.works:
+        console.print(works)
+    if status.pending is not None:
+        p = status.pending
+        if not (p.new or p.changed or p.missing):
+            console.print("pending: nothing, the corpus is up to date with the input folder")
+        for label, paths in (("new", p.new), ("changed", p.changed), ("source gone", p.missing)):
+            for path in paths:
+                console.print(Text.assemble(f"pending ({label}): ", safe_text(path)))
+    for path, reason in status.rejects.items():
+        console.print(Text.assemble("rejected: ", safe_text(path), f" ({reason})"))

@@ -1,0 +1,223 @@
+"""Export: read the stored snapshot, write a changed work's tables, publish the new snapshot.
+
+Layout under the output folder (each file immutable, see ``tasks.storage``):
+
+- ``documents/<work key>-<digest>.parquet``: one file per work.
+- ``segments/lang=<lang>/<doc_id>.parquet``: one file per document.
+- ``alignments/<work key>-<digest>.parquet``: one file per work, every pair of its documents.
+- ``rejects/rejects-<digest>.parquet``: one file.
+- ``manifest.json``: the files of the current snapshot and their row counts.
+
+A build rewrites only the per-work files of the works that changed and adds one segments file per
+new document; everything else in the new manifest is carried over from the previous one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from schemas import ALIGNMENTS, DOCUMENTS, REJECTS, SEGMENTS, AlignmentRow, DocumentRow, Manifest, ManifestFile, RejectRow
+from tasks.documents import AnalysedDocument, WorkAnalysis, align_documents, analyse_file, new_pairs, segments_from_table
+from tasks.ingest import Rejection
+from tasks.plan import StoredDocument, StoredReject, WorkPlan
+from tasks.storage import (
+    collect_garbage,
+    make_manifest,
+    read_rows,
+    read_table,
+    segment_file_path,
+    work_key,
+    write_digest_named,
+    write_manifest,
+    write_rows,
+)
+
+PER_WORK_TABLES = (DOCUMENTS.name, ALIGNMENTS.name)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The stored corpus as a build needs it: manifest, documents and rejects."""
+
+    manifest: Manifest | None
+    documents: dict[str, DocumentRow]  # by doc_id
+    rejects: tuple[RejectRow, ...]
+
+    def stored_documents(self) -> list[StoredDocument]:
+        return [
+            StoredDocument(d.doc_id, d.work_id, d.source_path, d.content_sha256, d.lang)
+            for d in self.documents.values()
+        ]
+
+    def stored_rejects(self) -> list[StoredReject]:
+        return [StoredReject(r.source_path, r.reason, r.content_sha256) for r in self.rejects]
+
+    def files(self, table: str) -> list[ManifestFile]:
+        if self.manifest is None or table not in self.manifest.tables:
+            return []
+        return list(self.manifest.tables[table].files)
+
+    def work_files(self, table: str, work_id: str) -> list[ManifestFile]:
+        prefix = f"{table}/{work_key(work_id)}-"
+        return [f for f in self.files(table) if f.path.startswith(prefix)]
+
+
+def load_snapshot(out_dir: Path, manifest: Manifest | None) -> Snapshot:
+    documents = {
+        row["doc_id"]: DocumentRow.model_validate(row)
+        for row in read_table(out_dir, manifest, DOCUMENTS).to_pylist()
+    }
+    rejects = tuple(RejectRow.model_validate(row) for row in read_table(out_dir, manifest, REJECTS).to_pylist())
+    return Snapshot(manifest, documents, rejects)
+
+
+@dataclass(frozen=True)
+class WorkJob:
+    """Everything a worker needs to rebuild one work, picklable for process pools."""
+
+    plan: WorkPlan
+    kept_documents: tuple[DocumentRow, ...]
+    previous_alignment_files: tuple[ManifestFile, ...]
+
+
+def work_jobs(snapshot: Snapshot, plans: Iterable[WorkPlan]) -> list[WorkJob]:
+    return [
+        WorkJob(
+            plan=plan,
+            kept_documents=tuple(snapshot.documents[d.doc_id] for d in plan.kept),
+            previous_alignment_files=tuple(snapshot.work_files(ALIGNMENTS.name, plan.work_id)),
+        )
+        for plan in plans
+    ]
+
+
+def analyse_work(job: WorkJob, out_dir: Path, max_bytes: int, now: datetime) -> WorkAnalysis:
+    """Ingest, tag and segment a work's new files; read back the segments of the documents it keeps."""
+    new: list[AnalysedDocument] = []
+    rejections: list[Rejection] = []
+    for fp in job.plan.to_ingest:
+        result = analyse_file(fp, max_bytes, now)
+        (rejections if isinstance(result, Rejection) else new).append(result)  # type: ignore[arg-type]
+    kept = tuple(
+        AnalysedDocument(d, segments_from_table(pq.read_table(out_dir / segment_file_path(d.lang, d.doc_id))))
+        for d in job.kept_documents
+    )
+    return WorkAnalysis(job.plan.work_id, tuple(new), kept, tuple(rejections))
+
+
+def align_work(job: WorkJob, analysis: WorkAnalysis, out_dir: Path) -> list[AlignmentRow]:
+    """Alignment rows of the work: stored rows of pairs that stay, plus the new pairs aligned now."""
+    kept_ids = {d.doc_id for d in analysis.kept}
+    previous = read_rows(out_dir, job.previous_alignment_files)
+    rows: list[AlignmentRow] = []
+    if previous is not None and kept_ids:
+        ids = list(kept_ids)
+        keep = pc.and_(pc.is_in(previous["src_doc_id"], value_set=_array(ids)),
+                       pc.is_in(previous["tgt_doc_id"], value_set=_array(ids)))
+        rows = [AlignmentRow.model_validate(r) for r in previous.filter(keep).to_pylist()]
+    for a, b in new_pairs(analysis):
+        rows.extend(align_documents(a, b))
+    return rows
+
+
+def _array(values: Sequence[str]) -> pa.Array:
+    return pa.array(values, type=pa.string())
+
+
+@dataclass(frozen=True)
+class WorkResult:
+    """What a rebuilt work contributes to the new snapshot, and what happened to it."""
+
+    work_id: str
+    files: dict[str, list[ManifestFile]]
+    new_documents: tuple[DocumentRow, ...]
+    rejections: tuple[Rejection, ...]
+    n_pairs_aligned: int
+    coverage: dict[str, float] = field(default_factory=dict)
+
+
+def _alignment_sort_key(row: AlignmentRow) -> tuple[str, str, str, int]:
+    return (row.src_doc_id, row.tgt_doc_id, row.level, row.bead)
+
+
+def write_work(analysis: WorkAnalysis, alignments: Sequence[AlignmentRow], out_dir: Path) -> WorkResult:
+    """Write a changed work: segments of its new documents, its documents and alignments files."""
+    files: dict[str, list[ManifestFile]] = {DOCUMENTS.name: [], SEGMENTS.name: [], ALIGNMENTS.name: []}
+    documents = analysis.documents
+    for doc in documents:
+        path = segment_file_path(doc.document.lang, doc.doc_id)
+        if doc in analysis.new:
+            files[SEGMENTS.name].append(write_rows(out_dir, path, SEGMENTS, doc.segment_rows()))
+        else:
+            files[SEGMENTS.name].append(ManifestFile(path=path, rows=len(doc.segments)))
+    stem = work_key(analysis.work_id)
+    if documents:
+        files[DOCUMENTS.name].append(
+            write_digest_named(out_dir, DOCUMENTS, stem, [d.document for d in documents])
+        )
+    if alignments:
+        ordered = sorted(alignments, key=_alignment_sort_key)
+        files[ALIGNMENTS.name].append(write_digest_named(out_dir, ALIGNMENTS, stem, ordered))
+    new_pairs_count = len(new_pairs(analysis))
+    return WorkResult(
+        work_id=analysis.work_id,
+        files=files,
+        new_documents=tuple(d.document for d in analysis.new),
+        rejections=analysis.rejections,
+        n_pairs_aligned=new_pairs_count,
+    )
+
+
+def reject_rows(
+    rejections: Iterable[Rejection], reused: Iterable[StoredReject], previous: Sequence[RejectRow], now: datetime
+) -> list[RejectRow]:
+    """The rejects table of the new snapshot; a reject seen before keeps its first ``seen_at``."""
+    before = {(r.source_path, r.reason, r.content_sha256): r for r in previous}
+    rows = [before[(r.source_path, r.reason, r.content_sha256)] for r in reused
+            if (r.source_path, r.reason, r.content_sha256) in before]
+    for rejection in rejections:
+        key = (rejection.source_path, rejection.reason, rejection.content_sha256)
+        old = before.get(key)
+        rows.append(
+            old if old is not None and old.message == rejection.message
+            else RejectRow(source_path=rejection.source_path, reason=rejection.reason,
+                           message=rejection.message, content_sha256=rejection.content_sha256, seen_at=now)
+        )
+    return sorted(rows, key=lambda r: (r.source_path, r.reason))
+
+
+def publish_snapshot(
+    out_dir: Path,
+    snapshot: Snapshot,
+    build_id: str,
+    results: Sequence[WorkResult],
+    rejects: Sequence[RejectRow],
+) -> Manifest:
+    """Write the new manifest (carrying over unchanged works' files) and remove what it no longer names."""
+    rebuilt = {r.work_id for r in results}
+    rebuilt_keys = {work_key(w) for w in rebuilt}
+    rebuilt_doc_ids = {d.doc_id for d in snapshot.documents.values() if d.work_id in rebuilt}
+    files: dict[str, list[ManifestFile]] = {DOCUMENTS.name: [], SEGMENTS.name: [], ALIGNMENTS.name: []}
+    for table in PER_WORK_TABLES:
+        files[table] = [
+            f for f in snapshot.files(table)
+            if f.path.split("/", 1)[1].split("-", 1)[0] not in rebuilt_keys
+        ]
+    files[SEGMENTS.name] = [
+        f for f in snapshot.files(SEGMENTS.name) if f.path.rsplit("/", 1)[1].removesuffix(".parquet")
+        not in rebuilt_doc_ids
+    ]
+    for result in results:
+        for table, table_files in result.files.items():
+            files[table].extend(table_files)
+    files[REJECTS.name] = [write_digest_named(out_dir, REJECTS, "rejects", rejects)] if rejects else []
+    manifest = make_manifest(build_id, files)
+    write_manifest(out_dir, manifest)
+    collect_garbage(out_dir, manifest)
+    return manifest

@@ -1,0 +1,55 @@
+"""Thin Prefect task wrappers around the pure stage functions (no logic lives here).
+
+Each task takes a batch (all inputs, or a batch of works), never a single line or segment, so
+Prefect's few milliseconds per task stay a small fraction of the work. Steps that touch the file
+system retry on transient OS errors; a retried step writes content-addressed files, so it can
+never duplicate rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+
+from schemas import AlignmentRow
+from tasks.documents import WorkAnalysis
+from tasks.export import WorkJob, WorkResult, align_work, analyse_work, write_work
+from tasks.plan import Inventory, take_inventory
+
+
+def _transient_os_error(_task: Any, _task_run: Any, state: Any) -> bool:
+    try:
+        state.result()
+    except OSError:
+        return True
+    except BaseException:
+        return False
+    return False
+
+
+_io_retries: dict[str, Any] = {"retries": 2, "retry_delay_seconds": 0.5, "retry_condition_fn": _transient_os_error}
+
+
+@task(name="ingest: inventory", **_io_retries)
+def inventory_task(source: Path, glob: str, max_bytes: int) -> Inventory:
+    return take_inventory(source, glob, max_bytes)
+
+
+@task(name="ingest+langtag+segment", **_io_retries)
+def analyse_task(jobs: list[WorkJob], out_dir: Path, max_bytes: int, now: datetime) -> list[WorkAnalysis]:
+    return [analyse_work(job, out_dir, max_bytes, now) for job in jobs]
+
+
+@task(name="align")
+def align_task(jobs: list[WorkJob], analyses: list[WorkAnalysis], out_dir: Path) -> list[list[AlignmentRow]]:
+    return [align_work(job, analysis, out_dir) for job, analysis in zip(jobs, analyses, strict=True)]
+
+
+@task(name="export: work tables", **_io_retries)
+def write_task(
+    analyses: list[WorkAnalysis], alignments: list[list[AlignmentRow]], out_dir: Path
+) -> list[WorkResult]:
+    return [write_work(a, rows, out_dir) for a, rows in zip(analyses, alignments, strict=True)]

@@ -1,0 +1,69 @@
+"""What the corpus holds and what is pending, without building anything."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pyarrow.compute as pc
+from pydantic import BaseModel
+
+from schemas import ALIGNMENTS, REJECTS
+from tasks.export import load_snapshot
+from tasks.plan import plan_build, take_inventory
+from tasks.storage import load_manifest, read_table
+
+
+class WorkStatus(BaseModel):
+    work_id: str
+    documents: dict[str, str]  # source_path -> lang
+    pairs_aligned: int
+    pairs_expected: int
+
+
+class PendingWork(BaseModel):
+    new: list[str]
+    changed: list[str]
+    missing: list[str]
+
+
+class CorpusStatus(BaseModel):
+    out: str
+    built: bool
+    works: list[WorkStatus]
+    rejects: dict[str, str]  # source_path -> reason
+    pending: PendingWork | None  # None when no input folder was given
+
+
+def corpus_status(out_dir: Path, source: Path | None = None, glob: str = "**/*.txt",
+                  max_bytes: int = 50 * 1024 * 1024) -> CorpusStatus:
+    manifest = load_manifest(out_dir) if out_dir.exists() else None
+    snapshot = load_snapshot(out_dir, manifest)
+    alignments = read_table(out_dir, manifest, ALIGNMENTS).select(["work_id", "src_doc_id", "tgt_doc_id", "level"])
+    alignments = alignments.filter(pc.equal(alignments["level"], "segment"))
+    aligned_pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for row in alignments.to_pylist():
+        aligned_pairs[row["work_id"]].add((row["src_doc_id"], row["tgt_doc_id"]))
+    documents: dict[str, dict[str, str]] = defaultdict(dict)
+    for d in snapshot.documents.values():
+        documents[d.work_id][d.source_path] = d.lang
+    works = [
+        WorkStatus(work_id=w, documents=dict(sorted(docs.items())), pairs_aligned=len(aligned_pairs[w]),
+                   pairs_expected=len(docs) * (len(docs) - 1) // 2)
+        for w, docs in sorted(documents.items())
+    ]
+    pending = None
+    if source is not None:
+        inventory = take_inventory(source, glob, max_bytes)
+        plan = plan_build(inventory.fingerprints, inventory.rejections, snapshot.stored_documents(),
+                          snapshot.stored_rejects(), prune=False)
+        stored_paths = {d.source_path for d in snapshot.documents.values()}
+        to_ingest = [fp.file.source_path for w in plan.works for fp in w.to_ingest]
+        pending = PendingWork(
+            new=sorted(p for p in to_ingest if p not in stored_paths),
+            changed=sorted(p for p in to_ingest if p in stored_paths),
+            missing=list(plan.missing),
+        )
+    rejects = read_table(out_dir, manifest, REJECTS).select(["source_path", "reason"]).to_pylist()
+    return CorpusStatus(out=str(out_dir), built=manifest is not None, works=works,
+                        rejects={r["source_path"]: r["reason"] for r in rejects}, pending=pending)

@@ -1,0 +1,89 @@
+"""The summary of a build: counts, new documents, rejects, timings; as a model and as markdown."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from schemas import Manifest, RejectRow
+from schemas.build import BuildParameters, BuildSummary, DocumentSummary, RejectSummary
+from tasks.export import WorkResult
+from tasks.plan import BuildPlan
+
+LOW_CONFIDENCE = 0.6
+
+
+def summarise(
+    build_id: str,
+    params: BuildParameters,
+    plan: BuildPlan,
+    results: Sequence[WorkResult],
+    rejects: Sequence[RejectRow],
+    manifest: Manifest | None,
+    timings: dict[str, float],
+    nothing_to_do: bool,
+) -> BuildSummary:
+    new_documents = sorted((d for r in results for d in r.new_documents), key=lambda d: d.source_path)
+    return BuildSummary(
+        build_id=build_id,
+        source=str(params.source),
+        out=str(params.out),
+        nothing_to_do=nothing_to_do,
+        counts=plan.summary(),
+        new_documents=[
+            DocumentSummary(source_path=d.source_path, lang=d.lang, lang_confidence=d.lang_confidence,
+                            n_segments=d.n_segments, n_sections=d.n_sections)
+            for d in new_documents
+        ],
+        low_confidence=[d.source_path for d in new_documents if d.lang_confidence < LOW_CONFIDENCE],
+        rejects=[RejectSummary(source_path=r.source_path, reason=r.reason, message=r.message) for r in rejects],
+        missing=list(plan.missing),
+        pruned=list(plan.pruned),
+        pairs_aligned=sum(r.n_pairs_aligned for r in results),
+        table_rows={name: t.rows for name, t in manifest.tables.items()} if manifest else {},
+        timings={stage: round(seconds, 3) for stage, seconds in timings.items()},
+    )
+
+
+def _md(text: str) -> str:
+    """Markdown-safe cell text: no table breaks, no HTML, no line breaks."""
+    return (
+        text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+        .replace("\r", " ").replace("\n", " ")
+    )
+
+
+def render_markdown(summary: BuildSummary) -> str:
+    """A human summary of the run (the Prefect artifact)."""
+    lines = [f"# Corpus build `{_md(summary.build_id)}`", ""]
+    lines.append(f"Input `{_md(summary.source)}` -> output `{_md(summary.out)}`.")
+    if summary.nothing_to_do:
+        lines += ["", "**Nothing to do**: the corpus is up to date with the input folder."]
+    lines += ["", "## Documents", "", "| new | changed | unchanged | missing | pruned |", "|---|---|---|---|---|"]
+    c = summary.counts
+    lines.append(f"| {c['new']} | {c['changed']} | {c['unchanged']} | {c['missing']} | {c['pruned']} |")
+    if summary.new_documents:
+        by_lang = Counter(d.lang for d in summary.new_documents)
+        lines += ["", "New documents by language: " + ", ".join(f"{k}: {v}" for k, v in sorted(by_lang.items()))]
+        lines += ["", "| file | lang | confidence | segments | sections |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {_md(d.source_path)} | {d.lang} | {d.lang_confidence:.2f} | {d.n_segments} | {d.n_sections} |"
+            for d in summary.new_documents
+        ]
+    if summary.low_confidence:
+        lines += ["", "Uncertain language: " + ", ".join(_md(p) for p in summary.low_confidence)]
+    if summary.missing:
+        lines += ["", "Source file gone, rows kept (build with `--prune` to remove): "
+                  + ", ".join(_md(p) for p in summary.missing)]
+    lines += ["", f"Pairs aligned in this build: {summary.pairs_aligned}"]
+    lines += ["", "## Rejects", ""]
+    if summary.rejects:
+        lines += ["| file | reason | what to do |", "|---|---|---|"]
+        lines += [f"| {_md(r.source_path)} | {r.reason} | {_md(r.message)} |" for r in summary.rejects]
+    else:
+        lines.append("None.")
+    lines += ["", "## Tables", "", "| table | rows |", "|---|---|"]
+    lines += [f"| {name} | {rows} |" for name, rows in summary.table_rows.items()]
+    lines += ["", "## Timings", "", "| stage | seconds |", "|---|---|"]
+    lines += [f"| {stage} | {seconds:.3f} |" for stage, seconds in summary.timings.items()]
+    return "\n".join(lines) + "\n"

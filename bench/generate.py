@@ -16,6 +16,10 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 _NUMBER = re.compile(r"\d+")
 
 
+def _shift_numbers(line: str, by: int) -> str:
+    return _NUMBER.sub(lambda m: str(int(m.group()) + by), line)
+
+
 def _damage(lines: list[str], rng: random.Random) -> list[str]:
     """Drop or merge a couple of long lines (paragraphs), never the first three lines of the file."""
     lines = list(lines)
@@ -41,7 +45,7 @@ def generate_corpus(dest: Path, works: int, languages: int = 5, seed: int = 0) -
         folder.mkdir(parents=True, exist_ok=True)
         for seed_path, lines in zip(seeds, texts, strict=True):
             rng = random.Random(f"{seed}/{work}/{seed_path.name}")
-            shifted = [_NUMBER.sub(lambda m: str(int(m.group()) + work), line) for line in lines]
+            shifted = [_shift_numbers(line, work) for line in lines]
             target = folder / seed_path.name
             target.write_text("\n".join(_damage(shifted, rng)), encoding="utf-8")
             written.append(target)

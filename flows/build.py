@@ -13,11 +13,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import get_run_context
-from prefect.futures import wait
+from prefect.futures import PrefectFuture, wait
 
 from flows.progress import report_progress
 from schemas.build import BuildParameters, BuildSummary
@@ -26,7 +27,9 @@ from tasks.lock import corpus_lock
 from tasks.plan import plan_build
 from tasks.prefect_tasks import align_task, analyse_task, inventory_task, write_task
 from tasks.storage import collect_garbage, load_manifest
-from tasks.summary import render_markdown, summarise
+from tasks.summary import render_markdown, stage_log_lines, summarise
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -42,6 +45,12 @@ def _batches(jobs: Sequence[WorkJob], workers: int) -> list[list[WorkJob]]:
     """Batches of works: big enough to amortise Prefect's per-task cost, enough to keep workers busy."""
     size = max(1, min(25, len(jobs) // (workers * 4) or 1))
     return [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
+
+
+def _results(futures: list[PrefectFuture[T]]) -> list[T]:
+    """Wait for a wave of submitted tasks; their results, in order."""
+    wait(futures)
+    return [future.result() for future in futures]
 
 
 def _build_id() -> str:
@@ -63,16 +72,14 @@ def rebuild_works(
         current = batches[start:start + wave]
         in_wave = sum(len(b) for b in current)
         with _timed(timings, "ingest+langtag+segment"):
-            analyses = [analyse_task.submit(b, params.out, params.max_bytes, now) for b in current]
-            wait(analyses)
+            analyses = _results([analyse_task.submit(b, params.out, params.max_bytes, now) for b in current])
         report_progress("ingest+langtag+segment", done + in_wave, len(jobs))
         with _timed(timings, "align"):
-            alignments = [align_task.submit(b, a, params.out) for b, a in zip(current, analyses, strict=True)]
-            wait(alignments)
+            alignments = _results([align_task.submit(b, a, params.out) for b, a in zip(current, analyses, strict=True)])
         report_progress("align", done + in_wave, len(jobs))
         with _timed(timings, "export"):
-            written = [write_task.submit(a, rows, params.out) for a, rows in zip(analyses, alignments, strict=True)]
-            results.extend(r for future in written for r in future.result())
+            written = _results([write_task.submit(a, r, params.out) for a, r in zip(analyses, alignments, strict=True)])
+            results.extend(r for batch in written for r in batch)
         done += in_wave
         report_progress("export", done, len(jobs))
     return results
@@ -93,24 +100,36 @@ def build_corpus(
         workers=workers, lock_wait_seconds=lock_wait_seconds,
     )
     logger = get_run_logger()
-    build_id, now, timings = _build_id(), datetime.now(UTC), {}
+    build_id, now = _build_id(), datetime.now(UTC)
+    timings: dict[str, float] = {}
     with corpus_lock(params.out, build_id, params.lock_wait_seconds):
         with _timed(timings, "inventory"):
             manifest = load_manifest(params.out)
             collect_garbage(params.out, manifest)
             snapshot = load_snapshot(params.out, manifest)
             inventory = inventory_task(params.source, params.glob, params.max_bytes)
+        logger.info("inventory: %d input files, %d rejected on sight", len(inventory.fingerprints),
+                    len(inventory.rejections))
         with _timed(timings, "plan"):
             plan = plan_build(inventory.fingerprints, inventory.rejections, snapshot.stored_documents(),
                               snapshot.stored_rejects(), prune=params.prune)
-        logger.info("plan: %s", plan.summary())
+        logger.info("plan: %s; %d work(s) to rebuild", plan.summary(), len(plan.works))
+        for decision in plan.decisions:
+            logger.debug("plan: %s", decision)
         results = rebuild_works(work_jobs(snapshot, plan.works), params, now, timings)
+        for line in stage_log_lines(results):
+            logger.info("%s", line)
+        for d in (d for r in results for d in r.new_documents):
+            logger.debug("langtag: %s is %s (script %s, confidence %.2f); segment: %d segments, %d sections",
+                         d.source_path, d.lang, d.script, d.lang_confidence, d.n_segments, d.n_sections)
         rejects = reject_rows([*plan.rejections, *(r for w in results for r in w.rejections)],
                               plan.reused_rejects, snapshot.rejects, now)
         nothing_to_do = plan.nothing_to_do and rejects == list(snapshot.rejects) and manifest is not None
         if not nothing_to_do:
             with _timed(timings, "publish"):
                 manifest = publish_snapshot(params.out, snapshot, build_id, results, rejects)
+            logger.info("publish: manifest.json now names %s rows",
+                        {name: table.rows for name, table in manifest.tables.items()})
     summary = summarise(build_id, params, plan, results, rejects, manifest, timings, nothing_to_do)
     logger.info("%s", "nothing to do: the corpus is up to date" if nothing_to_do else summary.counts)
     create_markdown_artifact(render_markdown(summary), key="corpus-build-summary",

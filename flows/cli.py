@@ -12,6 +12,8 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from flows.runners import RunnerKind, make_task_runner
+
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 app = typer.Typer(
@@ -44,7 +46,14 @@ def build(
     prune: Annotated[bool, typer.Option(help="Remove documents whose source file is gone.")] = False,
     strict: Annotated[bool, typer.Option(help="Exit 1 when any file was rejected.")] = False,
     max_file_mb: Annotated[float, typer.Option(help="Reject files larger than this (MB).")] = 50.0,
-    workers: Annotated[int, typer.Option(help="Parallel worker processes for per-work stages.")] = 1,
+    workers: Annotated[int, typer.Option(help="Parallel workers for the per-work stages.")] = 1,
+    runner: Annotated[
+        RunnerKind | None,
+        typer.Option(help="Prefect task runner: thread, process (default with --workers > 1) or dask."),
+    ] = None,
+    dask_address: Annotated[
+        str | None, typer.Option(help="With --runner dask: address of an existing Dask scheduler (tcp://host:8786).")
+    ] = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for another build holding the lock.")] = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final line.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the build summary as JSON.")] = False,
@@ -65,10 +74,12 @@ def build(
     from tasks.storage import CorpusFormatError
 
     flow = build_corpus
-    if params.workers > 1:
-        from prefect.task_runners import ProcessPoolTaskRunner
-
-        flow = build_corpus.with_options(task_runner=ProcessPoolTaskRunner(max_workers=params.workers))
+    if runner is not None or params.workers > 1:
+        try:
+            task_runner = make_task_runner(runner or RunnerKind.process, params.workers, dask_address)
+        except RuntimeError as error:
+            raise _fail(str(error)) from None
+        flow = build_corpus.with_options(task_runner=task_runner)
     from flows.views import stage_progress
 
     try:
@@ -169,7 +180,9 @@ def serve(
 @app.command("schema-docs")
 def schema_docs(
     path: Annotated[Path, typer.Argument(help="Where to write the markdown.")] = Path("docs/schema.md"),
-    check: Annotated[bool, typer.Option(help="Exit 1 if the file differs from the schemas instead of writing.")] = False,
+    check: Annotated[
+        bool, typer.Option(help="Exit 1 if the file differs from the schemas instead of writing.")
+    ] = False,
 ) -> None:
     """Render the documented schema of every output table (from schemas/) into markdown."""
     from schemas.docs import render_schema_markdown

@@ -18,12 +18,30 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from schemas import ALIGNMENTS, DOCUMENTS, REJECTS, SEGMENTS, AlignmentRow, DocumentRow, Manifest, ManifestFile, RejectRow
-from tasks.documents import AnalysedDocument, WorkAnalysis, align_documents, analyse_file, new_pairs, segments_from_table
+from schemas import (
+    ALIGNMENTS,
+    DOCUMENTS,
+    REJECTS,
+    SEGMENTS,
+    AlignmentRow,
+    DocumentRow,
+    Manifest,
+    ManifestFile,
+    RejectRow,
+)
+from tasks.documents import (
+    AnalysedDocument,
+    WorkAnalysis,
+    align_documents,
+    analyse_file,
+    new_pairs,
+    segments_from_table,
+)
 from tasks.ingest import Rejection
 from tasks.plan import StoredDocument, StoredReject, WorkPlan
 from tasks.storage import (

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
 from pathlib import Path
 
 from tasks.ingest import Fingerprint, Rejection, discover_inputs, fingerprint
@@ -75,6 +74,7 @@ class BuildPlan:
     pruned: tuple[str, ...]  # stored documents whose source file is gone, removed (--prune)
     rejections: tuple[Rejection, ...]  # found while planning: discovery, fingerprint and duplicates
     reused_rejects: tuple[StoredReject, ...] = field(default=())  # unchanged files rejected before
+    decisions: tuple[str, ...] = field(default=())  # why each file is (not) processed, for DEBUG logs
 
     @property
     def nothing_to_do(self) -> bool:
@@ -139,6 +139,7 @@ def plan_build(
     dropped: dict[str, list[StoredDocument]] = defaultdict(list)
     kept: dict[str, list[StoredDocument]] = defaultdict(list)
     n_new = n_changed = n_unchanged = 0
+    decisions: list[str] = []
 
     for fp in sorted(fingerprints, key=lambda f: f.file.source_path):
         path, sha = fp.file.source_path, fp.content_sha256
@@ -146,17 +147,22 @@ def plan_build(
         if previous is not None and previous.content_sha256 == sha:
             kept[previous.work_id].append(previous)
             n_unchanged += 1
+            decisions.append(f"unchanged: {path} (sha256 {sha[:12]} already stored as {previous.doc_id})")
             continue
         if previous is not None:
             dropped[previous.work_id].append(previous)
+            decisions.append(f"replaced: {path} (was sha256 {previous.content_sha256[:12]}, now {sha[:12]})")
         canonical, stored_only = holder[sha]
         if canonical != path:
             planned_rejections.append(_duplicate(path, canonical, sha, stored_only))
+            decisions.append(f"duplicate: {path} has the content of {canonical}")
             continue
         if (path, sha) in rejected_before:
             reused.append(rejected_before[(path, sha)])
+            decisions.append(f"still rejected: {path} (unchanged since it was rejected)")
             continue
         to_ingest[fp.file.work_id].append(fp)
+        decisions.append(f"ingest: {path} into work {fp.file.work_id!r}")
         if previous is None:
             n_new += 1
         else:
@@ -164,6 +170,7 @@ def plan_build(
 
     for d in gone:
         (dropped if prune else kept)[d.work_id].append(d)
+        decisions.append(f"{'pruned' if prune else 'kept although its file is gone'}: {d.source_path}")
 
     changed_works = sorted(set(to_ingest) | set(dropped))
     works = tuple(
@@ -186,4 +193,5 @@ def plan_build(
         pruned=tuple(d.source_path for d in gone) if prune else (),
         rejections=tuple(sorted(planned_rejections, key=lambda r: r.source_path)),
         reused_rejects=tuple(reused),
+        decisions=tuple(decisions),
     )

@@ -45,6 +45,19 @@ def summarise(
     )
 
 
+def stage_log_lines(results: Sequence[WorkResult]) -> list[str]:
+    """One line per per-work stage saying what it did, then one DEBUG-worthy line per document."""
+    documents = [d for r in results for d in r.new_documents]
+    languages = Counter(d.lang for d in documents)
+    files_written = sum(len(files) for r in results for files in r.files.values())
+    return [
+        f"ingest+langtag+segment: {len(documents)} document(s) ({dict(sorted(languages.items()))}), "
+        f"{sum(d.n_segments for d in documents)} segments, {sum(len(r.rejections) for r in results)} rejected",
+        f"align: {sum(r.n_pairs_aligned for r in results)} new document pair(s) in {len(results)} work(s)",
+        f"export: {len(results)} work(s) written, {files_written} file(s) in their snapshot entries",
+    ]
+
+
 def _md(text: str) -> str:
     """Markdown-safe cell text: no table breaks, no HTML, no line breaks."""
     return (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -56,10 +57,8 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)  # children left behind by the group, if any
-    except ProcessLookupError:
-        pass
 
 
 def wait_until(check: Any, timeout: float, what: str) -> Any:
@@ -74,6 +73,7 @@ def wait_until(check: Any, timeout: float, what: str) -> Any:
 
 @pytest.fixture
 def prefect_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A real `prefect server start` on a free loopback port: its API URL and an environment pointing at it."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update({

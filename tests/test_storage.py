@@ -71,10 +71,12 @@ def test_a_newer_or_broken_manifest_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_second_build_is_refused_with_the_holder(tmp_path: Path) -> None:
-    with corpus_lock(tmp_path, "first"):
-        with pytest.raises(CorpusLockedError, match=rf"pid {os.getpid()}.*started"):
-            with corpus_lock(tmp_path, "second", wait_seconds=0.3):
-                pass
+    with (
+        corpus_lock(tmp_path, "first"),
+        pytest.raises(CorpusLockedError, match=rf"pid {os.getpid()}.*started"),
+        corpus_lock(tmp_path, "second", wait_seconds=0.3),
+    ):
+        pass
     with corpus_lock(tmp_path, "third"):
         pass
 
@@ -89,9 +91,8 @@ def test_lock_of_a_killed_build_is_taken_over(tmp_path: Path) -> None:
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(CorpusLockedError, match=f"pid {holder.pid}"):
-            with corpus_lock(tmp_path, "blocked"):
-                pass
+        with pytest.raises(CorpusLockedError, match=f"pid {holder.pid}"), corpus_lock(tmp_path, "blocked"):
+            pass
         holder.send_signal(signal.SIGKILL)
         holder.wait(10)
         started = time.monotonic()

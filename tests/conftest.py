@@ -59,6 +59,21 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> None:
             process.wait(10)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)  # children left behind by the group, if any
+    deadline = time.monotonic() + 15
+    while group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group is still running (zombies waiting to be reaped do not count)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 def wait_until(check: Any, timeout: float, what: str) -> Any:
@@ -100,7 +115,6 @@ def prefect_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     finally:
         stop(server, signal.SIGTERM)
         log.close()
-        with pytest.raises(ProcessLookupError):
-            os.killpg(server.pid, 0)
+        assert not group_alive(server.pid), "the Prefect server left processes behind"
 
 

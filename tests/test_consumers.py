@@ -1,0 +1,218 @@
+"""The seeds' built corpus read by the tools people use: pyarrow, DuckDB, polars, pandas, Hugging Face
+datasets, a browser, and the `corpus export | report | show` commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow.dataset as ds
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tests.conftest import SEEDS
+from tests.test_formats import HOSTILE, make_corpus
+from tests.test_report import CHROMIUM, chromium, parse, screenshot_is_not_blank
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+LANGS = ["id", "mr", "sw", "th", "zh-Hant"]
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Path:
+    out = tmp_path_factory.mktemp("consumers") / "output"
+    result = runner.invoke(app, ["build", str(SEEDS), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def listed(out: Path, table: str) -> list[str]:
+    """The table's files in the current snapshot: a reader follows the manifest, not the folder."""
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return [str(out / f["path"]) for f in manifest["tables"][table]["files"]]
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+# --- dataframe and dataset libraries --------------------------------------------------------------
+
+def test_pyarrow_dataset_reads_segments_with_their_hive_partition(built: Path) -> None:
+    segments = ds.dataset(listed(built, "segments"), format="parquet", partitioning="hive",
+                          partition_base_dir=str(built / "segments"))
+    counts = segments.to_table(columns=["lang"]).group_by("lang").aggregate([("lang", "count")]).to_pylist()
+    documents = ds.dataset(listed(built, "documents"), format="parquet").to_table().to_pylist()
+    assert {c["lang"]: c["lang_count"] for c in counts} == {d["lang"]: d["n_segments"] for d in documents}
+    assert sorted(c["lang"] for c in counts) == LANGS
+
+
+def test_duckdb_joins_beads_to_segments(built: Path) -> None:
+    con = duckdb.connect()
+    segments, alignments = listed(built, "segments"), listed(built, "alignments")
+    dangling = con.execute(
+        f"SELECT count(*) FROM (SELECT unnest(src_ids || tgt_ids) AS id FROM read_parquet({alignments})) b "
+        f"ANTI JOIN read_parquet({segments}, hive_partitioning=true) s ON b.id = s.segment_id"
+    ).fetchone()
+    assert dangling == (0,)
+    pairs = con.execute(
+        f"SELECT DISTINCT src_lang, tgt_lang FROM read_parquet({alignments}) WHERE level = 'segment'"
+    ).fetchall()
+    assert len(pairs) == 10 and all(a < b for a, b in pairs)
+
+
+def test_polars_unnests_the_translation_struct(built: Path) -> None:
+    units = pl.scan_parquet(listed(built, "parallel")).select("n_langs", "translation").collect()
+    assert units.height > 0
+    texts = units.get_column("translation").struct.unnest()
+    assert texts.columns == LANGS
+    non_null = texts.select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
+    assert non_null.to_list() == units.get_column("n_langs").to_list()
+    assert (units.get_column("n_langs") == len(LANGS)).sum() >= units.height // 2
+
+
+def test_pandas_reads_alignments_and_units(built: Path) -> None:
+    beads = pd.concat(pd.read_parquet(path) for path in listed(built, "alignments"))
+    assert set(beads["level"]) == {"section", "segment"}
+    assert beads["score"].between(0, 1).all()
+    units = pd.concat(pd.read_parquet(path) for path in listed(built, "parallel"))
+    assert list(units["unit"]) == list(range(len(units)))
+    assert set(units["translation"].iloc[0]) == set(LANGS)
+
+
+def test_every_content_segment_is_in_one_unit_in_document_order(built: Path) -> None:
+    con = duckdb.connect()
+    expected = con.execute(
+        f"SELECT lang, list(segment_id ORDER BY ordinal) FROM read_parquet({listed(built, 'segments')}, "
+        "hive_partitioning=true) WHERE kind <> 'boilerplate' GROUP BY lang"
+    ).fetchall()
+    units = pd.concat(pd.read_parquet(path) for path in listed(built, "parallel")).sort_values("unit")
+    for lang, ids in expected:
+        read = [i for value in units["segment_ids"] for i in (value[lang] if value[lang] is not None else [])]
+        assert read == list(ids), lang
+
+
+def test_hugging_face_datasets_sees_a_struct_of_languages(built: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    datasets = pytest.importorskip("datasets", reason="Hugging Face datasets is not installed (pip install datasets)")
+    files = listed(built, "parallel")
+    data = datasets.load_dataset("parquet", data_files=files, split="train", cache_dir=str(tmp_path / "hf"))
+    translation = data.features["translation"]
+    assert isinstance(translation, dict) and list(translation) == LANGS
+    assert all(feature == datasets.Value("string") for feature in translation.values())
+    manifest = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
+    assert data.num_rows == manifest["tables"]["parallel"]["rows"]
+    full = data.filter(lambda row: row["n_langs"] == len(LANGS))
+    assert full.num_rows > 0 and all(full[0]["translation"][lang] for lang in LANGS)
+
+
+# --- corpus export --------------------------------------------------------------------------------
+
+def test_help_names_every_format_and_the_report_threshold() -> None:
+    import typer.main
+
+    from tasks.formats import FORMATS
+    from tasks.report import LOW_SCORE
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    options = {(name, p.name): getattr(p, "help", "") or "" for name, command in commands.items()
+               for p in command.params}
+    assert all(fmt in options[("export", "fmt")] for fmt in FORMATS)
+    assert f"(default: {LOW_SCORE:g})" in options[("report", "low_score")]
+    assert f"below {LOW_SCORE:g} are highlighted" in (commands["show"].help or "")
+
+
+def test_export_writes_every_format(built: Path, tmp_path: Path) -> None:
+    output = invoke("export", str(built), str(tmp_path / "pairs.tmx"), "--langs", "sw,zh-Hant", "--min-score", "0.5")
+    assert "pairs (from parallel)" in output
+    tmx = ET.parse(tmp_path / "pairs.tmx").getroot()
+    units = tmx.findall("body/tu")
+    assert units and all(
+        [t.get("{http://www.w3.org/XML/1998/namespace}lang") for t in u.findall("tuv")] == ["sw", "zh-Hant"]
+        for u in units
+    )
+    invoke("export", str(built), str(tmp_path / "train"), "--format", "moses", "--langs", "sw,zh-Hant",
+           "--min-score", "0.5")
+    sw = (tmp_path / "train.sw").read_text(encoding="utf-8").splitlines()
+    assert len(sw) == len((tmp_path / "train.zh-Hant").read_text(encoding="utf-8").splitlines()) == len(units)
+    invoke("export", str(built), str(tmp_path / "pairs.tsv"), "--langs", "id,th", "--source", "beads")
+    rows = (tmp_path / "pairs.tsv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "id\tth\tscore" and all(r.count("\t") == 2 for r in rows)
+    invoke("export", str(built), str(tmp_path / "pairs.jsonl"), "--langs", "mr,id")
+    records = [json.loads(line) for line in (tmp_path / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert records and all(list(r["translation"]) == ["mr", "id"] for r in records)
+
+
+def test_export_errors_say_what_to_do(built: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["export", str(built), str(tmp_path / "p.tmx"), "--langs", "sw,fr"])
+    assert result.exit_code == 2 and "languages of the corpus: id, mr, sw, th, zh-Hant" in result.output
+    result = runner.invoke(app, ["export", str(built), str(tmp_path / "p.tmx")])
+    assert result.exit_code == 2 and "--langs" in result.output and "zh-Hant" in result.output
+    result = runner.invoke(app, ["export", str(built), str(tmp_path / "p.txt"), "--langs", "sw,id"])
+    assert result.exit_code == 2 and "--format (tmx, tsv, jsonl, moses)" in result.output
+    result = runner.invoke(app, ["export", str(tmp_path / "none"), str(tmp_path / "p.tmx"), "--langs", "sw,id"])
+    assert result.exit_code == 2 and "run `corpus build" in result.output
+
+
+# --- corpus report --------------------------------------------------------------------------------
+
+def test_report_from_the_folder_or_from_the_file_name(built: Path, tmp_path: Path) -> None:
+    assert "10 document pairs" in invoke("report", str(built))
+    beads = duckdb.connect().execute(
+        f"SELECT count(*) FROM read_parquet({listed(built, 'alignments')}) WHERE level = 'segment'"
+    ).fetchone()
+    assert beads is not None and len(parse(built / "report.html").rows) == beads[0]
+    invoke("report", str(built / "other.html"))
+    assert (built / "other.html").read_bytes() == (built / "report.html").read_bytes()
+    invoke("report", str(built), "--html", str(tmp_path / "elsewhere.html"))
+    assert (tmp_path / "elsewhere.html").stat().st_size < 2_000_000
+    result = runner.invoke(app, ["report", str(tmp_path / "empty" / "report.html")])
+    assert result.exit_code == 2 and "run `corpus build" in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+def test_a_browser_renders_every_bead_of_the_seeds(built: Path, tmp_path: Path) -> None:
+    invoke("report", str(built))
+    page = built / "report.html"
+    dom = chromium(page, tmp_path, "--dump-dom").stdout
+    assert dom.count('<tr class="b') == len(parse(page).rows) > 400
+    png = Path(os.environ.get("REPORT_SCREENSHOT", tmp_path / "report.png"))
+    chromium(page, tmp_path, f"--screenshot={png}")
+    screenshot_is_not_blank(png)
+
+
+# --- corpus show ----------------------------------------------------------------------------------
+
+def test_show_prints_the_pair_of_the_only_work(built: Path) -> None:
+    output = invoke("show", str(built), "--langs", "sw,zh-Hant", "--limit", "5")
+    assert "Mabadiliko ya Kimkakati" in output and "零一萬物" in output
+    assert "000_4cf4beee2d576faf.txt ↔ 004_61b3231e0c8e63ca.txt" in output
+    result = runner.invoke(app, ["show", str(built), "--langs", "sw,xx"])
+    assert result.exit_code == 2 and "languages of the corpus: id, mr, sw, th, zh-Hant" in result.output
+    result = runner.invoke(app, ["show", str(built), "--work", "nope", "--langs", "sw,id"])
+    assert result.exit_code == 2 and "works of the corpus: '.'" in result.output
+
+
+def test_show_escapes_control_characters_and_asks_for_a_work(tmp_path: Path) -> None:
+    out = make_corpus(tmp_path / "c", {
+        "a": {"en": [("paragraph", t) for t in HOSTILE], "fr": [("paragraph", "x")] * len(HOSTILE)},
+        "b": {"en": [("paragraph", "b")], "fr": [("paragraph", "b")]},
+    })
+    result = runner.invoke(app, ["show", str(out), "--langs", "en,fr"])
+    assert result.exit_code == 2 and "choose one with --work ('a', 'b')" in result.output
+    output = invoke("show", str(out), "--work", "a", "--langs", "en,fr")
+    assert "\x1b" not in output and "\x00" not in output and "\\x1b[31mred" in output
+    assert "<script>alert(1)</script>" in output  # a terminal shows markup as text; rich markup is not parsed

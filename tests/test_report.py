@@ -1,0 +1,151 @@
+"""The static HTML report (tasks/report.py): structure, escaping, and what a browser shows."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from tasks.formats import UnknownWorkError
+from tasks.report import CSP, write_report
+from tests.test_formats import make_corpus
+
+ATTACK = "<script>alert(1)</script>"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class ReportParser(HTMLParser):
+    """Bead rows (class, cell texts), script/link/img elements and CSP of a report."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[str, list[str]]] = []
+        self.tags: list[str] = []
+        self.csp: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        self.tags.append(tag)
+        if tag == "meta" and values.get("http-equiv") == "Content-Security-Policy":
+            self.csp.append(values.get("content") or "")
+        if tag == "tr" and (values.get("class") or "").split()[:1] == ["b"]:
+            self.rows.append((values["class"] or "", []))
+        if tag == "td" and self.rows:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self.rows[-1][1].append(" ".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def parse(path: Path) -> ReportParser:
+    parser = ReportParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+@pytest.fixture
+def hostile_corpus(tmp_path: Path) -> Path:
+    return make_corpus(
+        tmp_path / "corpus",
+        {"w": {
+            "en": [("title", "A title"), ("paragraph", ATTACK), ("paragraph", "quote \" ' & \x1b[31mred"),
+                   ("heading", "Part 2"), ("paragraph", "Only in English.")],
+            "fr": [("title", "Un titre"), ("paragraph", "fr " + ATTACK), ("paragraph", "guillemets"),
+                   ("heading", "Partie 2")],
+        }},
+        beads={"w": [("en", "fr", [0], [0], 0.99), ("en", "fr", [1], [1], 0.95), ("en", "fr", [2], [2], 0.3),
+                     ("en", "fr", [3], [3], 0.9), ("en", "fr", [4], [], 0.7)]},
+    )
+
+
+def test_every_bead_is_a_row_with_its_texts_escaped(hostile_corpus: Path) -> None:
+    result = write_report(hostile_corpus, hostile_corpus / "report.html")
+    assert (result.works, result.pairs, result.beads) == (1, 1, 5)
+    html = (hostile_corpus / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in html.lower() and "\x1b" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "quote &quot; &#x27; &amp; \\x1b[31mred" in html
+    report = parse(hostile_corpus / "report.html")
+    assert [cells[1:3] for _, cells in report.rows] == [
+        ["A title", "Un titre"], [ATTACK, "fr " + ATTACK], ["quote \" ' & \\x1b[31mred", "guillemets"],
+        ["Part 2", "Partie 2"], ["Only in English.", "not in fr (only in en)"],
+    ]
+    assert [classes for classes, _ in report.rows] == ["b h", "b", "b low", "b h", "b"]
+    assert 'class="o"' in html.split("Only in English.")[1]
+
+
+def test_the_page_is_self_contained_under_a_strict_csp(hostile_corpus: Path) -> None:
+    write_report(hostile_corpus, hostile_corpus / "report.html")
+    report = parse(hostile_corpus / "report.html")
+    assert report.csp == [CSP] == ["default-src 'none'; style-src 'unsafe-inline'; img-src data:"]
+    assert not {"script", "link", "img", "iframe", "object"} & set(report.tags)
+    html = (hostile_corpus / "report.html").read_text(encoding="utf-8")
+    assert "http://" not in html and "https://" not in html and "url(" not in html
+
+
+def test_summary_gives_coverage_and_mean_score_per_pair(tmp_path: Path) -> None:
+    out = make_corpus(tmp_path / "c", {
+        "w1": {"en": [("paragraph", "a"), ("paragraph", "b")], "fr": [("paragraph", "x")],
+               "de": [("paragraph", "1"), ("paragraph", "2")]},
+        "w2": {"en": [("paragraph", "solo")]},
+    })
+    result = write_report(out, tmp_path / "nested" / "r.html")
+    assert (result.works, result.pairs, result.beads) == (2, 3, 6)
+    html = (tmp_path / "nested" / "r.html").read_text(encoding="utf-8")
+    summary = html.split('<table class="sum">')[1].split("</table>")[0]
+    assert summary.count("<tr>") == 4  # header and three pairs
+    assert '<a href="#p2">en ↔ fr</a></td><td class="r">2</td><td class="r">1</td><td class="r">0</td>' \
+           '<td class="r">50%</td><td class="r">100%</td><td class="r">0.900</td>' in summary
+    assert "No aligned pair: the work has a single document." in html
+    assert html.count("<details") == 3 and html.count("<details id=\"p0\" open>") == 1
+
+
+def test_a_subset_of_works_and_unknown_works(hostile_corpus: Path) -> None:
+    assert write_report(hostile_corpus, hostile_corpus / "r.html", works=["w"]).pairs == 1
+    with pytest.raises(UnknownWorkError, match="no work 'nope'; works of the corpus: 'w'"):
+        write_report(hostile_corpus, hostile_corpus / "r.html", works=["nope"])
+
+
+def chromium(page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Headless Chromium on a local page, with everything that could reach the network turned off."""
+    assert CHROMIUM is not None
+    command = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1280,2000", *args, page.as_uri(),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+
+
+def screenshot_is_not_blank(png: Path) -> None:
+    from PIL import Image, ImageStat
+
+    with Image.open(png) as image:
+        assert image.size == (1280, 2000)
+        grey = image.convert("L")
+        assert ImageStat.Stat(grey).stddev[0] > 10, "the screenshot is (nearly) one colour"
+        dark = sum(grey.histogram()[:128])
+        assert dark > 1000, "no text drawn"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+def test_a_browser_shows_the_attack_as_text(hostile_corpus: Path, tmp_path: Path) -> None:
+    page = hostile_corpus / "report.html"
+    write_report(hostile_corpus, page)
+    dom = chromium(page, tmp_path, "--dump-dom").stdout
+    assert dom.count('<tr class="b') == 5
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom and "<script" not in dom
+    png = tmp_path / "report.png"
+    chromium(page, tmp_path, f"--screenshot={png}")
+    screenshot_is_not_blank(png)

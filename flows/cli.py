@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from flows.cli_consumers import register as register_consumer_commands
 from flows.runners import RunnerKind, make_task_runner
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -196,6 +197,8 @@ def schema_docs(
     path.write_text(rendered, encoding="utf-8")
     console.print(f"wrote {path}", highlight=False)
 
+
+register_consumer_commands(app)
 
 if __name__ == "__main__":
     app()

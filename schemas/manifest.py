@@ -32,3 +32,7 @@ class Manifest(BaseModel):
     tables: dict[str, ManifestTable] = Field(
         description="Per table: its files (path relative to the output folder, rows) and total rows."
     )
+    languages: list[str] = Field(
+        default_factory=list,
+        description="Languages of the corpus, sorted: the fields of the parallel table's per-language structs.",
+    )

@@ -15,7 +15,7 @@ new document; everything else in the new manifest is carried over from the previ
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from schemas import (
     ALIGNMENTS,
     DOCUMENTS,
+    PARALLEL,
     REJECTS,
     SEGMENTS,
     AlignmentRow,
@@ -43,6 +44,7 @@ from tasks.documents import (
     segments_from_table,
 )
 from tasks.ingest import Rejection
+from tasks.parallel import SegmentText, WorkDocument, parallel_rows, parallel_table
 from tasks.plan import StoredDocument, StoredReject, WorkPlan
 from tasks.storage import (
     collect_garbage,
@@ -51,12 +53,13 @@ from tasks.storage import (
     read_table,
     segment_file_path,
     work_key,
+    write_arrow_digest_named,
     write_digest_named,
     write_manifest,
     write_rows,
 )
 
-PER_WORK_TABLES = (DOCUMENTS.name, ALIGNMENTS.name)
+PER_WORK_TABLES = (DOCUMENTS.name, ALIGNMENTS.name, PARALLEL.name)
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ class WorkResult:
     new_documents: tuple[DocumentRow, ...]
     rejections: tuple[Rejection, ...]
     n_pairs_aligned: int
-    coverage: dict[str, float] = field(default_factory=dict)
+    languages: tuple[str, ...]  # of all the work's documents: the fields of its parallel file's structs
 
 
 def _alignment_sort_key(row: AlignmentRow) -> tuple[str, str, str, int]:
@@ -166,8 +169,9 @@ def _alignment_sort_key(row: AlignmentRow) -> tuple[str, str, str, int]:
 
 def write_work(analysis: WorkAnalysis, alignments: Sequence[AlignmentRow], out_dir: Path) -> WorkResult:
     """Write a changed work: segments of its new documents, its documents and alignments files."""
-    files: dict[str, list[ManifestFile]] = {DOCUMENTS.name: [], SEGMENTS.name: [], ALIGNMENTS.name: []}
+    files: dict[str, list[ManifestFile]] = {name: [] for name in (*PER_WORK_TABLES, SEGMENTS.name)}
     documents = analysis.documents
+    languages = tuple(sorted({d.document.lang for d in documents}))
     for doc in documents:
         path = segment_file_path(doc.document.lang, doc.doc_id)
         if doc in analysis.new:
@@ -182,14 +186,56 @@ def write_work(analysis: WorkAnalysis, alignments: Sequence[AlignmentRow], out_d
     if alignments:
         ordered = sorted(alignments, key=_alignment_sort_key)
         files[ALIGNMENTS.name].append(write_digest_named(out_dir, ALIGNMENTS, stem, ordered))
-    new_pairs_count = len(new_pairs(analysis))
+        units = parallel_rows(
+            analysis.work_id,
+            [WorkDocument(d.doc_id, d.document.lang) for d in documents],
+            {d.segment_id(s.ordinal): SegmentText(d.doc_id, s.ordinal, s.text, s.kind)
+             for d in documents for s in d.segments},
+            ordered,
+        )
+        files[PARALLEL.name].append(
+            write_arrow_digest_named(out_dir, PARALLEL.name, stem, parallel_table(units, languages))
+        )
     return WorkResult(
         work_id=analysis.work_id,
         files=files,
         new_documents=tuple(d.document for d in analysis.new),
         rejections=analysis.rejections,
-        n_pairs_aligned=new_pairs_count,
+        n_pairs_aligned=len(new_pairs(analysis)),
+        languages=languages,
     )
+
+
+def recast_parallel(data: pa.Table, languages: Sequence[str]) -> pa.Table:
+    """A parallel table with its per-language structs widened or narrowed to ``languages``."""
+    schema = PARALLEL.arrow_schema_for(languages)
+    columns = []
+    for target in schema:
+        column = data[target.name].combine_chunks()
+        if pa.types.is_struct(target.type):
+            present = {column.type.field(i).name for i in range(column.type.num_fields)}
+            children = [
+                column.field(child.name) if child.name in present else pa.nulls(len(column), child.type)
+                for child in target.type
+            ]
+            column = pa.StructArray.from_arrays(children, fields=list(target.type))
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _uniform_parallel_files(
+    out_dir: Path, files: Sequence[ManifestFile], languages_of: dict[str, tuple[str, ...]], languages: list[str]
+) -> list[ManifestFile]:
+    """Every parallel file with the same per-language struct (readers need one schema across files)."""
+    uniform = []
+    for entry in files:
+        if list(languages_of[entry.path]) == languages:
+            uniform.append(entry)
+            continue
+        stem = entry.path.split("/", 1)[1].split("-", 1)[0]
+        data = recast_parallel(pq.read_table(out_dir / entry.path), languages)
+        uniform.append(write_arrow_digest_named(out_dir, PARALLEL.name, stem, data))
+    return uniform
 
 
 def reject_rows(
@@ -221,7 +267,7 @@ def publish_snapshot(
     rebuilt = {r.work_id for r in results}
     rebuilt_keys = {work_key(w) for w in rebuilt}
     rebuilt_doc_ids = {d.doc_id for d in snapshot.documents.values() if d.work_id in rebuilt}
-    files: dict[str, list[ManifestFile]] = {DOCUMENTS.name: [], SEGMENTS.name: [], ALIGNMENTS.name: []}
+    files: dict[str, list[ManifestFile]] = {}
     for table in PER_WORK_TABLES:
         files[table] = [
             f for f in snapshot.files(table)
@@ -231,11 +277,19 @@ def publish_snapshot(
         f for f in snapshot.files(SEGMENTS.name) if f.path.rsplit("/", 1)[1].removesuffix(".parquet")
         not in rebuilt_doc_ids
     ]
+    previous_languages = tuple(snapshot.manifest.languages) if snapshot.manifest else ()
+    languages_of = {f.path: previous_languages for f in files[PARALLEL.name]}
     for result in results:
         for table, table_files in result.files.items():
             files[table].extend(table_files)
+        languages_of.update({f.path: result.languages for f in result.files[PARALLEL.name]})
+    languages = sorted(
+        {d.lang for d in snapshot.documents.values() if d.work_id not in rebuilt}
+        | {lang for r in results for lang in r.languages}
+    )
+    files[PARALLEL.name] = _uniform_parallel_files(out_dir, files[PARALLEL.name], languages_of, languages)
     files[REJECTS.name] = [write_digest_named(out_dir, REJECTS, "rejects", rejects)] if rejects else []
-    manifest = make_manifest(build_id, files)
+    manifest = make_manifest(build_id, files, languages)
     write_manifest(out_dir, manifest)
     collect_garbage(out_dir, manifest)
     return manifest

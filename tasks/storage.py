@@ -81,13 +81,17 @@ def write_rows(out_dir: Path, relative_path: str, table: Table, rows: Sequence[R
 
 def write_digest_named(out_dir: Path, table: Table, stem: str, rows: Sequence[Row]) -> ManifestFile:
     """Write ``rows`` to ``<table>/<stem>-<digest of the bytes>.parquet``: a new content, a new name."""
-    payload = parquet_bytes(rows_to_table(table, rows))
+    return write_arrow_digest_named(out_dir, table.name, stem, rows_to_table(table, rows))
+
+
+def write_arrow_digest_named(out_dir: Path, table_name: str, stem: str, data: pa.Table) -> ManifestFile:
+    payload = parquet_bytes(data)
     digest = hashlib.sha256(payload).hexdigest()[:16]
-    relative_path = f"{table.name}/{stem}-{digest}.parquet"
+    relative_path = f"{table_name}/{stem}-{digest}.parquet"
     target = out_dir / relative_path
     if not target.exists():
         _write_atomically(target, payload)
-    return ManifestFile(path=relative_path, rows=len(rows))
+    return ManifestFile(path=relative_path, rows=data.num_rows)
 
 
 def segment_file_path(lang: str, doc_id: str) -> str:
@@ -130,7 +134,9 @@ def load_manifest(out_dir: Path) -> Manifest | None:
     return manifest
 
 
-def make_manifest(build_id: str, files_by_table: dict[str, list[ManifestFile]]) -> Manifest:
+def make_manifest(
+    build_id: str, files_by_table: dict[str, list[ManifestFile]], languages: Sequence[str] = ()
+) -> Manifest:
     tables = {}
     for table in TABLES:
         files = sorted(files_by_table.get(table.name, []), key=lambda f: f.path)
@@ -139,7 +145,7 @@ def make_manifest(build_id: str, files_by_table: dict[str, list[ManifestFile]]) 
         if name not in tables:
             files = sorted(files, key=lambda f: f.path)
             tables[name] = ManifestTable(files=files, rows=sum(f.rows for f in files))
-    return Manifest(written_at=datetime.now(UTC), build_id=build_id, tables=tables)
+    return Manifest(written_at=datetime.now(UTC), build_id=build_id, tables=tables, languages=list(languages))
 
 
 def write_manifest(out_dir: Path, manifest: Manifest) -> None:

@@ -1,0 +1,106 @@
+"""Following and sharing runs: artifacts, retries, the lock between runs, workers and runners."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow.dataset as ds
+import pytest
+from typer.testing import CliRunner
+
+import tasks.prefect_tasks
+from bench.generate import generate_corpus
+from flows.cli import app
+from tasks.lock import corpus_lock
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+runner = CliRunner()
+
+
+def build_json(source: Path, out: Path, *extra: str) -> dict[str, Any]:
+    result = runner.invoke(app, ["build", str(source), "--out", str(out), "--json", *extra])
+    assert result.exit_code == 0, result.output
+    summary: dict[str, Any] = json.loads(result.stdout)
+    return summary
+
+
+def table_rows(out: Path, table: str) -> list[str]:
+    data = ds.dataset(out / table, partitioning="hive" if table == "segments" else None).to_table()
+    keep = [c for c in data.column_names if c not in ("ingested_at", "seen_at")]
+    return sorted(json.dumps(r, sort_keys=True, default=str) for r in data.select(keep).to_pylist())
+
+
+def test_each_run_publishes_a_markdown_summary_artifact(seeds_copy: Path, tmp_path: Path) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    (seeds_copy / "empty.txt").write_text("", encoding="utf-8")
+    build_json(seeds_copy, tmp_path / "out")
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["corpus-build-summary"])))
+    text = str(sorted(artifacts, key=lambda a: a.created or 0)[-1].data)
+    for expected in ("## Documents", "zh-Hant", "## Rejects", "empty.txt", "## Timings", "align"):
+        assert expected in text
+
+
+def test_a_transient_os_error_is_retried_without_duplicating_rows(
+    seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = tasks.prefect_tasks.write_work
+    calls = {"n": 0}
+
+    def flaky_write(*args: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError("disk briefly unavailable")
+        return real_write(*args)
+
+    monkeypatch.setattr(tasks.prefect_tasks, "write_work", flaky_write)
+    out = tmp_path / "out"
+    summary = build_json(seeds_copy, out)
+    assert calls["n"] == 2
+    assert summary["table_rows"]["documents"] == 5
+    assert len(ds.dataset(out / "documents").to_table()) == 5
+
+
+def test_a_second_build_of_the_same_output_is_refused_or_queued(seeds_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with corpus_lock(out, "other-build"):
+        refused = runner.invoke(app, ["build", str(seeds_copy), "--out", str(out)])
+    assert refused.exit_code == 2
+    assert "locked by build other-build" in refused.output and "--wait" in refused.output
+
+    lock_held = threading.Event()
+
+    def hold_for_a_moment() -> None:
+        with corpus_lock(out, "other-build"):
+            lock_held.set()
+            time.sleep(2)
+
+    holder = threading.Thread(target=hold_for_a_moment)
+    holder.start()
+    lock_held.wait(5)
+    started = time.monotonic()
+    queued = runner.invoke(app, ["build", str(seeds_copy), "--out", str(out), "--wait", "60", "--quiet"])
+    holder.join()
+    assert queued.exit_code == 0, queued.output
+    assert time.monotonic() - started >= 1.5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("options", [["--workers", "2"], ["--workers", "2", "--runner", "thread"],
+                                     ["--workers", "2", "--runner", "dask"]], ids=["process", "thread", "dask"])
+def test_results_are_identical_whatever_the_workers_or_runner(tmp_path: Path, options: list[str]) -> None:
+    if "dask" in options:
+        pytest.importorskip("prefect_dask", reason="the dask runner needs: pip install 'parallel-corpus[dask]'")
+    source = tmp_path / "in"
+    generate_corpus(source, works=6)
+    build_json(source, tmp_path / "serial")
+    build_json(source, tmp_path / "parallel", *options)
+    for table in ("documents", "segments", "alignments"):
+        assert table_rows(tmp_path / "parallel", table) == table_rows(tmp_path / "serial", table), table

@@ -29,7 +29,11 @@ OutArg = Annotated[Path, typer.Argument(help="Output folder of the corpus.")]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    from rich.text import Text
+
+    from flows.views import safe_text
+
+    errors.print(Text.assemble(("error:", "bold red"), " ", safe_text(message)), highlight=False)
     return typer.Exit(code)
 
 

@@ -16,10 +16,17 @@ from tasks.stats import CorpusStats
 from tasks.status import CorpusStatus
 
 
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def safe_text(value: str) -> Text:
-    """Text for a terminal: control characters (escape sequences included) shown as \\xNN, no markup."""
+    """Text for a terminal: control characters (escape sequences included) and bidi overrides shown as
+    escapes, no markup."""
     shown = "".join(
-        f"\\x{ord(ch):02x}" if unicodedata.category(ch) == "Cc" and ch != "\t" else ch for ch in value
+        f"\\u{ord(ch):04x}" if ch in _BIDI_CONTROLS
+        else f"\\x{ord(ch):02x}" if unicodedata.category(ch) == "Cc" and ch != "\t"
+        else ch
+        for ch in value
     )
     return Text(shown)
 

@@ -373,7 +373,8 @@ def _is_date(folded: str) -> bool:
 
 
 def _is_tiny(group: _Group) -> bool:
-    return (group.words <= _TINY_MAX_WORDS and group.width <= _TINY_MAX_WIDTH
+    # A table row is data even when its cells are short: it never makes an author box.
+    return (not group.first.table and group.words <= _TINY_MAX_WORDS and group.width <= _TINY_MAX_WIDTH
             and not _ends_final(group.text) and not _ends_colon(group.text))
 
 

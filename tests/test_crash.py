@@ -58,7 +58,7 @@ def test_killed_builds_leave_a_consistent_snapshot_and_converge(
 ) -> None:
     _, env = prefect_server
     source, out = tmp_path / "in", tmp_path / "out"
-    files = generate_corpus(source, works=40)
+    files = generate_corpus(source, works=12)
     started = time.monotonic()
     assert run_build(source, out, env).returncode == 0
     full_seconds = time.monotonic() - started

@@ -118,7 +118,7 @@ _MIN_KANA_SHARE = 0.1
 _MIN_SHARE = 0.4
 # langdetect costs up to ~10 ms per line: long documents are judged on an even sample of lines,
 # and a line (a whole paragraph, or a file without line breaks) on its beginning.
-_MAX_VOTING_LINES = 100
+_MAX_VOTING_LINES = 16
 _MAX_LINE_CHARS = 2_000
 # langdetect always names one of the languages it knows, with certainty even for a language it lacks
 # (Zulu as Swahili, Yoruba as Vietnamese). What gives such a text away is the share of its letter
@@ -127,7 +127,7 @@ _MAX_LINE_CHARS = 2_000
 # the confidence fades to nothing, so the tag is flagged as uncertain or, further off, becomes "und".
 _FOREIGN_TRIGRAMS = 0.4
 _FAMILIAR_TRIGRAMS = 0.6
-_FAMILIARITY_CHARS = 20_000  # enough text to measure the share
+_FAMILIARITY_CHARS = 6_000  # enough text to measure the share
 
 
 def tag_language(text: str) -> LanguageTag:

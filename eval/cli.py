@@ -1,0 +1,61 @@
+"""The command line: ``python -m eval {seeds,synthetic,output} [--check]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from eval.gold import SEEDS_GOLD, GoldError, load_gold
+from eval.output import NoOutputError, evaluate_output
+from eval.run import ALIGNER, SEEDS_DIR, SYSTEMS, Report, check_targets, format_report, run_seeds, run_synthetic
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m eval",
+        description="Measure alignment quality against gold; print a Markdown report.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    seeds = commands.add_parser("seeds", help="align every pair of the seed files and score them against gold")
+    synthetic = commands.add_parser("synthetic", help="score damaged documents built from the seed files")
+    synthetic.add_argument("--docs", type=_positive, default=10,
+                           help="documents per damage type (default: %(default)s)")
+    synthetic.add_argument("--seed", type=int, default=0, help="random seed of the damage (default: %(default)s)")
+    for command in (seeds, synthetic):
+        command.add_argument("--seeds", type=Path, default=SEEDS_DIR,
+                             help="folder of the seed files (default: %(default)s)")
+        command.add_argument("--no-baselines", action="store_true",
+                             help="run the aligner only, not the zip and Gale-Church baselines")
+    output = commands.add_parser("output", help="score the alignments of a built output folder")
+    output.add_argument("out_dir", type=Path, help="the output folder of a build")
+    for command in (seeds, synthetic, output):
+        command.add_argument("--gold", type=Path, default=SEEDS_GOLD, help="gold TSV (default: %(default)s)")
+        command.add_argument("--check", action="store_true", help="exit with status 1 if a target is missed")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (1 if --check and a target is missed, 2 on bad input)."""
+    args = _parser().parse_args(argv)
+    try:
+        report: Report
+        if args.command in ("seeds", "synthetic"):
+            systems = {ALIGNER: SYSTEMS[ALIGNER]} if args.no_baselines else SYSTEMS
+            report = (run_seeds(args.seeds, args.gold, systems) if args.command == "seeds"
+                      else run_synthetic(args.docs, args.seed, args.seeds, args.gold, systems))
+        else:
+            report = evaluate_output(args.out_dir, load_gold(args.gold))
+    except (GoldError, NoOutputError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(format_report(report), end="")
+    return 1 if args.check and not all(r.ok for r in check_targets(report)) else 0

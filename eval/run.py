@@ -1,0 +1,233 @@
+"""The evaluation suites (seeds, synthetic damage, a built output folder), their report and targets."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from eval.baselines import gale_church_align, zip_align
+from eval.gold import SEEDS_GOLD, EvalDoc, LineUnits, load_gold
+from eval.score import LEVELS, Counts, Judged, PairEvaluation, evaluate_pair
+from eval.synthetic import DAMAGES, synthetic_cases
+from tasks.align import PairAlignment, align_pair
+from tasks.langtag import tag_language
+from tasks.segment import Segment, segment_text
+
+__all__ = [
+    "ALIGNER",
+    "SEEDS_DIR",
+    "SYSTEMS",
+    "Report",
+    "TargetResult",
+    "check_targets",
+    "evaluate_pairs",
+    "format_report",
+    "gold_for",
+    "pair_name",
+    "run_seeds",
+    "run_synthetic",
+    "seed_documents",
+    "threshold_curve",
+]
+
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+
+Aligner = Callable[[Sequence[Segment], Sequence[Segment]], PairAlignment]
+ALIGNER = "aligner"
+SYSTEMS: dict[str, Aligner] = {ALIGNER: align_pair, "gale-church": gale_church_align, "zip": zip_align}
+
+DROPPED_SHARES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)  # of the lowest-scored beads, for the threshold curve
+
+# Targets (aligner without embeddings). Seeds are scored strictly; synthetic damage on links, because
+# a swap of two list items cannot be expressed by monotone beads, so strict scores cap it below 0.9.
+SEEDS_SEGMENT_F1 = 0.90
+SEEDS_SECTION_F1 = 0.97
+SEEDS_MARGIN_OVER_GALE_CHURCH = 0.10
+SYNTHETIC_SEGMENT_LINK_F1 = 0.90
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    group: str  # a pair of documents, or a damage type
+    system: str
+    level: str
+    counts: Counts
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    suite: str  # "seeds", "synthetic" or "output"
+    command: str
+    rows: list[Row]
+    judged: list[Judged]  # the aligner's linking segment beads, for the threshold curve
+    seconds: float  # time spent in the aligner
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def systems(self) -> list[str]:
+        return list(dict.fromkeys(r.system for r in self.rows))
+
+    @property
+    def groups(self) -> list[str]:
+        return list(dict.fromkeys(r.group for r in self.rows))
+
+    def total(self, system: str, level: str, group: str | None = None) -> Counts:
+        return sum((r.counts for r in self.rows
+                    if r.system == system and r.level == level and group in (None, r.group)), Counts())
+
+
+@dataclass(frozen=True, slots=True)
+class TargetResult:
+    name: str
+    value: float
+    threshold: float
+
+    @property
+    def ok(self) -> bool:
+        return self.value >= self.threshold
+
+
+def evaluate_pairs(pairs: Iterable[tuple[EvalDoc, EvalDoc, PairAlignment]]) -> list[PairEvaluation]:
+    """Scores of in-memory alignments: (source doc, target doc, alignment) triples."""
+    return [evaluate_pair(src, tgt, alignment) for src, tgt, alignment in pairs]
+
+
+def seed_documents(seeds_dir: Path = SEEDS_DIR, gold_path: Path = SEEDS_GOLD) -> list[EvalDoc]:
+    """The gold files' documents, segmented as the pipeline segments them."""
+    gold = load_gold(gold_path)
+    docs = []
+    for name in sorted(gold):
+        text = (seeds_dir / name).read_text(encoding="utf-8")
+        docs.append(EvalDoc(name, segment_text(text, script=tag_language(text).script), gold[name]))
+    return docs
+
+
+def _run(suite: str, command: str, cases: Sequence[tuple[str, EvalDoc, EvalDoc]], systems: Mapping[str, Aligner]
+         ) -> Report:
+    rows: list[Row] = []
+    judged: list[Judged] = []
+    seconds = 0.0
+    for name, aligner in systems.items():
+        for group, src, tgt in cases:
+            started = time.perf_counter()
+            alignment = aligner(src.segments, tgt.segments)
+            if name == ALIGNER:
+                seconds += time.perf_counter() - started
+            evaluation = evaluate_pair(src, tgt, alignment)
+            rows += [Row(group, name, level, evaluation.counts[level]) for level in LEVELS]
+            if name == ALIGNER:
+                judged += evaluation.judged["segment"]
+    return Report(suite, command, rows, judged, seconds)
+
+
+def pair_name(src: str, tgt: str) -> str:
+    """A short name for a pair of documents: their file names up to the first '_' or '.'."""
+    def short(name: str) -> str:
+        return Path(name).name.split("_")[0].split(".")[0]
+    return f"{short(src)}-{short(tgt)}"
+
+
+def run_seeds(seeds_dir: Path = SEEDS_DIR, gold_path: Path = SEEDS_GOLD,
+              systems: Mapping[str, Aligner] = SYSTEMS) -> Report:
+    """Every pair of the gold documents, aligned by every system and scored."""
+    docs = seed_documents(seeds_dir, gold_path)
+    cases = [(pair_name(a.name, b.name), a, b) for a, b in itertools.combinations(docs, 2)]
+    return _run("seeds", "python -m eval seeds", cases, systems)
+
+
+def run_synthetic(n_docs: int, seed: int = 0, seeds_dir: Path = SEEDS_DIR, gold_path: Path = SEEDS_GOLD,
+                  systems: Mapping[str, Aligner] = SYSTEMS) -> Report:
+    """n_docs damaged documents per damage type, aligned by every system and scored by damage type."""
+    cases = synthetic_cases(seed_documents(seeds_dir, gold_path), n_docs, seed)
+    report = _run("synthetic", f"python -m eval synthetic --docs {n_docs} --seed {seed}",
+                  [(c.damage, c.src, c.tgt) for c in cases], systems)
+    sizes = [len(c.src.segments) for c in cases]
+    report.notes.append(f"{len(cases)} documents, {min(sizes)}-{max(sizes)} source segments "
+                        f"({sum(sizes) / len(sizes):.0f} on average)")
+    return report
+
+
+def check_targets(report: Report) -> list[TargetResult]:
+    """The quality targets that apply to a report's suite."""
+    if report.suite == "synthetic":
+        return [
+            TargetResult(f"synthetic {damage}: segment link F1", report.total(ALIGNER, "segment", damage).links.f1,
+                         SYNTHETIC_SEGMENT_LINK_F1)
+            for damage in DAMAGES
+        ]
+    results = [
+        TargetResult("segment strict F1", report.total(ALIGNER, "segment").strict.f1, SEEDS_SEGMENT_F1),
+        TargetResult("section strict F1", report.total(ALIGNER, "section").strict.f1, SEEDS_SECTION_F1),
+    ]
+    if "gale-church" in report.systems:
+        margin = report.total(ALIGNER, "segment").strict.f1 - report.total("gale-church", "segment").strict.f1
+        results.append(TargetResult("segment strict F1 above Gale-Church by", margin, SEEDS_MARGIN_OVER_GALE_CHURCH))
+    return results
+
+
+def _prf_row(label: str, counts: Counts) -> str:
+    s, lax, links = counts.strict, counts.lax, counts.links
+    return (f"| {label} | {s.precision:.3f} | {s.recall:.3f} | **{s.f1:.3f}** | {lax.f1:.3f} | {links.precision:.3f} "
+            f"| {links.recall:.3f} | {links.f1:.3f} |")
+
+
+def threshold_curve(judged: Sequence[Judged]) -> list[tuple[float, int, float, float]]:
+    """Precision as the lowest-scored beads are dropped: (min score, beads kept, strict P, lax P) rows."""
+    ranked = sorted(judged, key=lambda j: j.score)
+    rows = []
+    for share in DROPPED_SHARES:
+        kept = ranked[round(share * len(ranked)):]
+        if kept:
+            rows.append((kept[0].score, len(kept), sum(j.strict for j in kept) / len(kept),
+                         sum(j.lax for j in kept) / len(kept)))
+    return rows
+
+
+def _threshold_table(judged: Sequence[Judged]) -> list[str]:
+    lines = ["| min score | beads kept | share kept | strict P | lax P |", "|---|---|---|---|---|"]
+    for score, kept, strict, lax in threshold_curve(judged):
+        lines.append(f"| {score:.3f} | {kept} | {kept / len(judged):.2f} | {strict:.3f} | {lax:.3f} |")
+    return lines
+
+
+def format_report(report: Report) -> str:
+    """The report as Markdown: totals per system and level, per group, threshold curve, targets."""
+    head = "| system | strict P | strict R | strict F1 | lax F1 | link P | link R | link F1 |"
+    rule = "|---|---|---|---|---|---|---|---|"
+    timing = f"; aligner time {report.seconds:.2f} s" if report.suite != "output" else ""
+    out = [f"# Alignment quality: {report.suite}", "", f"{date.today().isoformat()}, `{report.command}`{timing}.", ""]
+    out += [f"{note}" for note in report.notes] + ([""] if report.notes else [])
+    for level in reversed(LEVELS):
+        unit = "documents" if report.suite == "synthetic" else "pairs"
+        out += [f"## {level.capitalize()} level (micro-average over all {unit})", "", head, rule]
+        out += [_prf_row(system, report.total(system, level)) for system in report.systems]
+        out.append("")
+    systems = report.systems
+    label = "damage" if report.suite == "synthetic" else "pair"
+    out += [f"## Per {label}: segment strict F1 / link F1, section strict F1", "",
+            f"| {label} | " + " | ".join(systems) + " |", "|---|" + "---|" * len(systems)]
+    for group in report.groups:
+        cells = []
+        for system in systems:
+            seg, sec = report.total(system, "segment", group), report.total(system, "section", group)
+            cells.append(f"{seg.strict.f1:.3f} / {seg.links.f1:.3f}, {sec.strict.f1:.3f}")
+        out.append(f"| {group} | " + " | ".join(cells) + " |")
+    out += ["", "## Precision of the aligner's linking segment beads by minimum score", ""]
+    out += _threshold_table(report.judged)
+    out += ["", "## Targets", ""]
+    for result in check_targets(report):
+        verdict = "ok  " if result.ok else "FAIL"
+        out.append(f"- {verdict} {result.name}: {result.value:.3f} (target {result.threshold:.2f})")
+    return "\n".join(out) + "\n"
+
+
+def gold_for(gold: Mapping[str, LineUnits], source_path: str) -> tuple[str, LineUnits] | None:
+    """The gold of a document by its source path: an exact key, else a key equal to its file name."""
+    if source_path in gold:
+        return source_path, gold[source_path]
+    name = Path(source_path).name
+    return (name, gold[name]) if name in gold else None

@@ -1,0 +1,279 @@
+"""The aligner: bead invariants, omissions, merges, cross-script signals, determinism, cost growth."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tasks.align as align_module
+from eval.gold import EvalDoc
+from eval.run import seed_documents
+from eval.score import evaluate_pair
+from schemas import SegmentKind
+from tasks.align import PairAlignment, align_pair
+from tasks.segment import Segment
+
+BEAD_SIDES = {0, 1, 2, 3}
+
+
+@pytest.fixture(scope="module")
+def seeds() -> dict[str, EvalDoc]:
+    """The seed documents with their gold, by the first three characters of their file name."""
+    return {d.name[:3]: d for d in seed_documents()}
+
+
+def make_doc(lines: Sequence[str]) -> list[Segment]:
+    """One segment per line. The first line is the title; '# ' starts a section with a heading,
+    '- ' is a list item, '! ' is boilerplate, anything else a paragraph."""
+    segments: list[Segment] = []
+    section = offset = 0
+    for ordinal, line in enumerate(lines):
+        kind: SegmentKind = "paragraph"
+        text = line
+        if ordinal == 0:
+            kind = "title"
+        elif line.startswith("# "):
+            kind, text, section = "heading", line[2:], section + 1
+        elif line.startswith("- "):
+            kind, text = "list_item", line[2:]
+        elif line.startswith("! "):
+            kind, text = "boilerplate", line[2:]
+        segments.append(Segment(ordinal, section, kind, text, ordinal + 1, ordinal + 1, offset, offset + len(line)))
+        offset += len(line) + 1
+    return segments
+
+
+def assert_valid(alignment: PairAlignment, src: Sequence[Segment], tgt: Sequence[Segment], nested: bool = True
+                 ) -> None:
+    """Every invariant the alignment promises (nested: segment beads lie inside section beads)."""
+    for side, segments in ((0, src), (1, tgt)):
+        content = [s.ordinal for s in segments if s.kind != "boilerplate"]
+        sections = sorted({s.section for s in segments if s.kind != "boilerplate"})
+        in_beads = [o for b in alignment.segments for o in (b.src, b.tgt)[side]]
+        assert in_beads == content, "segment beads must cover the content exactly once, in order"
+        in_sections = [x for b in alignment.sections for x in (b.src, b.tgt)[side]]
+        assert in_sections == sections, "section beads must cover the sections exactly once, in order"
+    for bead in alignment.segments:
+        assert (bead.src or bead.tgt) and len(bead.src) in BEAD_SIDES and len(bead.tgt) in BEAD_SIDES
+    for bead in [*alignment.segments, *alignment.sections]:
+        assert 0.0 <= bead.score <= 1.0
+    if not nested:
+        return
+    src_section = {s.ordinal: s.section for s in src}
+    tgt_section = {s.ordinal: s.section for s in tgt}
+    section_bead_of = {("s", x): k for k, b in enumerate(alignment.sections) for x in b.src}
+    section_bead_of |= {("t", y): k for k, b in enumerate(alignment.sections) for y in b.tgt}
+    for bead in alignment.segments:
+        owners = {section_bead_of["s", src_section[o]] for o in bead.src}
+        owners |= {section_bead_of["t", tgt_section[o]] for o in bead.tgt}
+        assert len(owners) == 1, "a segment bead must lie inside one section bead"
+
+
+WORDS = ["alpha", "beta", "gamma", "delta", "Omega", "Kappa", "sigma", "tau", "Zeta", "rho"]
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> list[Segment]:
+    lines = [draw(st.sampled_from(["Title", "Title 2025", "Annual Report"]))]
+    for _ in range(draw(st.integers(0, 24))):
+        words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=30))
+        number = draw(st.sampled_from(["", " 7", " 1999", " 42.5"]))
+        prefix = draw(st.sampled_from(["", "", "", "# ", "- ", "! "]))
+        lines.append(prefix + " ".join(words) + number)
+    return make_doc(lines)
+
+
+@settings(max_examples=40, deadline=None)
+@given(documents(), documents())
+def test_beads_are_monotone_and_cover_every_content_segment_once(src: list[Segment], tgt: list[Segment]) -> None:
+    assert_valid(align_pair(src, tgt), src, tgt)
+
+
+@settings(max_examples=20, deadline=None)
+@given(documents(), documents())
+def test_the_same_input_gives_the_same_alignment(src: list[Segment], tgt: list[Segment]) -> None:
+    assert align_pair(src, tgt) == align_pair(list(src), list(tgt))
+
+
+def test_an_empty_side_leaves_every_segment_unaligned() -> None:
+    doc = make_doc(["Title", "# Heading", "Some text here.", "! Share this"])
+    alignment = align_pair(doc, [])
+    assert [(b.src, b.tgt) for b in alignment.segments] == [((0,), ()), ((1,), ()), ((2,), ())]
+    assert [(b.src, b.tgt) for b in alignment.sections] == [((0,), ()), ((1,), ())]
+    assert align_pair([], []) == PairAlignment([], [], alignment.method)
+
+
+def test_boilerplate_is_never_aligned() -> None:
+    src = make_doc(["Report", "! Share on Twitter", "Revenue grew 12 percent in 2024.", "! Advertisement"])
+    tgt = make_doc(["Bericht", "Der Umsatz wuchs 2024 um 12 Prozent.", "! Teilen"])
+    alignment = align_pair(src, tgt)
+    assert_valid(alignment, src, tgt)
+    assert [(b.src, b.tgt) for b in alignment.segments] == [((0,), (0,)), ((2,), (1,))]
+
+
+def test_three_sentences_turned_into_three_bullets_are_one_bead() -> None:
+    src = make_doc([
+        "Quarterly results",
+        "# Sales",
+        "Sales in the north rose by 14 percent to 310 units. The south sold 275 units, down 3 percent. "
+        "Exports reached 98 units for the first time.",
+        "# Outlook",
+        "The board expects 2026 to be a year of steady growth and new hires in every region we serve.",
+    ])
+    tgt = make_doc([
+        "Resultados trimestrales",
+        "# Ventas",
+        "- Las ventas en el norte subieron un 14 por ciento hasta 310 unidades.",
+        "- El sur vendio 275 unidades, un 3 por ciento menos.",
+        "- Las exportaciones llegaron a 98 unidades por primera vez.",
+        "# Perspectivas",
+        "La junta espera que 2026 sea un ano de crecimiento estable y nuevas contrataciones en cada region.",
+    ])
+    alignment = align_pair(src, tgt)
+    assert [(b.src, b.tgt) for b in alignment.segments] == [
+        ((0,), (0,)), ((1,), (1,)), ((2,), (2, 3, 4)), ((3,), (5,)), ((4,), (6,))
+    ]
+
+
+def test_numbers_in_other_scripts_find_the_omitted_paragraph() -> None:
+    # Equal lengths everywhere: only the numbers (Devanagari digits on one side) tell which one is missing.
+    src = make_doc(["Table"] + [f"The value of item number {n} is reported here." for n in (11, 22, 33, 44, 55)])
+    devanagari = str.maketrans("0123456789", "०१२३४५६७८९")
+    tgt = make_doc(["Tabelle"] + [f"Der Wert von Posten {n} wird hier gemeldet.".translate(devanagari)
+                                   for n in ("11", "22", "44", "55")])
+    alignment = align_pair(src, tgt)
+    assert [(b.src, b.tgt) for b in alignment.segments] == [
+        ((0,), (0,)), ((1,), (1,)), ((2,), (2,)), ((3,), ()), ((4,), (3,)), ((5,), (4,))
+    ]
+    omitted = next(b for b in alignment.segments if not b.tgt)
+    assert omitted.score > 0.5
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("revenue 2025", {"n:2025"}),
+    ("२०२५ मध्ये", {"n:2025"}),
+    ("ปี ๒๕๖๗", {"n:2567"}),
+    ("سنة ٢٠٢٤", {"n:2024"}),
+    ("２０２５年", {"n:2025"}),
+    ("9,5 kartu", {"n:9.5"}),
+    ("30萬張卡", {"n:300000"}),
+    ("二〇二五年", {"n:2025"}),
+    ("B2B market", set()),
+])
+def test_numbers_are_read_across_scripts(text: str, expected: set[str]) -> None:
+    assert align_module._numbers(text) == expected
+
+
+@pytest.mark.parametrize(("latin", "other"), [
+    ("Alibaba", "अलीबाबासोबत"),
+    ("Anthropic", "अँथ्रोपिकचे"),
+    ("Lee Kai-fu", "李開復"),
+    ("Zero One Wanwu", "零一萬物"),
+])
+def test_names_match_their_transliteration(latin: str, other: str) -> None:
+    latin_keys, _ = align_module._name_keys(latin)
+    _, other_keys = align_module._name_keys(other)
+    # The target side's skeleton keys are renamed so that Latin meets transliterated.
+    swapped = {"l:" + k[2:] if k.startswith("t:") else k for k in other_keys}
+    assert latin_keys & swapped
+
+
+def _lost_segments(src: EvalDoc, kept: Sequence[Segment], tgt: EvalDoc) -> set[int]:
+    """Source segments whose gold counterparts are not among the kept target segments."""
+    kept_units = {u for s in kept for line in range(s.line_start, s.line_end + 1) for u in tgt.gold.get(line, ())}
+    return {
+        s.ordinal for s in src.segments if s.kind != "boilerplate"
+        and not {u for line in range(s.line_start, s.line_end + 1) for u in src.gold.get(line, ())} & kept_units
+    }
+
+
+@pytest.mark.parametrize("target", ["002", "003"])
+def test_a_target_with_only_the_first_half_leaves_the_rest_unaligned(seeds: dict[str, EvalDoc], target: str) -> None:
+    src, tgt = seeds["000"], seeds[target]
+    sections = sorted({s.section for s in tgt.segments})
+    half = [s for s in tgt.segments if s.section < sections[len(sections) // 2]]
+    alignment = align_pair(src.segments, half)
+    assert_valid(alignment, src.segments, half)
+    lost = _lost_segments(src, half, tgt)
+    assert len(lost) > 20
+    assert {o for b in alignment.segments if not b.tgt for o in b.src} == lost
+    kept_lines = {line for s in half for line in range(s.line_start, s.line_end + 1)}
+    kept = EvalDoc(tgt.name, half, {line: u for line, u in tgt.gold.items() if line in kept_lines})
+    assert evaluate_pair(src, kept, alignment).counts["segment"].links.f1 > 0.9
+
+
+def _repeated(doc: EvalDoc, copies: int) -> list[Segment]:
+    """A long document: the content of doc repeated, sections renumbered."""
+    content = [s for s in doc.segments if s.kind != "boilerplate"]
+    sections = max(s.section for s in content) + 1
+    out: list[Segment] = []
+    for copy in range(copies):
+        for s in content:
+            kind = "heading" if s.kind == "title" and copy else s.kind
+            out.append(dataclasses.replace(s, ordinal=len(out), section=s.section + copy * sections, kind=kind,
+                                           line_start=len(out) + 1, line_end=len(out) + 1))
+    return out
+
+
+def test_cost_grows_about_linearly_with_length(seeds: dict[str, EvalDoc], monkeypatch: pytest.MonkeyPatch) -> None:
+    cells: list[int] = []
+    dp = align_module._dp
+
+    def counting_dp(n: int, m: int, costs: object, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
+                    ) -> object:
+        cells.append(int((hi - lo + 1).sum()))
+        return dp(n, m, costs, lo, hi)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(align_module, "_dp", counting_dp)
+    per_segment = []
+    for copies in (4, 16):
+        cells.clear()
+        src, tgt = _repeated(seeds["000"], copies), _repeated(seeds["004"], copies)
+        align_pair(src, tgt)
+        per_segment.append(sum(cells) / (len(src) + len(tgt)))
+    assert per_segment[1] < 2 * per_segment[0], "cells per segment must not grow with the length"
+
+
+def test_a_3000_segment_pair_aligns_in_seconds(seeds: dict[str, EvalDoc]) -> None:
+    src, tgt = _repeated(seeds["000"], 54), _repeated(seeds["002"], 54)
+    assert len(src) > 3000
+    started = time.process_time()
+    alignment = align_pair(src, tgt)
+    assert time.process_time() - started < 10  # about 2 s on an idle core
+    assert_valid(alignment, src, tgt)
+    one_to_one = sum(1 for b in alignment.segments if len(b.src) == len(b.tgt) == 1)
+    assert one_to_one > 0.9 * len(src)
+
+
+def test_embeddings_are_an_optional_signal(seeds: dict[str, EvalDoc]) -> None:
+    src, tgt = seeds["000"], seeds["001"]
+    units = sorted({u for d in (src, tgt) for us in d.gold.values() for u in us})
+    vectors: dict[str, npt.NDArray[np.float64]] = {}
+    for d in (src, tgt):
+        for s in d.segments:
+            vector = np.zeros(len(units) + 1)
+            vector[-1] = 0.1
+            for line in range(s.line_start, s.line_end + 1):
+                for u in d.gold.get(line, ()):
+                    vector[units.index(u)] = 1.0
+            vectors[s.text] = vector
+    calls: list[int] = []
+
+    def oracle(texts: list[str]) -> npt.NDArray[np.float64]:
+        calls.append(len(texts))
+        return np.array([vectors[t] for t in texts])
+
+    plain = align_pair(src.segments, tgt.segments)
+    guided = align_pair(src.segments, tgt.segments, embed=oracle)
+    assert calls == [sum(s.kind != "boilerplate" for d in (src, tgt) for s in d.segments)]
+    assert guided.method.endswith(",embed") and not plain.method.endswith(",embed")
+    assert_valid(guided, src.segments, tgt.segments)
+    f1 = [evaluate_pair(src, tgt, a).counts["segment"].strict.f1 for a in (plain, guided)]
+    assert f1[1] > f1[0] + 0.05

@@ -146,8 +146,9 @@ def render(sizes: list[SizeResult], cost: dict[str, float] | None, scaling: list
             f"{r.documents / r.full.wall_seconds:.1f} | {r.noop.wall_seconds:.1f} / {r.noop.pipeline_seconds:.2f} | "
             f"{r.add_one.wall_seconds:.1f} / {r.add_one.pipeline_seconds:.2f} | {r.full.peak_rss_mb:.0f} |"
         )
-    lines += ["", "Seconds per stage of the full build:", "", "| works | " + " | ".join(sizes[0].full.summary["timings"])
-              + " |", "|---" * (len(sizes[0].full.summary["timings"]) + 1) + "|"]
+    stages = list(sizes[0].full.summary["timings"])
+    lines += ["", "Seconds per stage of the full build:", "", "| works | " + " | ".join(stages) + " |",
+              "|---" * (len(stages) + 1) + "|"]
     for r in sizes:
         lines.append(f"| {r.works} | " + " | ".join(f"{v:.1f}" for v in r.full.summary["timings"].values()) + " |")
     if len(sizes) > 1:

@@ -182,6 +182,22 @@ def serve(
         console.print("stopped")
 
 
+@app.command(
+    "eval",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+def evaluate(ctx: typer.Context) -> None:
+    """Measure alignment quality against gold: `corpus eval seeds|synthetic|output OUT [--check]`.
+
+    Prints precision, recall and F1 per language pair, section and segment level, strict and lax, with the
+    positional and Gale-Church baselines. `corpus eval --help` lists the options (same as `python -m eval`).
+    """
+    from eval.cli import main
+
+    raise typer.Exit(main(ctx.args))
+
+
 @app.command("schema-docs")
 def schema_docs(
     path: Annotated[Path, typer.Argument(help="Where to write the markdown.")] = Path("docs/schema.md"),

@@ -15,7 +15,6 @@ from schemas.build import BuildSummary
 from tasks.stats import CorpusStats
 from tasks.status import CorpusStatus
 
-
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 

@@ -16,6 +16,8 @@ from flows.cli_consumers import register as register_consumer_commands
 from flows.runners import RunnerKind, make_task_runner
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# A one-off build starts a temporary Prefect server; on a busy machine it needs longer than Prefect's 20 s.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 app = typer.Typer(
     help="Turn loose translations of the same text into an aligned multilingual Parquet corpus.",

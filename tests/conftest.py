@@ -31,7 +31,7 @@ def prefect_harness() -> Iterator[None]:
     """A temporary Prefect server and database, started once (~10 s) for every test that runs a flow."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=60):
+    with prefect_test_harness(server_startup_timeout=120):
         yield
 
 

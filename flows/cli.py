@@ -64,6 +64,9 @@ def build(
     wait: Annotated[float, typer.Option(help="Seconds to wait for another build holding the lock.")] = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final line.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the build summary as JSON.")] = False,
+    log_level: Annotated[
+        str, typer.Option(help="Prefect's log level on the console: INFO says what each stage did, DEBUG why.")
+    ] = "WARNING",
 ) -> None:
     """Build or update the corpus in OUT from the text files in SOURCE (incremental: only new work is done)."""
     from schemas.build import BuildParameters
@@ -73,8 +76,7 @@ def build(
                                  workers=workers, lock_wait_seconds=wait)
     except ValidationError as error:
         raise _fail(_validation_message(error)) from None
-    if quiet or as_json:
-        os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+    os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING" if quiet or as_json else log_level.upper()
 
     from flows.build import build_corpus
     from tasks.lock import CorpusLockedError

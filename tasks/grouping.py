@@ -1,0 +1,608 @@
+"""Which work is this? Grouping translations of one text when no folder says so.
+
+Translations share almost no words but many *anchors*: numbers, and names, acronyms and terms written
+in Latin script, or transliterated into another script. Document aligners of web-crawl pipelines pair
+documents on such evidence when no translation model is at hand. A :class:`WorkProfile` keeps a
+document's anchors with where they occur (percent of its content length): the same anchors in another
+arrangement make another text.
+
+Evidence between two profiles is weighted:
+
+* an anchor found in both, at roughly the same place, is *shared* (half as much when it is all over
+  both texts: the topic's vocabulary more than this text's mark);
+* an anchor of one side that the other lacks is *missing*, by how rarely a translator drops it:
+  numbers of two digits or more count double, acronyms and mixed-case or digit-bearing tokens fully,
+  and so do names written in Latin script inside a text of another script; capitalised words of a
+  Latin-script text count a little (they are often translated: "China", "Chief Executive"); one-digit
+  numbers (often spelt out) and transliterations not at all;
+* a word of another script (``anyascii`` of Devanagari, Cyrillic, Han...) is shared with a Latin token
+  of the other side when their normalised spellings agree ("अलीबाबाचे" starts with "alibaba");
+* with ``rarity``, an anchor that many works share ("AI", this year) counts less.
+
+``similarity = shared / (shared + missing + prior)``, where ``missing`` is that of the side missing
+less: a document is compared with a work's representative, the merge of its documents, whose anchors
+are the union of every language's, so only the document's own misses say something. The prior keeps
+one or two shared anchors from making a confident match.
+
+:class:`WorkIndex` compares a new document with one representative per work, shortlisted through an
+inverted index over the document's rarer anchors, so that placing a document costs about the same
+with 1,000 works as with 10. A work that already has the document's language is never a candidate.
+
+Order: :func:`group_documents` places documents in a canonical order (richest profile first, then by
+id), in two passes (the first learns how many works share each anchor, the second groups with that
+rarity), so its grouping depends only on the set of documents. Placing documents one at a time with
+:meth:`WorkIndex.place` in arrival order merges works a document reveals to be one, and gives the same
+grouping whenever every decision is clear-cut; the evaluation (``python -m eval.grouping``) measures
+how often random arrival orders agree with the canonical grouping.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import unicodedata
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import regex
+from anyascii import anyascii
+
+from tasks.segment import Segment
+
+__all__ = [
+    "DEFAULT_MARGIN",
+    "DEFAULT_THRESHOLD",
+    "AnchorRarity",
+    "Assignment",
+    "Rarity",
+    "WorkIndex",
+    "WorkProfile",
+    "assign_work",
+    "group_documents",
+    "merge_profiles",
+    "profile_document",
+    "similarity",
+]
+
+UNDETERMINED = "und"
+DEFAULT_THRESHOLD = 0.35
+DEFAULT_MARGIN = 0.1
+
+Rarity = Callable[[str], float]  # anchor key -> how much its evidence counts, 0-1
+
+
+@dataclass(frozen=True, slots=True)
+class WorkProfile:
+    """Language-independent fingerprint of a document, or of a work (the merge of its documents).
+
+    ``anchors`` maps a key to the positions where it occurs, as sorted bytes of percent of the content
+    length (0-100): ``n:2025`` a number, ``w:alibaba`` a Latin-script token. ``spellings`` maps the
+    transliterations of words of other scripts (and their prefixes, for inflected forms) the same way.
+    """
+
+    langs: frozenset[str]
+    anchors: Mapping[str, bytes]
+    spellings: Mapping[str, bytes]
+    soft: frozenset[str]  # keys that count little when the other side lacks them
+    weak: frozenset[str]  # keys that count when shared, never when missing
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Where a document goes: ``work_id`` None means it starts a new work."""
+
+    work_id: str | None
+    confidence: float  # similarity to the best candidate work (0 without candidates)
+    runner_up_confidence: float  # similarity to the best competing work (0 without one)
+    merge_with: tuple[str, ...] = ()  # fragments of the same work, to merge into work_id
+
+
+# --- anchors ------------------------------------------------------------------------------------------
+
+# Thousands may be grouped with spaces too ("21 000"), but only by groups of three digits.
+_SPACES = " \u00a0\u2009\u202f"
+_NUMBER = regex.compile(
+    rf"(?<![\p{{Latin}}\d])(?:\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d+(?:[.,]\d+)*)(?![\p{{Latin}}\d])"
+)
+_GROUPED = regex.compile(rf"\d{{1,3}}([{_SPACES}.,])\d{{3}}(?:\1\d{{3}})*")
+_LATIN_TOKEN = regex.compile(r"\p{Latin}[\p{Latin}\d]*(?:[-'’]\p{Latin}[\p{Latin}\d]*)*")
+_PART_SEPARATOR = regex.compile(r"[-'’]")
+_OTHER_WORD = regex.compile(r"[\p{L}\p{M}--\p{Latin}--\p{Han}]+", regex.V1)
+_HAN_RUN = regex.compile(r"\p{Han}+")
+_SYLLABLE = regex.compile(r"[A-Z][a-z]*")
+_LETTER = regex.compile(r"\p{L}")
+_LATIN_LETTER = regex.compile(r"\p{Latin}")
+_LABEL = regex.compile(r"[^:：]{1,60}[:：]")
+_ASPIRATED = regex.compile(r"([bcdgjkpqrt])h")
+_DOUBLED = regex.compile(r"(.)\1+")
+
+# After one of these (or first in its segment) a word is capitalised because a sentence starts there.
+_SENTENCE_START = frozenset(".!?:;…\"'“”‘’«»()[]{}-–—•·*#|")
+_LABEL_WORDS = 6  # "Label Words: text" list items are title-cased like headings
+_SHOUTING_WORDS = 3
+# A language whose mid-sentence words are capitalised this often capitalises its nouns (German):
+# there capitals do not mark names.
+_NOUN_CAPITALS = 0.2
+_MIN_CROSS = 4  # shorter transliterations are particles that match anything
+_MAX_CROSS = 16  # longer ones are phrases of unspaced scripts, not names
+
+# What a key costs when the other side lacks it (see the module docstring).
+_FIRM, _SOFT, _WEAK = 1.0, 0.3, 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    key: str
+    position: int
+    miss: float  # _FIRM, _SOFT or _WEAK
+
+
+def _ascii_digits(text: str) -> str:
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _romanise(word: str) -> str:
+    """Lowercase ASCII letters and digits of a word in any script."""
+    return "".join(ch for ch in anyascii(word).lower() if ch.isascii() and ch.isalnum())
+
+
+@lru_cache(maxsize=1 << 16)
+def _cross_spelling(romanised: str) -> str:
+    """A spelling that romanisations of one name share: no aspiration, doubled letters or long vowels.
+
+    "Alibaba" and Devanagari "alibaabaa" meet, so do "Kaifu" and "kaiphu"; ``""`` when too short or
+    too long to be a name.
+    """
+    spelled = _DOUBLED.sub(r"\1", _ASPIRATED.sub(r"\1", romanised.replace("ph", "f").replace("w", "v")))
+    return spelled if _MIN_CROSS <= len(spelled) <= _MAX_CROSS else ""
+
+
+def _cross_key(key: str) -> str:
+    """The spelling a Latin-script token meets in a text of another script, or ``""``."""
+    return _cross_spelling(key[2:]) if key.startswith("w:") else ""
+
+
+def _number_value(token: str) -> str:
+    """One spelling of a number whatever the locale: "7,845", "7.845", "7 845" -> 7845; "9,5" -> 9.5.
+
+    A separator followed by groups of exactly three digits groups thousands; otherwise the last
+    separator is the decimal point and earlier ones group thousands.
+    """
+    if token.isdigit() or _GROUPED.fullmatch(token):
+        return "".join(ch for ch in token if ch.isdigit())
+    point = max(token.rfind("."), token.rfind(","))
+    return "".join(ch for ch in token[:point] if ch.isdigit()) + "." + token[point + 1:]
+
+
+def _numbers(text: str, position: int) -> list[_Token]:
+    tokens = []
+    for m in _NUMBER.finditer(_ascii_digits(text)):
+        value = _number_value(m.group())
+        tokens.append(_Token("n:" + value, position, _FIRM if len(value) > 1 else _WEAK))
+    return tokens
+
+
+def _is_sentence_initial(text: str, start: int) -> bool:
+    """Whether a word is capitalised for its place: at a sentence start or in a "Label Words:" prefix."""
+    before = text[:start].rstrip()
+    if not before or before[-1] in _SENTENCE_START:
+        return True
+    label = _LABEL.match(text)
+    return label is not None and start < label.end() and len(label.group().split()) <= _LABEL_WORDS
+
+
+def _latin_parts(token: str) -> list[str]:
+    return [part for part in _PART_SEPARATOR.split(token) if len(part) >= 2]
+
+
+def _case(part: str) -> str:
+    """"upper" (acronym, mixed case, digits), "title" (capitalised) or "lower"."""
+    if any(ch.isdigit() for ch in part) or sum(ch.isupper() for ch in part[1:]) >= 1:
+        return "upper"
+    return "title" if part[0].isupper() else "lower"
+
+
+def _latin_tokens(positioned: Sequence[tuple[Segment, int]], latin_text: bool) -> list[_Token]:
+    """Name-like Latin-script tokens.
+
+    In a Latin-script text, acronyms and mixed-case words are names, and so are capitalised words seen
+    away from sentence starts and headings and never in lower case; other words are the language's own.
+    In a text of another script every Latin token stands out. A hyphenated name also gives its joined
+    form ("Kai-fu" is "Kaifu" elsewhere), as weak evidence.
+    """
+    found: list[tuple[str, int, str, bool]] = []  # part, position, case, capitalised for its place
+    joined: list[_Token] = []
+    for segment, position in positioned:
+        heading = segment.kind in ("title", "heading")
+        matches = list(_LATIN_TOKEN.finditer(segment.text))
+        # A line in capitals is shouting, not a row of acronyms.
+        shouting = len(matches) >= _SHOUTING_WORDS and all(m.group().isupper() for m in matches)
+        for m in matches:
+            initial = heading or shouting or _is_sentence_initial(segment.text, m.start())
+            parts = _latin_parts(m.group())
+            cases = ["title" if shouting else _case(part) for part in parts]
+            found += [(part, position, case, initial) for part, case in zip(parts, cases, strict=True)]
+            if len(parts) > 1 and (not latin_text or cases != ["lower"] * len(parts)):
+                joined.append(_Token("w:" + _romanise("".join(parts)), position, _WEAK))
+    mid = [case for _, _, case, initial in found if not initial]
+    capitals_mark_names = mid.count("title") <= _NOUN_CAPITALS * len(mid)
+    lowercase = {part for part, _, case, _ in found if case == "lower"}
+    names = {part.lower() for part, _, case, initial in found
+             if case == "title" and not initial and part.lower() not in lowercase}
+    tokens: list[_Token] = []
+    for part, position, case, _ in found:
+        key = "w:" + _romanise(part)
+        if case == "upper":
+            tokens.append(_Token(key, position, _FIRM))
+        elif not latin_text:
+            tokens.append(_Token(key, position, _FIRM if case == "title" else _WEAK))
+        elif case == "title" and part.lower() in names:
+            tokens.append(_Token(key, position, _SOFT if capitals_mark_names else _WEAK))
+    return tokens + joined
+
+
+def _transliterated(text: str, position: int) -> list[tuple[str, int]]:
+    """Cross-script keys of the words of other scripts.
+
+    Every prefix of at least _MIN_CROSS letters, since inflection appends suffixes to a transliterated
+    name; Han runs by pairs of syllables, the way Chinese names are spelt in Latin script ("Kaifu").
+    """
+    keys: set[str] = set()
+    for m in _OTHER_WORD.finditer(text):
+        spelled = _cross_spelling(_romanise(m.group()))
+        keys.update(spelled[:k] for k in range(_MIN_CROSS, len(spelled) + 1))
+    for m in _HAN_RUN.finditer(text):
+        syllables = [s.lower() for s in _SYLLABLE.findall(anyascii(m.group()))]
+        for a, b in itertools.pairwise(syllables):
+            if spelled := _cross_spelling(a + b):
+                keys.add(spelled)
+    return [(key, position) for key in keys]
+
+
+def _positioned(segments: Sequence[Segment]) -> list[tuple[Segment, int]]:
+    """Content segments with the percent of the content length at their middle."""
+    content = [s for s in segments if s.kind != "boilerplate"]
+    lengths = [max(1, len("".join(s.text.split()))) for s in content]
+    total = sum(lengths)
+    positioned = []
+    before = 0
+    for segment, length in zip(content, lengths, strict=True):
+        positioned.append((segment, round(100 * (before + length / 2) / total)))
+        before += length
+    return positioned
+
+
+def profile_document(segments: Sequence[Segment], lang: str) -> WorkProfile:
+    """Fingerprint of one document: its anchors and where they occur. Boilerplate is left out."""
+    positioned = _positioned(segments)
+    letters = sum(len(_LETTER.findall(s.text)) for s, _ in positioned)
+    latin = sum(len(_LATIN_LETTER.findall(s.text)) for s, _ in positioned)
+    tokens = _latin_tokens(positioned, latin_text=latin * 2 > letters)
+    spellings: defaultdict[str, set[int]] = defaultdict(set)
+    for segment, position in positioned:
+        tokens += _numbers(segment.text, position)
+        for spelling, at in _transliterated(segment.text, position):
+            spellings[spelling].add(at)
+    places: defaultdict[str, set[int]] = defaultdict(set)
+    miss: defaultdict[str, float] = defaultdict(float)
+    for token in tokens:
+        places[token.key].add(token.position)
+        miss[token.key] = max(miss[token.key], token.miss)
+    return WorkProfile(
+        langs=frozenset({lang}),
+        anchors=_sorted_places(places),
+        spellings=_sorted_places(spellings),
+        soft=frozenset(k for k, m in miss.items() if m == _SOFT),
+        weak=frozenset(k for k, m in miss.items() if m == _WEAK),
+    )
+
+
+def _sorted_places(places: Mapping[str, Iterable[int]]) -> dict[str, bytes]:
+    return {key: bytes(sorted(set(positions))) for key, positions in sorted(places.items())}
+
+
+def _merge_places(a: Mapping[str, bytes], b: Mapping[str, bytes]) -> dict[str, bytes]:
+    return _sorted_places({key: a.get(key, b"") + b.get(key, b"") for key in a.keys() | b.keys()})
+
+
+def merge_profiles(a: WorkProfile, b: WorkProfile) -> WorkProfile:
+    """Profile of the work made of the documents of both (commutative and associative).
+
+    An anchor is as firm as its firmest occurrence, and occurs where it occurs in any document.
+    """
+    anchors = _merge_places(a.anchors, b.anchors)
+    firm = (a.anchors.keys() - a.soft - a.weak) | (b.anchors.keys() - b.soft - b.weak)
+    soft = (a.soft | b.soft) - firm
+    return WorkProfile(
+        langs=a.langs | b.langs,
+        anchors=anchors,
+        spellings=_merge_places(a.spellings, b.spellings),
+        soft=frozenset(soft),
+        weak=frozenset(anchors.keys() - firm - soft),
+    )
+
+
+# --- similarity ---------------------------------------------------------------------------------------
+
+_POSITION_TOLERANCE = 25  # percent of the content length: translations stretch and drop sections
+_PRIOR = 3.0
+_NUMBER_MISS = 2.0
+_SURE_CROSS = 8  # a transliteration shared over this many letters is as sure as an exact match
+_SPREAD = 4  # places of both texts from which an anchor is "all over" them
+_SPREAD_FACTOR = 0.5
+_COMMON_WORKS = 5  # an anchor shared by this many more works counts half
+
+
+@lru_cache(maxsize=1 << 16)
+def _weight(key: str) -> float:
+    """Intrinsic weight: short numbers and tokens are more often shared by chance."""
+    value = key[2:]
+    if key.startswith("n:"):
+        digits = sum(ch.isdigit() for ch in value)
+        return 0.3 if digits == 1 else 0.6 if digits == 2 else 1.0
+    return 0.4 if len(value) <= 2 else 0.7 if len(value) == 3 else 1.0
+
+
+def _near(a: bytes, b: bytes | None) -> bool:
+    """Whether some position of ``a`` is within the tolerance of some position of ``b``."""
+    if not b:
+        return False
+    for x in a:
+        i = bisect_left(b, x - _POSITION_TOLERANCE)
+        if i < len(b) and b[i] <= x + _POSITION_TOLERANCE:
+            return True
+    return False
+
+
+def _evidence(a: WorkProfile, b: WorkProfile, rarity: Rarity | None) -> tuple[float, float, float]:
+    """Weights of a's anchors found in b exactly, found in b transliterated, and missing from b."""
+    exact = cross = missing = 0.0
+    for key, positions in a.anchors.items():
+        weight = _weight(key) * (rarity(key) if rarity else 1.0)
+        if _near(positions, b.anchors.get(key)):
+            spread = len(positions) >= _SPREAD and len(b.anchors[key]) >= _SPREAD
+            exact += weight * (_SPREAD_FACTOR if spread else 1.0)
+        elif (spelling := _cross_key(key)) and _near(positions, b.spellings.get(spelling)):
+            # The longer the shared spelling, the less likely a chance likeness of two words.
+            cross += weight * min(1.0, len(spelling) / _SURE_CROSS)
+        elif key in a.soft:
+            missing += weight * _SOFT
+        elif key not in a.weak:
+            missing += weight * (_NUMBER_MISS if key.startswith("n:") else _FIRM)
+    return exact, cross, missing
+
+
+def similarity(a: WorkProfile, b: WorkProfile, rarity: Rarity | None = None) -> float:
+    """How confidently two profiles are translations of one work, 0-1 (symmetric).
+
+    ``rarity`` scales each anchor's evidence by how rare it is in the corpus (:class:`AnchorRarity`);
+    without it every anchor counts fully.
+    """
+    exact, cross_ab, missing_a = _evidence(a, b, rarity)
+    _, cross_ba, missing_b = _evidence(b, a, rarity)
+    shared = exact + cross_ab + cross_ba
+    return shared / (shared + min(missing_a, missing_b) + _PRIOR)
+
+
+def _rarity(works_with: int) -> float:
+    return 1.0 / (1.0 + max(0, works_with - 1) / _COMMON_WORKS)
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorRarity:
+    """Rarity of anchors from the number of works each occurs in: 1 in one work, 1/2 in six."""
+
+    works_with: Mapping[str, int]
+
+    def __call__(self, key: str) -> float:
+        return _rarity(self.works_with.get(key, 0))
+
+
+def _compatible(profile: WorkProfile, work: WorkProfile) -> bool:
+    """Whether they share no language (an undetermined one conflicts with nothing)."""
+    return not (profile.langs - {UNDETERMINED}) & work.langs
+
+
+def assign_work(
+    profile: WorkProfile,
+    candidates: Iterable[tuple[str, WorkProfile]],
+    threshold: float = DEFAULT_THRESHOLD,
+    margin: float = DEFAULT_MARGIN,
+    rarity: Rarity | None = None,
+) -> Assignment:
+    """The work a document (or a work) joins among candidate works that lack its languages.
+
+    It joins the most similar one if the similarity reaches ``threshold`` and no other candidate comes
+    within ``margin`` of it; else it starts a new work (``work_id`` None). Candidates within the margin
+    are no competitors when they are fragments of the best one (translations that matched nothing when
+    they came, and that the document bridges): no two of them have a language in common, and each
+    matches the best one merged with the document. The document then joins them all (``merge_with``).
+    """
+    reps = {work_id: rep for work_id, rep in candidates if _compatible(profile, rep)}
+    scores = sorted(((similarity(profile, rep, rarity), work_id) for work_id, rep in reps.items()),
+                    key=lambda item: (-item[0], item[1]))
+    if not scores:
+        return Assignment(None, 0.0, 0.0)
+    best, work_id = scores[0]
+    contenders = [w for score, w in scores[1:] if best - score < margin]
+    bridged = merge_profiles(reps[work_id], profile) if contenders else profile
+    fragments = (
+        best >= threshold
+        and all(_compatible(reps[a], reps[b]) for a, b in itertools.combinations([work_id, *contenders], 2))
+        and all(similarity(bridged, reps[w], rarity) >= threshold for w in contenders)
+    )
+    others = [score for score, w in scores[1:] if not fragments or w not in contenders]
+    runner_up = round(others[0], 6) if others else 0.0
+    if not fragments:
+        return Assignment(None, round(best, 6), runner_up)
+    return Assignment(work_id, round(best, 6), runner_up, tuple(sorted(contenders)))
+
+
+# --- the index ------------------------------------------------------------------------------------------
+
+_SHORTLIST = 8
+# Anchors found in more works than this share of the index (and at least _COMMON_MIN works) do not
+# shortlist: they are everywhere, and their posting lists would make placing a document slow.
+_COMMON_SHARE = 0.1
+_COMMON_MIN = 20
+
+
+def _postings(profile: WorkProfile) -> Iterable[str]:
+    """Keys a work is found under: its anchors, the cross spellings of its Latin tokens ("x:"), and its
+    transliterations ("t:")."""
+    for key in profile.anchors:
+        yield key
+        if spelling := _cross_key(key):
+            yield "x:" + spelling
+    for spelling in profile.spellings:
+        yield "t:" + spelling
+
+
+def _lookups(profile: WorkProfile) -> Iterable[tuple[str, str]]:
+    """(key, posting) pairs that find the works sharing an anchor with the profile, in any script."""
+    for key in profile.anchors:
+        yield key, key
+        if spelling := _cross_key(key):
+            yield key, "t:" + spelling
+    for spelling in profile.spellings:
+        yield "w:" + spelling, "x:" + spelling
+
+
+class WorkIndex:
+    """Works, their documents and representative profiles, with an inverted index from anchors to works.
+
+    Works added with :meth:`add` are *given* (a folder, an earlier build): two given works are never
+    merged. :meth:`place` puts a document into the work it matches, or into a new work named after the
+    document, then merges that work with another whenever their representatives now match (the
+    document may bridge a work founded by a translation that matched nothing at first).
+    """
+
+    def __init__(
+        self, threshold: float = DEFAULT_THRESHOLD, margin: float = DEFAULT_MARGIN, rarity: Rarity | None = None,
+    ) -> None:
+        """``rarity`` fixes how much each anchor counts; by default, from the works in the index."""
+        self.threshold = threshold
+        self.margin = margin
+        self._fixed_rarity = rarity
+        self._works: dict[str, WorkProfile] = {}
+        self._members: dict[str, list[str]] = {}
+        self._work_of: dict[str, str] = {}
+        self._given: set[str] = set()
+        self._postings: defaultdict[str, set[str]] = defaultdict(set)
+
+    def __len__(self) -> int:
+        return len(self._works)
+
+    @property
+    def works(self) -> Mapping[str, WorkProfile]:
+        """Representative profile of every work."""
+        return self._works
+
+    def members(self, work_id: str) -> tuple[str, ...]:
+        return tuple(self._members[work_id])
+
+    def assignments(self) -> dict[str, str]:
+        """Work of every document."""
+        return dict(self._work_of)
+
+    def rarity(self, key: str) -> float:
+        if self._fixed_rarity is not None:
+            return self._fixed_rarity(key)
+        return _rarity(len(self._postings.get(key, ())))
+
+    def add(self, work_id: str, doc_id: str, profile: WorkProfile) -> None:
+        """Add a document to a given work (created if new), without matching."""
+        self._given.add(work_id)
+        self._join(work_id, [doc_id], profile)
+
+    def shortlist(self, profile: WorkProfile, size: int = _SHORTLIST, exclude: str = "") -> list[str]:
+        """Works without the profile's languages that share the most rare anchors with it (idf)."""
+        total = len(self._works)
+        common = max(_COMMON_MIN, _COMMON_SHARE * total)
+        scores: defaultdict[str, float] = defaultdict(float)
+        for key, lookup in _lookups(profile):
+            works = self._postings.get(lookup)
+            if not works or len(works) > common:
+                continue
+            weight = _weight(key) * math.log(1 + total / len(works))
+            for work_id in works:
+                scores[work_id] += weight
+        ranked = ((score, work_id) for work_id, score in scores.items()
+                  if work_id != exclude and _compatible(profile, self._works[work_id]))
+        return [work_id for _, work_id in heapq.nlargest(size, ranked)]
+
+    def best_match(self, profile: WorkProfile, exclude: str = "") -> Assignment:
+        """The work the profile belongs to among the shortlisted ones (None: a new work)."""
+        candidates = [(work_id, self._works[work_id]) for work_id in self.shortlist(profile, exclude=exclude)]
+        return assign_work(profile, candidates, self.threshold, self.margin, self.rarity)
+
+    def place(self, doc_id: str, profile: WorkProfile) -> str:
+        """Put a document into its work, merging works it reveals to be one; return its work id."""
+        match = self.best_match(profile)
+        work_id = doc_id if match.work_id is None else self._merge_all(match.work_id, match.merge_with)
+        self._join(work_id, [doc_id], profile)
+        while True:
+            match = self.best_match(self._works[work_id], exclude=work_id)
+            mergeable = [w for w in (match.work_id, *match.merge_with)
+                         if w is not None and not (w in self._given and work_id in self._given)]
+            if not mergeable:
+                return work_id
+            work_id = self._merge_all(work_id, mergeable)
+
+    def _join(self, work_id: str, doc_ids: Sequence[str], profile: WorkProfile) -> None:
+        current = self._works.get(work_id)
+        self._works[work_id] = profile if current is None else merge_profiles(current, profile)
+        self._members.setdefault(work_id, []).extend(doc_ids)
+        for doc_id in doc_ids:
+            self._work_of[doc_id] = work_id
+        for posting in _postings(profile):
+            self._postings[posting].add(work_id)
+
+    def _merge_all(self, work_id: str, others: Iterable[str]) -> str:
+        for other in others:
+            if not (other in self._given and work_id in self._given):
+                work_id = self._merge(work_id, other)
+        return work_id
+
+    def _merge(self, a: str, b: str) -> str:
+        """Merge two works; the survivor is the given one, else the larger one, else the smaller id."""
+        survivor, absorbed = sorted((a, b), key=lambda w: (w not in self._given, -len(self._members[w]), w))
+        profile = self._works.pop(absorbed)
+        for posting in _postings(profile):
+            self._postings[posting].discard(absorbed)
+        self._given.discard(absorbed)
+        self._join(survivor, self._members.pop(absorbed), profile)
+        return survivor
+
+
+def _richness(profile: WorkProfile) -> float:
+    return sum(_weight(key) for key in profile.anchors if key not in profile.weak)
+
+
+def group_documents(
+    profiles: Mapping[str, WorkProfile],
+    threshold: float = DEFAULT_THRESHOLD,
+    margin: float = DEFAULT_MARGIN,
+) -> dict[str, str]:
+    """Work of every document (by id); a work is named after one of its documents.
+
+    Documents are placed richest profile first, then by id, so the result does not depend on the order
+    of ``profiles``. The first pass learns how many works share each anchor; the second groups again
+    with that rarity, which the first could only learn as it went.
+    """
+    order = sorted(profiles, key=lambda doc_id: (-_richness(profiles[doc_id]), doc_id))
+    first = WorkIndex(threshold, margin)
+    for doc_id in order:
+        first.place(doc_id, profiles[doc_id])
+    works_with = Counter(key for rep in first.works.values() for key in rep.anchors)
+    second = WorkIndex(threshold, margin, AnchorRarity(works_with))
+    for doc_id in order:
+        second.place(doc_id, profiles[doc_id])
+    return second.assignments()

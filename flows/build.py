@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
@@ -21,11 +21,11 @@ from prefect.context import get_run_context
 from prefect.futures import PrefectFuture, wait
 
 from flows.progress import report_progress
-from schemas.build import BuildParameters, BuildSummary
+from schemas.build import BuildParameters, BuildSummary, Grouping
 from tasks.export import WorkJob, WorkResult, load_snapshot, publish_snapshot, reject_rows, work_jobs
 from tasks.lock import corpus_lock
 from tasks.plan import plan_build
-from tasks.prefect_tasks import align_task, analyse_task, inventory_task, write_task
+from tasks.prefect_tasks import align_task, analyse_task, assign_works_task, inventory_task, write_task
 from tasks.storage import collect_garbage, load_manifest
 from tasks.summary import render_markdown, stage_log_lines, summarise
 
@@ -94,10 +94,12 @@ def build_corpus(
     max_file_mb: float = 50.0,
     workers: int = 1,
     lock_wait_seconds: float = 0.0,
+    group: Literal["folder", "auto"] = "folder",
+    works_file: str | None = None,
 ) -> BuildSummary:
     params = BuildParameters(
-        source=Path(source), out=Path(out), glob=glob, prune=prune, max_file_mb=max_file_mb,
-        workers=workers, lock_wait_seconds=lock_wait_seconds,
+        source=Path(source), out=Path(out), glob=glob, prune=prune, max_file_mb=max_file_mb, workers=workers,
+        lock_wait_seconds=lock_wait_seconds, group=group, works_file=Path(works_file) if works_file else None,
     )
     logger = get_run_logger()
     build_id, now = _build_id(), datetime.now(UTC)
@@ -110,8 +112,13 @@ def build_corpus(
             inventory = inventory_task(params.source, params.glob, params.max_bytes)
         logger.info("inventory: %d input files, %d rejected on sight", len(inventory.fingerprints),
                     len(inventory.rejections))
+        fingerprints = inventory.fingerprints
+        if params.group == "auto" or params.works_file:
+            with _timed(timings, "assign works"):
+                fingerprints = tuple(assign_works_task(fingerprints, list(snapshot.documents.values()), params.out,
+                                                       params.max_bytes, Grouping(params.group), params.works_file))
         with _timed(timings, "plan"):
-            plan = plan_build(inventory.fingerprints, inventory.rejections, snapshot.stored_documents(),
+            plan = plan_build(fingerprints, inventory.rejections, snapshot.stored_documents(),
                               snapshot.stored_rejects(), prune=params.prune)
         logger.info("plan: %s; %d work(s) to rebuild", plan.summary(), len(plan.works))
         for decision in plan.decisions:

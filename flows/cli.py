@@ -14,6 +14,7 @@ from rich.console import Console
 
 from flows.cli_consumers import register as register_consumer_commands
 from flows.runners import RunnerKind, make_task_runner
+from schemas.build import Grouping
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # A one-off build starts a temporary Prefect server; on a busy machine it needs longer than Prefect's 20 s.
@@ -67,20 +68,38 @@ def build(
     log_level: Annotated[
         str, typer.Option(help="Prefect's log level on the console: INFO says what each stage did, DEBUG why.")
     ] = "WARNING",
+    group: Annotated[
+        Grouping, typer.Option(help="Work of a file: its folder, or auto: grouped by content with the corpus' works.")
+    ] = Grouping.folder,
+    works: Annotated[
+        Path | None, typer.Option(help="CSV with columns source_path,work_id naming works by hand (wins over --group).")
+    ] = None,
 ) -> None:
     """Build or update the corpus in OUT from the text files in SOURCE (incremental: only new work is done)."""
     from schemas.build import BuildParameters
 
     try:
         params = BuildParameters(source=source, out=out, glob=glob, prune=prune, max_file_mb=max_file_mb,
-                                 workers=workers, lock_wait_seconds=wait)
+                                 workers=workers, lock_wait_seconds=wait, group=group.value, works_file=works)
     except ValidationError as error:
         raise _fail(_validation_message(error)) from None
     os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING" if quiet or as_json else log_level.upper()
 
     from flows.build import build_corpus
     from tasks.lock import CorpusLockedError
+    from tasks.lock import corpus_lock
     from tasks.storage import CorpusFormatError
+    from tasks.works import WorksFileError, read_works_file
+
+    # Checked here too, before Prefect starts, so that the common mistakes get a message, not a failed run.
+    try:
+        if params.works_file:
+            read_works_file(params.works_file)
+        if not params.lock_wait_seconds:
+            with corpus_lock(params.out, "check"):
+                pass
+    except (CorpusLockedError, WorksFileError) as error:
+        raise _fail(str(error)) from None
 
     flow = build_corpus
     if runner is not None or params.workers > 1:
@@ -95,8 +114,9 @@ def build(
         with stage_progress(errors, enabled=not (quiet or as_json)):
             summary = flow(source=str(params.source), out=str(params.out), glob=params.glob, prune=params.prune,
                            max_file_mb=params.max_file_mb, workers=params.workers,
-                           lock_wait_seconds=params.lock_wait_seconds)
-    except (CorpusLockedError, CorpusFormatError) as error:
+                           lock_wait_seconds=params.lock_wait_seconds, group=params.group,
+                           works_file=str(params.works_file) if params.works_file else None)
+    except (CorpusLockedError, CorpusFormatError, WorksFileError) as error:
         raise _fail(str(error)) from None
     if as_json:
         sys.stdout.write(summary.model_dump_json(indent=2) + "\n")

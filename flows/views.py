@@ -134,5 +134,8 @@ def print_status(console: Console, status: CorpusStatus) -> None:
         for label, paths in (("new", p.new), ("changed", p.changed), ("source gone", p.missing)):
             for path in paths:
                 console.print(Text.assemble(f"pending ({label}): ", safe_text(path)))
+    for u in status.uncertain_works:
+        console.print(Text.assemble("uncertain work: ", safe_text(u.source_path), " -> ", safe_text(u.work_id),
+                                    f" (confidence {u.confidence:.2f}; fix it in a works file, see README)"))
     for path, reason in status.rejects.items():
         console.print(Text.assemble("rejected: ", safe_text(path), f" ({reason})"))

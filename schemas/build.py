@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DEFAULT_MAX_FILE_MB = 50.0
+
+
+class Grouping(StrEnum):
+    """How a file's work is decided (a works file always wins)."""
+
+    folder = "folder"  # the file's folder relative to the input root
+    auto = "auto"  # by content, against the works already in the corpus
 
 
 class BuildParameters(BaseModel):
@@ -22,6 +31,17 @@ class BuildParameters(BaseModel):
     max_file_mb: float = Field(default=DEFAULT_MAX_FILE_MB, gt=0, description="Larger files are rejected.")
     workers: int = Field(default=1, ge=1, le=64, description="Parallel workers for per-work tasks.")
     lock_wait_seconds: float = Field(default=0.0, ge=0, description="How long to wait for another build.")
+    group: Literal["folder", "auto"] = Field(
+        default="folder", description="Work of a file: its folder, or grouped by content ('auto')."
+    )
+    works_file: Path | None = Field(default=None, description="CSV source_path,work_id naming works by hand.")
+
+    @field_validator("works_file")
+    @classmethod
+    def _works_file_exists(cls, works_file: Path | None) -> Path | None:
+        if works_file is not None and not works_file.is_file():
+            raise ValueError(f"works file {works_file} does not exist")
+        return works_file
 
     @field_validator("source")
     @classmethod

@@ -29,9 +29,13 @@ class Row(BaseModel):
 class DocumentRow(Row):
     doc_id: str = Field(description="Stable document id: the first 16 hex digits of content_sha256.")
     work_id: str = Field(
-        description="The work this document is a version of: the input file's folder relative to the "
-        "input root ('.' for files directly in it)."
+        description="The work this document is a version of: by default the input file's folder relative to "
+        "the input root ('.' for files directly in it); see work_assigned_by."
     )
+    work_assigned_by: str = Field(
+        description="How work_id was decided: 'folder', 'mapping' (a works file) or 'auto' (grouped by content)."
+    )
+    work_confidence: float = Field(description="Confidence of an automatic work assignment, 0-1 (1 otherwise).")
     source_path: str = Field(description="Path of the source file relative to the input root (POSIX).")
     content_sha256: str = Field(description="SHA-256 of the file's raw bytes.")
     encoding: str = Field(description="Encoding the bytes were decoded with (Python codec name).")

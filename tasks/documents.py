@@ -74,7 +74,8 @@ def analyse_file(fp: Fingerprint, max_bytes: int, ingested_at: datetime) -> Anal
         return Rejection(fp.file.source_path, "empty", "the file has no text; remove it or fill it in", sha)
     title = next((s.text for s in segments if s.kind == "title"), "")
     document = DocumentRow(
-        doc_id=doc_id_for(sha), work_id=fp.file.work_id, source_path=fp.file.source_path,
+        doc_id=doc_id_for(sha), work_id=fp.file.work_id, work_assigned_by=fp.file.work_assigned_by,
+        work_confidence=fp.file.work_confidence, source_path=fp.file.source_path,
         content_sha256=sha, encoding=decoded.encoding, lang=tag.lang, lang_confidence=tag.confidence,
         script=tag.script, title=title, n_lines=count_lines(decoded.text), n_segments=len(segments),
         n_sections=max(s.section for s in segments) + 1, ingested_at=ingested_at,

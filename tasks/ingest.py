@@ -32,7 +32,9 @@ __all__ = [
 class InputFile:
     path: Path  # absolute path on disk
     source_path: str  # POSIX path relative to the input root
-    work_id: str  # folder relative to the input root, "." for the root itself
+    work_id: str  # folder relative to the input root, "." for the root itself (unless grouped otherwise)
+    work_assigned_by: str = "folder"  # folder, mapping (a works file) or auto (grouped by content)
+    work_confidence: float = 1.0  # how sure an automatic grouping was, 0-1
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,13 @@ from typing import Any
 
 from prefect import task
 
-from schemas import AlignmentRow
+from schemas import AlignmentRow, DocumentRow
+from schemas.build import Grouping
 from tasks.documents import WorkAnalysis
 from tasks.export import WorkJob, WorkResult, align_work, analyse_work, write_work
+from tasks.ingest import Fingerprint
 from tasks.plan import Inventory, take_inventory
+from tasks.works import assign_works
 
 
 def _transient_os_error(_task: Any, _task_run: Any, state: Any) -> bool:
@@ -36,6 +39,14 @@ _io_retries: dict[str, Any] = {"retries": 2, "retry_delay_seconds": 0.5, "retry_
 @task(name="ingest: inventory", **_io_retries)
 def inventory_task(source: Path, glob: str, max_bytes: int) -> Inventory:
     return take_inventory(source, glob, max_bytes)
+
+
+@task(name="ingest: assign works", **_io_retries)
+def assign_works_task(
+    fingerprints: tuple[Fingerprint, ...], stored: list[DocumentRow], out_dir: Path, max_bytes: int, grouping: Grouping,
+    works_file: Path | None,
+) -> list[Fingerprint]:
+    return assign_works(fingerprints, stored, out_dir, max_bytes, grouping, works_file)
 
 
 @task(name="ingest+langtag+segment", **_io_retries)

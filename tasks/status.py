@@ -14,6 +14,9 @@ from tasks.plan import plan_build, take_inventory
 from tasks.storage import load_manifest, read_table
 
 
+UNCERTAIN_WORK = 0.6  # automatic work assignments less sure than this are listed for a person to check
+
+
 class WorkStatus(BaseModel):
     work_id: str
     documents: dict[str, str]  # source_path -> lang
@@ -27,10 +30,17 @@ class PendingWork(BaseModel):
     missing: list[str]
 
 
+class UncertainWork(BaseModel):
+    source_path: str
+    work_id: str
+    confidence: float
+
+
 class CorpusStatus(BaseModel):
     out: str
     built: bool
     works: list[WorkStatus]
+    uncertain_works: list[UncertainWork]  # automatic assignments to check (fix them with a works file)
     rejects: dict[str, str]  # source_path -> reason
     pending: PendingWork | None  # None when no input folder was given
 
@@ -65,5 +75,10 @@ def corpus_status(out_dir: Path, source: Path | None = None, glob: str = "**/*.t
             missing=list(plan.missing),
         )
     rejects = read_table(out_dir, manifest, REJECTS).select(["source_path", "reason"]).to_pylist()
-    return CorpusStatus(out=str(out_dir), built=manifest is not None, works=works,
+    uncertain = [
+        UncertainWork(source_path=d.source_path, work_id=d.work_id, confidence=d.work_confidence)
+        for d in sorted(snapshot.documents.values(), key=lambda d: d.source_path)
+        if d.work_assigned_by == "auto" and d.work_confidence < UNCERTAIN_WORK
+    ]
+    return CorpusStatus(out=str(out_dir), built=manifest is not None, works=works, uncertain_works=uncertain,
                         rejects={r["source_path"]: r["reason"] for r in rejects}, pending=pending)

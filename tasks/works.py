@@ -1,0 +1,136 @@
+"""Which work a document belongs to: its folder, a works file, or grouping by content.
+
+* ``folder`` (default): the file's folder relative to the input root.
+* a works file (CSV with columns ``source_path,work_id``): names the work of the files it lists, overriding
+  any guess; the way to correct a wrong automatic assignment.
+* ``auto``: documents already in the corpus keep their work; each new file is decoded, tagged and
+  segmented, reduced to a language-independent profile (numbers, Latin-script names and acronyms,
+  transliterations; see ``tasks.grouping``) and compared with one representative per work. It joins the
+  best work when the match is confident, else it starts a new work ``auto-<doc_id>``. Two documents in the
+  same language never share a work. New files are placed richest profile first, then by content hash, so
+  the grouping of one build does not depend on the order files are listed in.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from schemas import DocumentRow
+from schemas.build import Grouping
+from tasks.documents import doc_id_for, segments_from_table
+from tasks.grouping import WorkIndex, WorkProfile, profile_document
+from tasks.ingest import Fingerprint, Rejection, read_document
+from tasks.langtag import tag_language
+from tasks.segment import segment_text
+from tasks.storage import segment_file_path
+
+AUTO_PREFIX = "auto-"
+
+
+class WorksFileError(Exception):
+    """The works file cannot be used; the message says why and what to fix."""
+
+
+def read_works_file(path: Path) -> dict[str, str]:
+    """``source_path -> work_id`` from a CSV file with those two columns (more columns are ignored)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"source_path", "work_id"} - set(reader.fieldnames or ())
+            if missing:
+                raise WorksFileError(f"{path} needs the columns source_path and work_id (missing: "
+                                     f"{', '.join(sorted(missing))})")
+            mapping: dict[str, str] = {}
+            for line, row in enumerate(reader, start=2):
+                source_path, work_id = (row["source_path"] or "").strip(), (row["work_id"] or "").strip()
+                if not source_path or not work_id:
+                    raise WorksFileError(f"{path}, line {line}: source_path and work_id must both be given")
+                mapping[source_path] = work_id
+    except OSError as error:
+        raise WorksFileError(f"cannot read the works file {path}: {error.strerror or error}") from error
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise WorksFileError(f"{path} is not a UTF-8 CSV file: {error}") from error
+    return mapping
+
+
+def _stored_profiles(out_dir: Path, stored: Sequence[DocumentRow]) -> list[tuple[DocumentRow, WorkProfile]]:
+    return [
+        (d, profile_document(segments_from_table(pq.read_table(out_dir / segment_file_path(d.lang, d.doc_id))),
+                             d.lang))
+        for d in stored
+    ]
+
+
+def _new_profile(fp: Fingerprint, max_bytes: int) -> WorkProfile | None:
+    read = read_document(fp, max_bytes)
+    if isinstance(read, Rejection):
+        return None  # the analysis stage rejects it again, with the reason
+    decoded, _ = read
+    tag = tag_language(decoded.text)
+    return profile_document(segment_text(decoded.text, script=tag.script), tag.lang)
+
+
+def group_by_content(
+    fingerprints: Sequence[Fingerprint], stored: Sequence[DocumentRow], out_dir: Path, max_bytes: int
+) -> list[Fingerprint]:
+    """Fingerprints with the work of each new file decided by content (stored documents keep theirs)."""
+    stored_keys = {(d.source_path, d.content_sha256) for d in stored}
+    new = [fp for fp in fingerprints if (fp.file.source_path, fp.content_sha256) not in stored_keys
+           and fp.file.work_assigned_by != "mapping"]
+    if not new:
+        return list(fingerprints)
+    index = WorkIndex()
+    # A changed file's old version leaves with it: it must not keep the new version out of its own work.
+    replaced = {fp.file.source_path for fp in new}
+    for document, profile in _stored_profiles(out_dir, [d for d in stored if d.source_path not in replaced]):
+        index.add(document.work_id, document.doc_id, profile)
+    profiles: dict[str, WorkProfile] = {}
+    for fp in new:
+        new_profile = _new_profile(fp, max_bytes)
+        if new_profile is not None:
+            profiles[fp.content_sha256] = new_profile
+    confidence: dict[str, float] = {}
+    for sha in sorted(profiles, key=lambda sha: (-len(profiles[sha].anchors), sha)):
+        match = index.best_match(profiles[sha])
+        confidence[sha] = match.confidence if match.work_id is not None else 1.0 - match.confidence
+        index.place(doc_id_for(sha), profiles[sha])
+    work_of = index.assignments()
+    given = {d.work_id for d in stored}
+
+    def work_id(sha: str) -> str:
+        work = work_of[doc_id_for(sha)]
+        return work if work in given else AUTO_PREFIX + work
+
+    return [
+        dataclasses.replace(fp, file=dataclasses.replace(
+            fp.file, work_id=work_id(fp.content_sha256), work_assigned_by="auto",
+            work_confidence=round(confidence[fp.content_sha256], 4)))
+        if fp.content_sha256 in profiles else fp
+        for fp in fingerprints
+    ]
+
+
+def apply_works_file(fingerprints: Sequence[Fingerprint], mapping: Mapping[str, str]) -> list[Fingerprint]:
+    """Fingerprints with the work named by the works file, for the files it lists."""
+    return [
+        dataclasses.replace(fp, file=dataclasses.replace(
+            fp.file, work_id=mapping[fp.file.source_path], work_assigned_by="mapping", work_confidence=1.0))
+        if fp.file.source_path in mapping else fp
+        for fp in fingerprints
+    ]
+
+
+def assign_works(
+    fingerprints: Sequence[Fingerprint], stored: Sequence[DocumentRow], out_dir: Path, max_bytes: int,
+    grouping: Grouping, works_file: Path | None,
+) -> list[Fingerprint]:
+    """The work of every input file: a works file first, then folders or grouping by content."""
+    assigned = apply_works_file(fingerprints, read_works_file(works_file)) if works_file else list(fingerprints)
+    if grouping is Grouping.auto:
+        assigned = group_by_content(assigned, stored, out_dir, max_bytes)
+    return assigned

@@ -1,0 +1,125 @@
+"""Which work is this: folders, a works file, and `--group auto` on a flat pile, incrementally."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+from typer.testing import CliRunner
+
+from eval.grouping import generate_pile
+from flows.cli import app
+from tests.conftest import SEEDS
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+runner = CliRunner()
+
+
+def build(source: Path, out: Path, *extra: str) -> dict[str, object]:
+    result = runner.invoke(app, ["build", str(source), "--out", str(out), "--json", *extra])
+    assert result.exit_code == 0, result.output
+    summary: dict[str, object] = json.loads(result.stdout)
+    return summary
+
+
+def partition(out: Path) -> set[frozenset[str]]:
+    works: dict[str, set[str]] = {}
+    for d in ds.dataset(out / "documents").to_table().to_pylist():
+        works.setdefault(d["work_id"], set()).add(d["source_path"])
+    return {frozenset(paths) for paths in works.values()}
+
+
+@pytest.fixture(scope="module")
+def pile(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, bytes], set[frozenset[str]]]:
+    """The seeds and three unrelated generated works as one flat pile of files, with the true works."""
+    files: dict[str, bytes] = {}
+    truth: dict[object, set[str]] = {}
+    for document in generate_pile(3, seed=3):
+        name = f"{document.doc_id}.txt"
+        files[name] = document.text.encode("utf-8")
+        truth.setdefault(document.work, set()).add(name)
+    for seed in sorted(SEEDS.glob("*.txt")):
+        files[seed.name] = seed.read_bytes()
+        truth.setdefault("seeds", set()).add(seed.name)
+    return files, {frozenset(names) for names in truth.values()}
+
+
+def write(folder: Path, files: dict[str, bytes], names: list[str]) -> None:
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        (folder / name).write_bytes(files[name])
+
+
+def test_a_flat_pile_is_grouped_into_its_works(pile: tuple[dict[str, bytes], set[frozenset[str]]],
+                                               tmp_path: Path) -> None:
+    files, truth = pile
+    write(tmp_path / "in", files, sorted(files))
+    build(tmp_path / "in", tmp_path / "out", "--group", "auto")
+    assert partition(tmp_path / "out") == truth
+    documents = ds.dataset(tmp_path / "out" / "documents").to_table().to_pylist()
+    assert {d["work_assigned_by"] for d in documents} == {"auto"}
+    assert all(0 <= d["work_confidence"] <= 1 for d in documents)
+    alignments = ds.dataset(tmp_path / "out" / "alignments").to_table()
+    aligned = {(r["src_doc_id"], r["tgt_doc_id"]) for r in alignments.to_pylist()}
+    expected = sum(len(work) * (len(work) - 1) // 2 for work in truth)
+    assert len(aligned) == expected, "every pair inside each work, none across works"
+
+
+@pytest.mark.parametrize("order", ["seeds-first", "seeds-last"])
+def test_files_arriving_over_several_builds_join_the_same_works(
+    pile: tuple[dict[str, bytes], set[frozenset[str]]], tmp_path: Path, order: str
+) -> None:
+    files, truth = pile
+    names = sorted(files, key=lambda n: (n[0].isdigit() == (order == "seeds-first"), n))
+    source, out = tmp_path / "in", tmp_path / "out"
+    for chunk in (names[: len(names) // 3], names[len(names) // 3: 2 * len(names) // 3], names[2 * len(names) // 3:]):
+        write(source, files, chunk)
+        build(source, out, "--group", "auto")
+    assert partition(out) == truth
+
+
+def test_a_works_file_overrides_folders_and_guesses(seeds_copy: Path, tmp_path: Path) -> None:
+    works = tmp_path / "works.csv"
+    works.write_text("source_path,work_id\n004_61b3231e0c8e63ca.txt,chinese-edition\n", encoding="utf-8")
+    build(seeds_copy, tmp_path / "out", "--group", "auto", "--works", str(works))
+    documents = {d["source_path"]: d for d in ds.dataset(tmp_path / "out" / "documents").to_table().to_pylist()}
+    assert documents["004_61b3231e0c8e63ca.txt"]["work_id"] == "chinese-edition"
+    assert documents["004_61b3231e0c8e63ca.txt"]["work_assigned_by"] == "mapping"
+    others = {d["work_id"] for p, d in documents.items() if p != "004_61b3231e0c8e63ca.txt"}
+    assert len(others) == 1
+
+
+def test_folder_grouping_is_the_default(seeds_copy: Path, tmp_path: Path) -> None:
+    build(seeds_copy, tmp_path / "out")
+    documents = ds.dataset(tmp_path / "out" / "documents").to_table().to_pylist()
+    assert {(d["work_id"], d["work_assigned_by"], d["work_confidence"]) for d in documents} == {(".", "folder", 1.0)}
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("path,work\na.txt,w\n", "needs the columns source_path and work_id"),
+    ("source_path,work_id\na.txt,\n", "line 2: source_path and work_id must both be given"),
+])
+def test_a_bad_works_file_is_a_clear_error(seeds_copy: Path, tmp_path: Path, content: str, message: str) -> None:
+    works = tmp_path / "works.csv"
+    works.write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["build", str(seeds_copy), "--out", str(tmp_path / "out"), "--works", str(works)])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_status_lists_uncertain_automatic_assignments(tmp_path: Path) -> None:
+    from tasks.status import corpus_status
+
+    pile = tmp_path / "in"
+    pile.mkdir()
+    for seed in sorted(SEEDS.glob("*.txt")):
+        shutil.copy(seed, pile / seed.name)
+    (pile / "unrelated.txt").write_text("Hii ni barua fupi kuhusu hali ya hewa ya leo.\n", encoding="utf-8")
+    build(pile, tmp_path / "out", "--group", "auto")
+    status = corpus_status(tmp_path / "out")
+    assert all(u.confidence < 0.6 for u in status.uncertain_works)
+    assert {u.source_path for u in status.uncertain_works} <= {p.name for p in pile.iterdir()}
+    assert len(list(itertools.chain(status.works))) >= 2

@@ -86,8 +86,7 @@ def build(
     os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING" if quiet or as_json else log_level.upper()
 
     from flows.build import build_corpus
-    from tasks.lock import CorpusLockedError
-    from tasks.lock import corpus_lock
+    from tasks.lock import CorpusLockedError, corpus_lock
     from tasks.storage import CorpusFormatError
     from tasks.works import WorksFileError, read_works_file
 

@@ -13,7 +13,6 @@ from tasks.export import load_snapshot
 from tasks.plan import plan_build, take_inventory
 from tasks.storage import load_manifest, read_table
 
-
 UNCERTAIN_WORK = 0.6  # automatic work assignments less sure than this are listed for a person to check
 
 

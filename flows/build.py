@@ -75,7 +75,8 @@ def rebuild_works(
             analyses = _results([analyse_task.submit(b, params.out, params.max_bytes, now) for b in current])
         report_progress("ingest+langtag+segment", done + in_wave, len(jobs))
         with _timed(timings, "align"):
-            alignments = _results([align_task.submit(b, a, params.out) for b, a in zip(current, analyses, strict=True)])
+            alignments = _results([align_task.submit(b, a, params.out, params.embeddings)
+                                   for b, a in zip(current, analyses, strict=True)])
         report_progress("align", done + in_wave, len(jobs))
         with _timed(timings, "export"):
             written = _results([write_task.submit(a, r, params.out) for a, r in zip(analyses, alignments, strict=True)])
@@ -96,10 +97,12 @@ def build_corpus(
     lock_wait_seconds: float = 0.0,
     group: Literal["folder", "auto"] = "folder",
     works_file: str | None = None,
+    embeddings: bool = False,
 ) -> BuildSummary:
     params = BuildParameters(
         source=Path(source), out=Path(out), glob=glob, prune=prune, max_file_mb=max_file_mb, workers=workers,
         lock_wait_seconds=lock_wait_seconds, group=group, works_file=Path(works_file) if works_file else None,
+        embeddings=embeddings,
     )
     logger = get_run_logger()
     build_id, now = _build_id(), datetime.now(UTC)

@@ -71,6 +71,10 @@ def build(
     group: Annotated[
         Grouping, typer.Option(help="Work of a file: its folder, or auto: grouped by content with the corpus' works.")
     ] = Grouping.folder,
+    embeddings: Annotated[
+        bool, typer.Option(help="Add multilingual sentence embeddings to the alignment cost (needs the embeddings "
+                                "extra; slow on large corpora, cached per text in OUT/.cache/embeddings).")
+    ] = False,
     works: Annotated[
         Path | None, typer.Option(help="CSV with columns source_path,work_id naming works by hand (wins over --group).")
     ] = None,
@@ -80,7 +84,8 @@ def build(
 
     try:
         params = BuildParameters(source=source, out=out, glob=glob, prune=prune, max_file_mb=max_file_mb,
-                                 workers=workers, lock_wait_seconds=wait, group=group.value, works_file=works)
+                                 workers=workers, lock_wait_seconds=wait, group=group.value, works_file=works,
+                                 embeddings=embeddings)
     except ValidationError as error:
         raise _fail(_validation_message(error)) from None
     os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING" if quiet or as_json else log_level.upper()
@@ -114,7 +119,8 @@ def build(
             summary = flow(source=str(params.source), out=str(params.out), glob=params.glob, prune=params.prune,
                            max_file_mb=params.max_file_mb, workers=params.workers,
                            lock_wait_seconds=params.lock_wait_seconds, group=params.group,
-                           works_file=str(params.works_file) if params.works_file else None)
+                           works_file=str(params.works_file) if params.works_file else None,
+                           embeddings=params.embeddings)
     except (CorpusLockedError, CorpusFormatError, WorksFileError) as error:
         raise _fail(str(error)) from None
     if as_json:

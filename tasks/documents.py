@@ -16,7 +16,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from schemas import AlignmentRow, DocumentRow, SegmentRow
-from tasks.align import Bead, PairAlignment, align_pair
+from tasks.align import Bead, Embed, PairAlignment, align_pair
 from tasks.ingest import Fingerprint, Rejection, read_document
 from tasks.langtag import tag_language
 from tasks.segment import Segment, segment_text
@@ -133,10 +133,10 @@ def alignment_rows(src: AnalysedDocument, tgt: AnalysedDocument, alignment: Pair
     ) + _bead_rows(src, tgt, "segment", alignment.segments, alignment.method)
 
 
-def align_documents(a: AnalysedDocument, b: AnalysedDocument) -> list[AlignmentRow]:
+def align_documents(a: AnalysedDocument, b: AnalysedDocument, embed: Embed | None = None) -> list[AlignmentRow]:
     """Align two documents of the same work (in canonical orientation) into alignment rows."""
     src, tgt = pair_order(a, b)
-    return alignment_rows(src, tgt, align_pair(src.segments, tgt.segments))
+    return alignment_rows(src, tgt, align_pair(src.segments, tgt.segments, embed=embed))
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from schemas import (
     ManifestFile,
     RejectRow,
 )
+from tasks.align import Embed
 from tasks.documents import (
     AnalysedDocument,
     WorkAnalysis,
@@ -132,7 +133,9 @@ def analyse_work(job: WorkJob, out_dir: Path, max_bytes: int, now: datetime) -> 
     return WorkAnalysis(job.plan.work_id, tuple(new), kept, tuple(rejections))
 
 
-def align_work(job: WorkJob, analysis: WorkAnalysis, out_dir: Path) -> list[AlignmentRow]:
+def align_work(
+    job: WorkJob, analysis: WorkAnalysis, out_dir: Path, embed: Embed | None = None
+) -> list[AlignmentRow]:
     """Alignment rows of the work: stored rows of pairs that stay, plus the new pairs aligned now."""
     kept_ids = {d.doc_id for d in analysis.kept}
     previous = read_rows(out_dir, job.previous_alignment_files)
@@ -143,7 +146,7 @@ def align_work(job: WorkJob, analysis: WorkAnalysis, out_dir: Path) -> list[Alig
                        pc.is_in(previous["tgt_doc_id"], value_set=_array(ids)))
         rows = [AlignmentRow.model_validate(r) for r in previous.filter(keep).to_pylist()]
     for a, b in new_pairs(analysis):
-        rows.extend(align_documents(a, b))
+        rows.extend(align_documents(a, b, embed))
     return rows
 
 

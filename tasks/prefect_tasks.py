@@ -17,6 +17,7 @@ from prefect import task
 from schemas import AlignmentRow, DocumentRow
 from schemas.build import Grouping
 from tasks.documents import WorkAnalysis
+from tasks.embeddings import embedder_for
 from tasks.export import WorkJob, WorkResult, align_work, analyse_work, write_work
 from tasks.ingest import Fingerprint
 from tasks.plan import Inventory, take_inventory
@@ -55,8 +56,11 @@ def analyse_task(jobs: list[WorkJob], out_dir: Path, max_bytes: int, now: dateti
 
 
 @task(name="align")
-def align_task(jobs: list[WorkJob], analyses: list[WorkAnalysis], out_dir: Path) -> list[list[AlignmentRow]]:
-    return [align_work(job, analysis, out_dir) for job, analysis in zip(jobs, analyses, strict=True)]
+def align_task(
+    jobs: list[WorkJob], analyses: list[WorkAnalysis], out_dir: Path, embeddings: bool
+) -> list[list[AlignmentRow]]:
+    embed = embedder_for(out_dir) if embeddings else None
+    return [align_work(job, analysis, out_dir, embed) for job, analysis in zip(jobs, analyses, strict=True)]
 
 
 @task(name="export: work tables", **_io_retries)

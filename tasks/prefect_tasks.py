@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
-from schemas import AlignmentRow, DocumentRow
+from schemas import DocumentRow
 from schemas.build import Grouping
-from tasks.documents import WorkAnalysis
 from tasks.embeddings import embedder_for
-from tasks.export import WorkJob, WorkResult, align_work, analyse_work, write_work
+from tasks.export import BatchResult, WorkJob, rebuild_batch
 from tasks.ingest import Fingerprint
 from tasks.plan import Inventory, take_inventory
 from tasks.works import assign_works
@@ -34,7 +34,12 @@ def _transient_os_error(_task: Any, _task_run: Any, state: Any) -> bool:
     return False
 
 
-_io_retries: dict[str, Any] = {"retries": 2, "retry_delay_seconds": 0.5, "retry_condition_fn": _transient_os_error}
+# Prefect's default cache policy hashes every task's inputs (whole batches of documents here) for a cache
+# that is never used: the output folder is this pipeline's state. Results stay in memory.
+_plain: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
+_io_retries: dict[str, Any] = {
+    **_plain, "retries": 2, "retry_delay_seconds": 0.5, "retry_condition_fn": _transient_os_error,
+}
 
 
 @task(name="ingest: inventory", **_io_retries)
@@ -50,21 +55,8 @@ def assign_works_task(
     return assign_works(fingerprints, stored, out_dir, max_bytes, grouping, works_file)
 
 
-@task(name="ingest+langtag+segment", **_io_retries)
-def analyse_task(jobs: list[WorkJob], out_dir: Path, max_bytes: int, now: datetime) -> list[WorkAnalysis]:
-    return [analyse_work(job, out_dir, max_bytes, now) for job in jobs]
-
-
-@task(name="align")
-def align_task(
-    jobs: list[WorkJob], analyses: list[WorkAnalysis], out_dir: Path, embeddings: bool
-) -> list[list[AlignmentRow]]:
-    embed = embedder_for(out_dir) if embeddings else None
-    return [align_work(job, analysis, out_dir, embed) for job, analysis in zip(jobs, analyses, strict=True)]
-
-
-@task(name="export: work tables", **_io_retries)
-def write_task(
-    analyses: list[WorkAnalysis], alignments: list[list[AlignmentRow]], out_dir: Path
-) -> list[WorkResult]:
-    return [write_work(a, rows, out_dir) for a, rows in zip(analyses, alignments, strict=True)]
+@task(name="ingest+langtag+segment -> align -> export", **_io_retries)
+def rebuild_batch_task(
+    jobs: list[WorkJob], out_dir: Path, max_bytes: int, now: datetime, embeddings: bool
+) -> BatchResult:
+    return rebuild_batch(jobs, out_dir, max_bytes, now, embedder_for(out_dir) if embeddings else None)

@@ -89,7 +89,8 @@ def make_corpus(out: Path, works: dict[str, Work],
             ]
             files[SEGMENTS.name].append(write_rows(out, segment_file_path(lang, doc_id), SEGMENTS, rows))
             document_rows.append(DocumentRow(
-                doc_id=doc_id, work_id=work_id, source_path=f"{work_id}/{lang}.txt", content_sha256=doc_id * 4,
+                doc_id=doc_id, work_id=work_id, work_assigned_by="folder", work_confidence=1.0,
+                source_path=f"{work_id}/{lang}.txt", content_sha256=doc_id * 4,
                 encoding="utf-8", lang=lang, lang_confidence=1.0, script="Latn",
                 title=segments[0][1] if segments else "", n_lines=len(segments), n_segments=len(segments),
                 n_sections=1, ingested_at=now,

@@ -173,13 +173,14 @@ def _alignment_sort_key(row: AlignmentRow) -> tuple[str, str, str, int]:
 
 
 def write_work(analysis: WorkAnalysis, alignments: Sequence[AlignmentRow], out_dir: Path) -> WorkResult:
-    """Write a changed work: segments of its new documents, its documents and alignments files."""
+    """Write a changed work: segments of its new documents, and its documents, alignments and parallel files."""
     files: dict[str, list[ManifestFile]] = {name: [] for name in (*PER_WORK_TABLES, SEGMENTS.name)}
     documents = analysis.documents
     languages = tuple(sorted({d.document.lang for d in documents}))
+    new_ids = {doc.doc_id for doc in analysis.new}
     for doc in documents:
         path = segment_file_path(doc.document.lang, doc.doc_id)
-        if doc in analysis.new:
+        if doc.doc_id in new_ids:
             files[SEGMENTS.name].append(write_rows(out_dir, path, SEGMENTS, doc.segment_rows()))
         else:
             files[SEGMENTS.name].append(ManifestFile(path=path, rows=len(doc.segments)))

@@ -158,12 +158,13 @@ def _writer(folder: str, worker: int, rounds: int) -> None:
 
 def test_concurrent_writers_do_not_corrupt_the_cache(tmp_path: Path) -> None:
     rounds = 40
-    context = multiprocessing.get_context("fork")
+    # spawn, not fork: the test process may run threads (the Prefect test server) that a fork would copy mid-lock
+    context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_writer, args=(str(tmp_path), w, rounds)) for w in range(2)]
     for process in workers:
         process.start()
     for process in workers:
-        process.join(timeout=60)
+        process.join(timeout=120)
         assert process.exitcode == 0
     assert not list(tmp_path.glob(".tmp-*")), "temporary files left behind"
     assert all(embeddings._read_shard(path) is not None for path in shards(tmp_path))

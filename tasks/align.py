@@ -53,8 +53,8 @@ import itertools
 import math
 import unicodedata
 from bisect import bisect_left
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -140,6 +140,7 @@ _MULTIPLIED = regex.compile(r"(\d+(?:[.,]\d+)?)\s*([萬万億亿])")
 _CJK_DIGIT_RUN = regex.compile(r"[〇零一二三四五六七八九]{2,}")
 _CJK_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CJK_LARGE_UNIT = {"萬": 10_000, "万": 10_000, "億": 100_000_000, "亿": 100_000_000}
+_OTHER_DIGIT = regex.compile(r"[^\P{Nd}0-9]")  # decimal digits of scripts other than ASCII
 _LATIN_TOKEN = regex.compile(r"\p{Latin}[\p{Latin}\d]*(?:-[\p{Latin}\d]+)*")
 _HAN_RUN = regex.compile(r"\p{Han}+")
 _OTHER_WORD = regex.compile(r"[^\p{Latin}\p{Han}\P{L}][\p{L}\p{M}]*")
@@ -152,7 +153,7 @@ _SOUND_ALIKE = str.maketrans("cqvzm", "kkwsn")
 def _ascii_digits(text: str) -> str:
     if text.isascii():
         return text
-    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+    return _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group(), m.group())), text)
 
 
 def _number_key(token: str) -> str:
@@ -244,18 +245,24 @@ class _SegmentFeatures:
 _KIND_OF = {"title": _HEAD, "heading": _HEAD, "paragraph": _PARA, "list_item": _ITEM}
 
 
-def _features(segment: Segment, swap_scripts: bool) -> _SegmentFeatures:
+def _features(segment: Segment) -> _SegmentFeatures:
     latin, other = _name_keys(segment.text)
-    if swap_scripts:
-        # The target's Latin skeletons must meet the source's transliterated ones and vice versa.
-        latin = {"t:" + k[2:] if k.startswith("l:") else k for k in latin}
-        other = {"l:" + k[2:] if k.startswith("t:") else k for k in other}
     return _SegmentFeatures(
         length=float(max(1, len("".join(segment.text.split())))),
         kind=_KIND_OF[segment.kind],
         numbers=frozenset(_numbers(segment.text)),
         names=frozenset(latin | other),
     )
+
+
+_SWAPPED_SKELETON = {"l:": "t:", "t:": "l:"}
+
+
+def _as_target(features: _SegmentFeatures) -> _SegmentFeatures:
+    """Features of a pair's target: its Latin skeletons must meet the source's transliterated ones and
+    vice versa, so the two kinds of skeleton keys trade names."""
+    names = frozenset(_SWAPPED_SKELETON.get(k[:2], k[:2]) + k[2:] for k in features.names)
+    return replace(features, names=names)
 
 
 # --- units: what one level's dynamic program aligns -------------------------------------------------
@@ -267,67 +274,92 @@ class _Units:
 
     length: FloatArray  # in common length units
     kind: IntArray
-    numbers: list[frozenset[str]]
-    names: list[frozenset[str]]
+    keys: list[frozenset[str]]  # numbers and names
     position: FloatArray  # relative position of the unit's start inside its group, 0-1
     vectors: FloatArray | None  # unit-normalised rows, or None without embeddings
     embed_scale: tuple[float, float]  # see _Side
     null_cost: FloatArray  # cost of leaving the unit unaligned
 
 
-def _window_kind(kinds: Iterable[int]) -> int:
-    present = set(kinds)
-    if present == {_HEAD}:
-        return _HEAD
-    if _HEAD in present:
-        return _MIXED
-    return present.pop() if len(present) == 1 else _BODY
+def _window_kinds(kinds: IntArray, size: int) -> IntArray:
+    """Kind of every window of ``size`` units, by its end: heads only, a mix of heads and body (or too short,
+    at the start), one body kind, or body of several kinds."""
+    n = len(kinds)
+    out = np.full(n + 1, _MIXED, dtype=np.int64)
+    if n < size:
+        return out
+    members = [kinds[d:n - size + 1 + d] for d in range(size)]
+    heads = [k == _HEAD for k in members]
+    all_heads = np.logical_and.reduce(heads)
+    any_head = np.logical_or.reduce(heads)
+    same = np.logical_and.reduce([k == members[0] for k in members])
+    out[size:] = np.where(all_heads, _HEAD, np.where(any_head, _MIXED, np.where(same, members[0], _BODY)))
+    return out
+
+
+def _sums_in_order(values: FloatArray, rows: IntArray, row_start: IntArray) -> FloatArray:
+    """Sum of the values of each row (rows ascending), added one after the other as Python's ``sum``
+    does, so that a row's sum does not depend on the other rows (numpy's own sums pair terms up)."""
+    column = np.arange(len(values)) - row_start[rows]
+    table = np.zeros((len(row_start) - 1, int(column.max()) + 1 if len(values) else 0))
+    table[rows, column] = values
+    total = np.zeros(len(row_start) - 1)
+    for k in range(table.shape[1]):
+        total += table[:, k]
+    return total
 
 
 @dataclass(frozen=True, slots=True)
 class _Windows:
-    """Aggregates of every window of 1-3 consecutive units of one side, indexed by the window's end."""
+    """Aggregates of every window of 1-3 consecutive units of one side, indexed by the window's end.
+
+    A window's tokens (those that count, see ``_key_weights``) are ids, ranked like the tokens' text,
+    listed per window end in compressed rows: ``key_ids[size][key_start[size][e]:key_start[size][e + 1]]``,
+    ascending. ``codes`` lists every (token, window end) as ``token * (n + 1) + end``, sorted, so that
+    the other side can look up in one search which of its tokens a window holds.
+    """
 
     length: dict[int, FloatArray]
     kind: dict[int, IntArray]
-    kind_cost: dict[int, FloatArray]  # [kind of the other side's window, end]
-    keys: dict[int, list[tuple[str, ...]]]  # tokens that count (see _key_weights)
     miss: dict[int, FloatArray]  # cost if none of the window's tokens were found on the other side
     position: dict[int, FloatArray]
     vectors: dict[int, FloatArray] | None
-    index: dict[str, list[int]]  # token -> units containing it, ascending
-    credit: dict[str, float]  # token -> cost taken off a bead whose two sides share it
+    key_start: dict[int, IntArray]
+    key_ids: dict[int, IntArray]
+    codes: dict[int, IntArray]
 
 
 def _miss_cost(key: str) -> float:
     return _NUMBER_MISS if key.startswith("n:") else _NAME_MISS
 
 
-def _windows(units: _Units, weights: Mapping[str, float]) -> _Windows:
+def _windows(units: _Units, ids: Mapping[str, int], miss_of: Sequence[float], sizes: Sequence[int]) -> _Windows:
     n = len(units.length)
-    unit_keys = [
-        tuple(sorted(k for k in numbers | names if k in weights))
-        for numbers, names in zip(units.numbers, units.names, strict=True)
-    ]
-    index: dict[str, list[int]] = defaultdict(list)
-    for unit, present in enumerate(unit_keys):
-        for key in present:
-            index[key].append(unit)
-    cumulative = np.concatenate([[0.0], np.cumsum(units.length)])
+    unit_keys = [sorted(ids[k] for k in keys if k in ids) for keys in units.keys]
+    unit_of = np.repeat(np.arange(n), [len(ks) for ks in unit_keys])
+    key_of = np.array([k for ks in unit_keys for k in ks], dtype=np.int64)
+    n_keys = max(len(miss_of), 1)
+    padded = np.concatenate([np.full(3, np.nan), units.length])
     ends = np.arange(n + 1)
-    length, kind, kind_cost, window_keys, miss, position = {}, {}, {}, {}, {}, {}
+    length, kind, miss, position, key_start, key_ids, codes = {}, {}, {}, {}, {}, {}, {}
     vectors: dict[int, FloatArray] | None = {} if units.vectors is not None else None
-    for size in (1, 2, 3):
+    for size in sizes:
         starts = np.maximum(ends - size, 0)
-        length[size] = np.where(ends >= size, cumulative - cumulative[starts], np.nan)
-        kind[size] = np.array(
-            [_window_kind(units.kind[e - size:e].tolist()) if e >= size else _MIXED for e in range(n + 1)],
-            dtype=np.int64)
-        kind_cost[size] = _KIND_COST[:, kind[size]]
-        window_keys[size] = [
-            tuple(sorted(set().union(*unit_keys[e - size:e]))) if e >= size else () for e in range(n + 1)
-        ]
-        miss[size] = np.array([sum(weights[k] * _miss_cost(k) for k in ks) for ks in window_keys[size]])
+        # Summed in order rather than as differences of a running total, so that a window's length
+        # does not depend on what precedes it.
+        total = padded[3 - size:3 - size + n + 1]
+        for d in range(1, size):
+            total = total + padded[3 - size + d:3 - size + d + n + 1]
+        length[size] = total
+        kind[size] = _window_kinds(units.kind, size)
+        # A unit's tokens are in the windows ending 1..size units after its start; a window lists each once.
+        window_end = (unit_of + np.arange(1, size + 1)[:, None]).ravel()
+        held = (window_end >= size) & (window_end <= n)
+        end, key = np.divmod(np.unique(window_end[held] * n_keys + np.tile(key_of, size)[held]), n_keys)
+        key_start[size] = np.concatenate([[0], np.cumsum(np.bincount(end, minlength=n + 1))])
+        key_ids[size] = key
+        codes[size] = np.sort(key * (n + 1) + end)
+        miss[size] = _sums_in_order(np.asarray(miss_of)[key] if len(key) else np.zeros(0), end, key_start[size])
         position[size] = units.position[np.minimum(starts, max(n - 1, 0))] if n else np.zeros(1)
         if vectors is not None and units.vectors is not None:
             sums = np.zeros((n + 1, units.vectors.shape[1]))
@@ -335,8 +367,7 @@ def _windows(units: _Units, weights: Mapping[str, float]) -> _Windows:
                 sums[e] = units.vectors[e - size:e].sum(axis=0)
             norms = np.linalg.norm(sums, axis=1, keepdims=True)
             vectors[size] = sums / np.where(norms > 0, norms, 1.0)
-    credit = {k: weights[k] * (_MATCH_BONUS + 2 * _miss_cost(k)) for k in index}
-    return _Windows(length, kind, kind_cost, window_keys, miss, position, vectors, dict(index), credit)
+    return _Windows(length, kind, miss, position, vectors, key_start, key_ids, codes)
 
 
 def _key_weights(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) -> dict[str, float]:
@@ -345,14 +376,8 @@ def _key_weights(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) -
     Names count only if both documents have them (a name may be rendered in a way no key matches);
     numbers also count when one document lacks them, as evidence of an omission.
     """
-    df_src: dict[str, int] = defaultdict(int)
-    df_tgt: dict[str, int] = defaultdict(int)
-    for keys in src:
-        for k in keys:
-            df_src[k] += 1
-    for keys in tgt:
-        for k in keys:
-            df_tgt[k] += 1
+    df_src = Counter(itertools.chain.from_iterable(src))
+    df_tgt = Counter(itertools.chain.from_iterable(tgt))
     total = len(src) + len(tgt)
     top = math.log1p(total / 2)
     weights = {k: math.log1p(total / (df_src[k] + df_tgt[k])) / top for k in df_src.keys() & df_tgt.keys()}
@@ -364,6 +389,8 @@ def _key_weights(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) -
 
 # --- the cost of beads ------------------------------------------------------------------------------
 
+_EMBED_CHUNK = 1 << 20  # vector components gathered at a time for the cosines of many beads
+
 
 @dataclass(frozen=True, slots=True)
 class _Costs:
@@ -372,55 +399,60 @@ class _Costs:
     src: _Windows
     tgt: _Windows
     weights: Mapping[str, float]
+    credit: FloatArray  # by token id: cost taken off a bead whose two sides share the token
     src_open: FloatArray  # cost of leaving a source unit unaligned, first of a run
     src_extend: FloatArray  # the same, after another unaligned source unit
     tgt_open: FloatArray  # as src_open for target units, with an infinite last entry for position m
     tgt_extend_before: FloatArray  # cumulative extension cost of the target units before each position
     embed_scale: tuple[float, float]  # see _Side
 
-    def link(self, a: int, i0: int, b: int, first: int, count: int) -> FloatArray:
-        """Cost of beads of source units [i0, i0+a) with target units [j-b, j), first <= j < first+count."""
-        i1 = i0 + a
-        ends = slice(first, first + count)
-        x = self.src.length[a][i1]
-        y = self.tgt.length[b][ends]
+    def link(self, a: int, b: int, i: IntArray, j: IntArray) -> FloatArray:
+        """Costs of the beads of source units [i-a, i) with target units [j-b, j), for paired arrays i, j.
+
+        Beads that do not fit (i < a or j < b) cost infinity. Each bead's cost depends on its units
+        only, never on the other beads asked for in the same call.
+        """
+        src, tgt = self.src, self.tgt
+        x = src.length[a][i]
+        y = tgt.length[b][j]
         mean = (x + y) / 2
         cost: FloatArray = (x - y) ** 2 / (2 * _LENGTH_VARIANCE * mean + 2 * (_LENGTH_REL_SD * mean) ** 2)
-        cost += self.tgt.kind_cost[b][self.src.kind[a][i1], ends]
-        cost += _POSITION_COST * np.abs(self.tgt.position[b][ends] - self.src.position[a][i1])
-        cost += self.tgt.miss[b][ends]
-        cost += _shape_cost(a, b) + self.src.miss[a][i1]
-        self._subtract_shared(cost, self.src.keys[a][i1], b, first)
-        if self.src.vectors is not None and self.tgt.vectors is not None:
-            cosine = self.tgt.vectors[b][ends] @ self.src.vectors[a][i1]
-            relative = np.clip((cosine - self.embed_scale[0]) / self.embed_scale[1], -1.0, 2.0)
-            cost += _EMBED_WEIGHT * (0.5 - relative)
-        if first < b:
-            cost[: b - first] = np.inf
+        cost += _KIND_COST[src.kind[a][i], tgt.kind[b][j]]
+        cost += _POSITION_COST * np.abs(tgt.position[b][j] - src.position[a][i])
+        cost += tgt.miss[b][j]
+        cost += _shape_cost(a, b) + src.miss[a][i]
+        self._subtract_shared(cost, a, b, i, j)
+        if src.vectors is not None and tgt.vectors is not None:
+            step = max(1, _EMBED_CHUNK // src.vectors[a].shape[1])
+            for k in range(0, len(cost), step):
+                cosine = np.einsum("ij,ij->i", tgt.vectors[b][j[k:k + step]], src.vectors[a][i[k:k + step]])
+                relative = np.clip((cosine - self.embed_scale[0]) / self.embed_scale[1], -1.0, 2.0)
+                cost[k:k + step] += _EMBED_WEIGHT * (0.5 - relative)
+        cost[(i < a) | (j < b)] = np.inf
         return cost
 
-    def _subtract_shared(self, cost: FloatArray, keys: Sequence[str], b: int, first: int) -> None:
-        """Credit every target window for the source tokens it shares: a bonus, and no miss on either side."""
-        count = len(cost)
-        index, credit = self.tgt.index, self.tgt.credit
-        for key in keys:
-            units = index.get(key)
-            if units is None:
-                continue
-            # Windows [j-b, j) containing unit p end at j in p+1..p+b.
-            start = bisect_left(units, first - b)
-            stop = bisect_left(units, first + count, start)
-            if start == stop:
-                continue
-            hit = {p + d - first for p in units[start:stop] for d in range(1, b + 1)}
-            inside = [h for h in hit if 0 <= h < count]
-            cost[inside] -= credit[key]
+    def _subtract_shared(self, cost: FloatArray, a: int, b: int, i: IntArray, j: IntArray) -> None:
+        """Credit every bead for each source token its target window holds: a bonus, and no miss on either side.
+
+        A bead's credits are taken off one after the other in the order of its tokens, so that its
+        cost is the same whichever other beads are computed with it.
+        """
+        start = self.src.key_start[a][i]
+        counts = self.src.key_start[a][i + 1] - start
+        bead = np.repeat(np.arange(len(i)), counts)
+        offsets = np.cumsum(counts) - counts
+        keys = self.src.key_ids[a][np.arange(len(bead)) - np.repeat(offsets - start, counts)]
+        wanted = keys * len(self.tgt.length[b]) + j[bead]
+        codes = self.tgt.codes[b]
+        at = np.minimum(np.searchsorted(codes, wanted), max(len(codes) - 1, 0))
+        shared = codes[at] == wanted if len(codes) else np.zeros(len(wanted), dtype=bool)
+        np.subtract.at(cost, bead[shared], self.credit[keys[shared]])
 
 
-def _null_cost(length: float) -> float:
-    """Cost of leaving a segment unaligned: less for short ones, as inserted labels and page chrome
+def _null_costs(lengths: FloatArray) -> FloatArray:
+    """Cost of leaving each segment unaligned: less for short ones, as inserted labels and page chrome
     are short, and a merge would otherwise always absorb them at the cost of a little length."""
-    return _NULL_COST * min(1.0, max(_NULL_FLOOR, math.sqrt(length / _LENGTH_UNIT)))
+    return _NULL_COST * np.minimum(1.0, np.maximum(_NULL_FLOOR, np.sqrt(lengths / _LENGTH_UNIT)))
 
 
 def _shape_cost(a: int, b: int) -> float:
@@ -432,17 +464,16 @@ def _shape_cost(a: int, b: int) -> float:
 
 Span = tuple[int, int, int, int]  # source units [i0, i1), target units [j0, j1)
 
-
-def _take(row: FloatArray, lo: int, cols: IntArray) -> FloatArray:
-    """Values of a banded row at columns cols (infinite outside its band)."""
-    idx = cols - lo
-    inside = (idx >= 0) & (idx < len(row))
-    out = np.full(len(cols), np.inf)
-    out[inside] = row[idx[inside]]
-    return out
-
-
 _LINK, _SRC_GAP, _TGT_GAP = range(3)  # states: the last bead links, or leaves source/target units alone
+_PAD = max(b for _, b in _LINK_SHAPES)  # infinite columns before each stored row, for beads reaching left
+
+
+def _band_cells(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Every cell of a band: its row, its column inside the row's band, and its target boundary."""
+    width = hi - lo + 1
+    rows = np.repeat(np.arange(len(lo)), width)
+    inside = np.arange(len(rows)) - np.repeat(np.cumsum(width) - width, width)
+    return rows, inside, lo[rows] + inside
 
 
 def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray) -> tuple[list[Span], float]:
@@ -452,75 +483,87 @@ def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray) -> tuple[list
     for the others (an affine gap, as in sequence alignment): a translation that leaves out a whole
     passage is likelier than one that leaves out scattered sentences, and without it a long
     omission costs more than smearing the other side over it with merged beads.
+
+    The costs of all linking beads of the band are computed at once; the rows are then filled one
+    after the other, each in a few vector operations. A row is stored from its band's first column,
+    after ``_PAD`` infinite columns (and row -1 is all infinite), so the cells that the beads ending in
+    a row start from are read in one gather.
     """
-    best_rows: list[FloatArray] = []  # best over the three states
-    gap_rows: list[FloatArray] = []  # best ending in a source gap
-    state_rows: list[npt.NDArray[np.int8]] = []  # state of the best
-    link_state_rows: list[npt.NDArray[np.int8]] = []  # state of the best of link and source gap
-    shape_rows: list[npt.NDArray[np.int8]] = []
-    extend_rows: list[npt.NDArray[np.bool_]] = []
-    run_rows: list[IntArray] = []  # first target unit of the target gap ending here
+    width = hi - lo + 1
+    widest = int(width.max())
+    rows, inside, cols = _band_cells(lo, hi)
+    links = np.full((len(_LINK_SHAPES), n + 1, widest), np.inf)
+    for code, (a, b) in enumerate(_LINK_SHAPES):
+        links[code, rows, inside] = costs.link(a, b, rows, cols)
+    reach = max([int((lo[a:] - lo[:-a] + width[a:]).max()) for a in range(1, min(3, n) + 1)] + [widest])
+    stride = _PAD + reach
+    best = np.full((n + 2) * stride, np.inf)  # best over the three states, row by row, then row -1
+    gap = np.full((n + 1, stride), np.inf)  # best ending in a source gap
+    # Where the beads of each shape ending at a row's first column start, in best.
+    origin = np.empty((len(_LINK_SHAPES), n + 1), dtype=np.int64)
+    for code, (a, b) in enumerate(_LINK_SHAPES):
+        previous = np.arange(n + 1) - a
+        origin[code] = np.where(previous >= 0, previous * stride + lo - lo[np.maximum(previous, 0)] - b + _PAD,
+                                (n + 1) * stride + _PAD)
+    state = np.zeros((n + 1, widest), dtype=np.int8)  # state of the best
+    link_state = np.zeros((n + 1, widest), dtype=np.int8)  # state of the best of link and source gap
+    shape = np.full((n + 1, widest), -1, dtype=np.int8)
+    extend = np.zeros((n + 1, widest), dtype=bool)
+    run = np.zeros((n + 1, widest), dtype=np.int64)  # first target unit of the target gap ending here
+    extend_next = np.concatenate([costs.tgt_extend_before[1:], costs.tgt_extend_before[-1:]])
+    positions = np.arange(widest)
     for i in range(n + 1):
-        cols = np.arange(lo[i], hi[i] + 1, dtype=np.int64)
-        width = len(cols)
-        linked = np.where(cols == 0, 0.0, np.inf) if i == 0 else np.full(width, np.inf)
-        shape = np.full(width, -1, dtype=np.int8)
-        for code, (a, b) in enumerate(_LINK_SHAPES):
-            if a > i:
-                continue
-            candidate = _take(best_rows[i - a], int(lo[i - a]), cols - b) + costs.link(a, i - a, b, int(lo[i]), width)
-            better = candidate < linked
-            linked[better] = candidate[better]
-            shape[better] = code
-        if i > 0:
-            opened = _take(best_rows[i - 1], int(lo[i - 1]), cols) + costs.src_open[i - 1]
-            extended = _take(gap_rows[i - 1], int(lo[i - 1]), cols) + costs.src_extend[i - 1]
-            src_gap = np.minimum(opened, extended)
-            extend = extended < opened
+        w, first = int(width[i]), int(lo[i])
+        if i == 0:
+            linked = np.where(positions[:w] + first == 0, 0.0, np.inf)
+            src_gap = np.full(w, np.inf)
+            extended = np.zeros(w, dtype=bool)
         else:
-            src_gap = np.full(width, np.inf)
-            extend = np.zeros(width, dtype=bool)
+            candidate = best[origin[:, i, None] + positions[:w]]
+            candidate += links[:, i, :w]
+            linked = candidate.min(axis=0)
+            shape[i, :w] = candidate.argmin(axis=0)
+            start = first - int(lo[i - 1]) + _PAD
+            opened = best[(i - 1) * stride + start:(i - 1) * stride + start + w] + costs.src_open[i - 1]
+            from_gap = gap[i - 1, start:start + w] + costs.src_extend[i - 1]
+            src_gap = np.minimum(opened, from_gap)
+            extended = from_gap < opened
         before = np.minimum(linked, src_gap)
-        before_state = np.where(src_gap < linked, _SRC_GAP, _LINK).astype(np.int8)
+        before_state = (src_gap < linked).view(np.int8)  # _LINK is 0 and _SRC_GAP 1
         # A target gap over units k..j-1 costs open[k] + extend[k+1..j-1]; best over k < j by a prefix minimum.
-        starts = before + costs.tgt_open[cols] - costs.tgt_extend_before[np.minimum(cols + 1, m)]
+        starts = before + costs.tgt_open[first:first + w] - extend_next[first:first + w]
         prefix = np.minimum.accumulate(starts)
-        positions = np.arange(width)
-        first_best = np.maximum.accumulate(np.where(starts < np.concatenate([[np.inf], prefix[:-1]]), positions, 0))
-        tgt_gap = np.full(width, np.inf)
-        tgt_gap[1:] = prefix[:-1] + costs.tgt_extend_before[cols[1:]]
-        run = np.zeros(width, dtype=np.int64)
-        run[1:] = cols[first_best[:-1]]
-        best = np.minimum(before, tgt_gap)
-        best_state = np.where(tgt_gap < before, _TGT_GAP, before_state).astype(np.int8)
-        best_rows.append(best)
-        gap_rows.append(src_gap)
-        state_rows.append(best_state)
-        link_state_rows.append(before_state)
-        shape_rows.append(shape)
-        extend_rows.append(extend)
-        run_rows.append(run)
+        renewed = np.zeros(w, dtype=np.int64)
+        renewed[1:] = np.where(starts[1:] < prefix[:-1], positions[1:w], 0)
+        tgt_gap = np.full(w, np.inf)
+        tgt_gap[1:] = prefix[:-1] + costs.tgt_extend_before[first + 1:first + w]
+        run[i, 1:w] = first + np.maximum.accumulate(renewed)[:-1]
+        np.minimum(before, tgt_gap, out=best[i * stride + _PAD:i * stride + _PAD + w])
+        gap[i, _PAD:_PAD + w] = src_gap
+        state[i, :w] = np.where(tgt_gap < before, _TGT_GAP, before_state)
+        link_state[i, :w] = before_state
+        extend[i, :w] = extended
     spans: list[Span] = []
     i, j = n, m
-    state = int(state_rows[n][m - lo[n]])
+    current = int(state[n, m - lo[n]])
     while i > 0 or j > 0:
         at = j - lo[i]
-        if state == _LINK:
-            a, b = _LINK_SHAPES[shape_rows[i][at]]
+        if current == _LINK:
+            a, b = _LINK_SHAPES[shape[i, at]]
             spans.append((i - a, i, j - b, j))
             i, j = i - a, j - b
-            state = int(state_rows[i][j - lo[i]])
-        elif state == _SRC_GAP:
+            current = int(state[i, j - lo[i]])
+        elif current == _SRC_GAP:
             spans.append((i - 1, i, j, j))
             i -= 1
-            state = _SRC_GAP if extend_rows[i + 1][at] else int(state_rows[i][j - lo[i]])
+            current = _SRC_GAP if extend[i + 1, at] else int(state[i, j - lo[i]])
         else:
-            k = int(run_rows[i][at])
+            k = int(run[i, at])
             spans += [(i, i, t, t + 1) for t in range(j - 1, k - 1, -1)]
             j = k
-            state = int(link_state_rows[i][j - lo[i]])
+            current = int(link_state[i, j - lo[i]])
     spans.reverse()
-    return spans, float(best_rows[n][m - lo[n]])
+    return spans, float(best[n * stride + _PAD + m - lo[n]])
 
 
 def _band(lower: FloatArray, upper: FloatArray, m: int, margin: int) -> tuple[IntArray, IntArray]:
@@ -574,14 +617,8 @@ def _expected_path(n: int, m: int, points: Sequence[tuple[float, float]]) -> tup
 def _anchor_chain(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) -> list[tuple[int, int]]:
     """Longest monotone chain of unit pairs sharing a token that occurs once on each side."""
     def once(keys: Sequence[frozenset[str]]) -> dict[str, int]:
-        seen: dict[str, int] = {}
-        repeated: set[str] = set()
-        for unit, unit_keys in enumerate(keys):
-            for k in unit_keys:
-                if k in seen:
-                    repeated.add(k)
-                seen[k] = unit
-        return {k: u for k, u in seen.items() if k not in repeated}
+        counts = Counter(itertools.chain.from_iterable(keys))
+        return {k: unit for unit, unit_keys in enumerate(keys) for k in unit_keys if counts[k] == 1}
 
     src_once, tgt_once = once(src), once(tgt)
     points = sorted({(src_once[k], tgt_once[k]) for k in src_once.keys() & tgt_once.keys()})
@@ -611,6 +648,7 @@ def _anchor_chain(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) 
 
 
 _MIN_RATIO_ANCHORS = 4
+_MAX_SLOPE_ANCHORS = 200
 _MIN_RATIO_HEADS = 3
 _RATIO_DISAGREEMENT = 1.3
 
@@ -629,12 +667,13 @@ def _ratio_candidates(src: _Side, tgt: _Side, chain: Sequence[tuple[int, int]]) 
     total = float(tgt_len.sum() / src_len.sum())
     others: list[float] = []
     if len(chain) >= _MIN_RATIO_ANCHORS:
-        src_at = (np.cumsum(src_len) - src_len / 2)[[i for i, _ in chain]]
-        tgt_at = (np.cumsum(tgt_len) - tgt_len / 2)[[j for _, j in chain]]
-        others.append(float(np.median([
-            (tgt_at[b] - tgt_at[a]) / (src_at[b] - src_at[a])
-            for a in range(len(chain)) for b in range(a + 1, len(chain))
-        ])))
+        # The slopes of all pairs of anchors grow with the square of their number: long documents use an
+        # even sample of them.
+        sample = chain[:: -(-len(chain) // _MAX_SLOPE_ANCHORS)]
+        src_at = (np.cumsum(src_len) - src_len / 2)[[i for i, _ in sample]]
+        tgt_at = (np.cumsum(tgt_len) - tgt_len / 2)[[j for _, j in sample]]
+        first, second = np.triu_indices(len(sample), k=1)
+        others.append(float(np.median((tgt_at[second] - tgt_at[first]) / (src_at[second] - src_at[first]))))
     src_heads = [f.length for f in src.features if f.kind == _HEAD]
     tgt_heads = [f.length for f in tgt.features if f.kind == _HEAD]
     if min(len(src_heads), len(tgt_heads)) >= _MIN_RATIO_HEADS:
@@ -669,6 +708,8 @@ class _Side:
 
     segments: list[Segment]
     features: list[_SegmentFeatures]
+    keys: list[frozenset[str]]  # numbers and names of each segment
+    lengths: FloatArray  # of each segment, in characters
     vectors: FloatArray | None
     # Cosines mean different things for different models: the pair's mean cosine (unrelated texts)
     # and its distance to the mean cosine of segments with their nearest other-side segment.
@@ -676,9 +717,22 @@ class _Side:
     scale: float  # length units per character
 
 
-def _side(segments: Sequence[Segment], swap_scripts: bool) -> _Side:
+def _side(segments: Sequence[Segment], as_target: bool) -> _Side:
+    return _cached_side(tuple(segments), as_target)
+
+
+# A build aligns each document with every other document of its work, as source or as target: its
+# features are computed once.
+@lru_cache(maxsize=64)
+def _cached_side(segments: tuple[Segment, ...], as_target: bool) -> _Side:
+    if as_target:
+        side = _cached_side(segments, False)
+        features = [_as_target(f) for f in side.features]
+        return replace(side, features=features, keys=[f.numbers | f.names for f in features])
     content = [s for s in segments if s.kind != "boilerplate"]
-    return _Side(content, [_features(s, swap_scripts) for s in content], None, (0.0, 1.0), 1.0)
+    features = [_features(s) for s in content]
+    return _Side(content, features, [f.numbers | f.names for f in features],
+                 np.array([f.length for f in features], dtype=np.float64), None, (0.0, 1.0), 1.0)
 
 
 def _with_vectors(src: _Side, tgt: _Side, embed: Embed) -> tuple[_Side, _Side]:
@@ -695,7 +749,12 @@ def _with_vectors(src: _Side, tgt: _Side, embed: Embed) -> tuple[_Side, _Side]:
 
 def _units(side: _Side, members: Sequence[Sequence[int]], groups: Sequence[int] | None = None) -> _Units:
     """Units made of the listed content segments; positions are relative to runs of equal group ids."""
-    lengths = np.array([side.scale * sum(side.features[k].length for k in ks) for ks in members])
+    singles = all(len(ks) == 1 for ks in members)
+    if singles:
+        lengths = side.scale * side.lengths[[ks[0] for ks in members]]
+    else:
+        lengths = np.array([side.scale * sum(side.lengths[k] for k in ks) for ks in members])
+    null_costs = _null_costs(side.scale * side.lengths)
     vectors = None
     if side.vectors is not None:
         sums = np.array([side.vectors[list(ks)].sum(axis=0) for ks in members])
@@ -703,13 +762,13 @@ def _units(side: _Side, members: Sequence[Sequence[int]], groups: Sequence[int] 
         vectors = sums / np.where(norms > 0, norms, 1.0)
     return _Units(
         length=lengths,
-        kind=np.array([_window_kind(side.features[k].kind for k in ks[:1]) for ks in members], dtype=np.int64),
-        numbers=[frozenset().union(*(side.features[k].numbers for k in ks)) for ks in members],
-        names=[frozenset().union(*(side.features[k].names for k in ks)) for ks in members],
+        kind=np.array([side.features[ks[0]].kind for ks in members], dtype=np.int64),
+        keys=_member_keys(side, members),
         position=_relative_positions(lengths, groups if groups is not None else [0] * len(members)),
         vectors=vectors,
         embed_scale=side.embed_scale,
-        null_cost=np.array([sum(_null_cost(side.scale * side.features[k].length) for k in ks) for ks in members]),
+        null_cost=null_costs[[ks[0] for ks in members]] if singles
+        else np.array([sum(null_costs[k] for k in ks) for ks in members]),
     )
 
 
@@ -719,48 +778,71 @@ def _relative_positions(lengths: FloatArray, groups: Sequence[int]) -> FloatArra
     start = 0
     for end in range(1, len(lengths) + 1):
         if end == len(lengths) or groups[end] != groups[start]:
+            if end - start == 1:  # a unit alone starts its group: 0
+                start = end
+                continue
             run = lengths[start:end]
             out[start:end] = (np.cumsum(run) - run) / max(float(run.sum()), 1e-9)
             start = end
     return out
 
 
-def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float] | None = None) -> _Costs:
-    if weights is None:
-        weights = _key_weights(
-            [a | b for a, b in zip(src.numbers, src.names, strict=True)],
-            [a | b for a, b in zip(tgt.numbers, tgt.names, strict=True)],
-        )
-    return _Costs(_windows(src, weights), _windows(tgt, weights), weights, src.null_cost,
-                  _GAP_EXTEND * src.null_cost, np.concatenate([tgt.null_cost, [np.inf]]),
+def _member_keys(side: _Side, members: Sequence[Sequence[int]]) -> list[frozenset[str]]:
+    """Numbers and names of units made of the listed content segments."""
+    return [side.keys[ks[0]] if len(ks) == 1 else frozenset().union(*(side.keys[k] for k in ks)) for ks in members]
+
+
+def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Sequence[int] = (1, 2, 3)) -> _Costs:
+    keys = sorted(weights)
+    ids = {k: x for x, k in enumerate(keys)}
+    miss_of = [weights[k] * _miss_cost(k) for k in keys]
+    credit = np.array([weights[k] * (_MATCH_BONUS + 2 * _miss_cost(k)) for k in keys], dtype=np.float64)
+    return _Costs(_windows(src, ids, miss_of, sizes), _windows(tgt, ids, miss_of, sizes), weights, credit,
+                  src.null_cost, _GAP_EXTEND * src.null_cost, np.concatenate([tgt.null_cost, [np.inf]]),
                   np.concatenate([[0.0], np.cumsum(_GAP_EXTEND * tgt.null_cost)]), src.embed_scale)
 
 
-def _null_score(costs: _Costs, side_is_src: bool, unit: int, other_at: int, other_n: int) -> float:
-    """Confidence that a unit has no counterpart, from the best 1-1 link it could have had nearby."""
-    lo, hi = max(0, other_at - 2), min(other_n, other_at + 2)
-    if lo >= hi:
-        return 1.0
-    if side_is_src:
-        best = float(np.min(costs.link(1, unit, 1, lo + 1, hi - lo)))
-    else:
-        best = min(float(costs.link(1, k, 1, unit + 1, 1)[0]) for k in range(lo, hi))
-    return _unlinked_score(best)
-
-
 def _segment_beads(spans: Sequence[Span], src: _Side, tgt: _Side, costs: _Costs) -> list[Bead]:
-    beads = []
-    for i0, i1, j0, j1 in spans:
+    """Beads of the segment spans, scored; the costs they need are computed together, shape by shape.
+
+    A 1-0/0-1 bead's score comes from the best 1-1 link its unit could have had nearby: with the
+    other side's units up to two positions either side of where the bead sits.
+    """
+    n, m = len(src.segments), len(tgt.segments)
+    scores = [1.0] * len(spans)
+    linking: dict[tuple[int, int], list[int]] = defaultdict(list)
+    near_i: list[int] = []
+    near_j: list[int] = []
+    near_of: list[int] = []
+    for k, (i0, i1, j0, j1) in enumerate(spans):
         if i1 > i0 and j1 > j0:
-            cost = float(costs.link(i1 - i0, i0, j1 - j0, j1, 1)[0])
-            score = _link_score(cost, (i1 - i0) + (j1 - j0))
+            linking[i1 - i0, j1 - j0].append(k)
         elif i1 > i0:
-            score = _null_score(costs, True, i0, j0, len(tgt.segments))
+            for j in range(max(0, j0 - 2) + 1, min(m, j0 + 2) + 1):
+                near_i.append(i1)
+                near_j.append(j)
+                near_of.append(k)
         else:
-            score = _null_score(costs, False, j0, i0, len(src.segments))
-        beads.append(Bead(tuple(src.segments[k].ordinal for k in range(i0, i1)),
-                          tuple(tgt.segments[k].ordinal for k in range(j0, j1)), round(score, 6)))
-    return beads
+            for i in range(max(0, i0 - 2) + 1, min(n, i0 + 2) + 1):
+                near_i.append(i)
+                near_j.append(j1)
+                near_of.append(k)
+    for (a, b), ks in linking.items():
+        cost = costs.link(a, b, np.array([spans[k][1] for k in ks]), np.array([spans[k][3] for k in ks]))
+        for k, value in zip(ks, cost.tolist(), strict=True):
+            scores[k] = _link_score(value, a + b)
+    best: dict[int, float] = {}
+    for k, value in zip(near_of, costs.link(1, 1, np.array(near_i, dtype=np.int64),
+                                            np.array(near_j, dtype=np.int64)).tolist(), strict=True):
+        best[k] = min(best.get(k, math.inf), value)
+    for k, value in best.items():
+        scores[k] = _unlinked_score(value)
+    s_ordinals = [s.ordinal for s in src.segments]
+    t_ordinals = [s.ordinal for s in tgt.segments]
+    return [
+        Bead(tuple(s_ordinals[i0:i1]), tuple(t_ordinals[j0:j1]), round(score, 6))
+        for (i0, i1, j0, j1), score in zip(spans, scores, strict=True)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -821,22 +903,39 @@ def _section_groups(spans: Sequence[Span], src: _Sections, tgt: _Sections) -> li
 
 def _section_beads(groups: Sequence[tuple[list[int], list[int]]], src: _Side, tgt: _Side, s_secs: _Sections,
                    t_secs: _Sections, weights: Mapping[str, float]) -> list[Bead]:
-    def cost(s_idx: Sequence[int], t_idx: Sequence[int]) -> float:
-        s_units = _units(src, [[k for x in s_idx for k in s_secs.members[x]]])
-        t_units = _units(tgt, [[k for y in t_idx for k in t_secs.members[y]]])
-        return float(_costs_for(s_units, t_units, weights).link(1, 0, 1, 1, 1)[0]) + _shape_cost(len(s_idx), len(t_idx))
+    """Section beads of the groups, scored by the cost of linking their sections' merged content.
 
+    An unlinked section is doubtful if it would link well with a section of a neighbouring group.
+    Every link cost a score needs is computed in one call.
+    """
     linking = [k for k, (s, t) in enumerate(groups) if s and t]
-    beads = []
+    alternatives: list[list[tuple[tuple[int, ...], tuple[int, ...]]]] = []
     for k, (s_idx, t_idx) in enumerate(groups):
         if s_idx and t_idx:
-            score = _link_score(cost(s_idx, t_idx), len(s_idx) + len(t_idx))
+            alternatives.append([(tuple(s_idx), tuple(t_idx))])
+            continue
+        near = [g for g in linking if abs(g - k) <= 2]
+        other = [x for g in near for x in (groups[g][1] if s_idx else groups[g][0])]
+        alternatives.append([((*s_idx,), (x,)) if s_idx else ((x,), (*t_idx,)) for x in other])
+    wanted = list(dict.fromkeys(pair for pairs in alternatives for pair in pairs))
+    cost: dict[tuple[tuple[int, ...], tuple[int, ...]], float] = {}
+    if wanted:
+        s_sets = list(dict.fromkeys(s for s, _ in wanted))
+        t_sets = list(dict.fromkeys(t for _, t in wanted))
+        s_units = _units(src, [[k for x in s for k in s_secs.members[x]] for s in s_sets], range(len(s_sets)))
+        t_units = _units(tgt, [[k for y in t for k in t_secs.members[y]] for t in t_sets], range(len(t_sets)))
+        s_at = {s: x + 1 for x, s in enumerate(s_sets)}
+        t_at = {t: y + 1 for y, t in enumerate(t_sets)}
+        values = _costs_for(s_units, t_units, weights, (1,)).link(
+            1, 1, np.array([s_at[s] for s, _ in wanted]), np.array([t_at[t] for _, t in wanted]))
+        cost = {pair: value + _shape_cost(len(pair[0]), len(pair[1]))
+                for pair, value in zip(wanted, values.tolist(), strict=True)}
+    beads = []
+    for (s_idx, t_idx), pairs in zip(groups, alternatives, strict=True):
+        if s_idx and t_idx:
+            score = _link_score(cost[pairs[0]], len(s_idx) + len(t_idx))
         else:
-            # An unlinked section is doubtful if it would link well with a neighbouring group's section.
-            near = [g for g in linking if abs(g - k) <= 2]
-            other = [x for g in near for x in (groups[g][1] if s_idx else groups[g][0])]
-            alternatives = [cost(s_idx, [x]) if s_idx else cost([x], t_idx) for x in other]
-            score = _unlinked_score(min(alternatives)) if alternatives else 1.0
+            score = _unlinked_score(min(cost[pair] for pair in pairs)) if pairs else 1.0
         beads.append(Bead(tuple(s_secs.numbers[x] for x in s_idx), tuple(t_secs.numbers[y] for y in t_idx),
                           round(score, 6)))
     return beads
@@ -860,31 +959,86 @@ def align_pair(src: Sequence[Segment], tgt: Sequence[Segment], *, embed: Embed |
     around the aligned section groups (or around anchors, if the section alignment leaves much content
     unaligned, e.g. when one side has no headings), widened wherever the best path reaches its edge.
     The reported section beads are the sections the segment beads join, so both levels agree.
+
+    The result does not depend on which document is given first: the pair is aligned with the
+    document that has more content as the source (see ``_leads``), and the beads are then given with
+    ``src`` as their source, unaligned source units before unaligned target units where they meet.
     """
-    s_side, t_side = _side(src, False), _side(tgt, True)
     method = _METHOD_BASE + (",embed" if embed is not None else "")
+    if _leads(tgt, src):
+        sections, segments = _align_oriented(tgt, src, embed)
+        sections, segments = _mirrored(sections), _mirrored(segments)
+    else:
+        sections, segments = _align_oriented(src, tgt, embed)
+    return PairAlignment(_sources_first(sections), _sources_first(segments), method)
+
+
+def _leads(a: Sequence[Segment], b: Sequence[Segment]) -> bool:
+    """Whether ``a`` is the source when aligned with ``b``: the document with more content segments,
+    then more content; exact ties are broken by the segments themselves, so that the order is total.
+
+    The band of the dynamic program is measured in target units around the expected path; along the
+    longer document it is wide enough to let the path leave the expected diagonal for an omission.
+    """
+    def key(segments: Sequence[Segment]) -> tuple[int, int]:
+        content = [s for s in segments if s.kind != "boilerplate"]
+        return len(content), sum(len(s.text) for s in content)
+
+    def fields(segments: Sequence[Segment]) -> list[tuple[int, int, str, str, int, int, int, int]]:
+        return [(s.ordinal, s.section, s.kind, s.text, s.line_start, s.line_end, s.char_start, s.char_end)
+                for s in segments]
+
+    key_a, key_b = key(a), key(b)
+    return key_a > key_b if key_a != key_b else fields(a) > fields(b)
+
+
+def _mirrored(beads: Sequence[Bead]) -> list[Bead]:
+    return [Bead(b.tgt, b.src, b.score) for b in beads]
+
+
+def _sources_first(beads: Sequence[Bead]) -> list[Bead]:
+    """Beads with each run of unaligned units listed source side first (their order is arbitrary)."""
+    out: list[Bead] = []
+    run: list[Bead] = []
+    for bead in [*beads, None]:
+        if bead is not None and not (bead.src and bead.tgt):
+            run.append(bead)
+            continue
+        out += [b for b in run if b.src] + [b for b in run if not b.src]
+        run = []
+        if bead is not None:
+            out.append(bead)
+    return out
+
+
+def _align_oriented(src: Sequence[Segment], tgt: Sequence[Segment], embed: Embed | None
+                    ) -> tuple[list[Bead], list[Bead]]:
+    """Section and segment beads of the pair, ``src`` as the source."""
+    s_side, t_side = _side(src, False), _side(tgt, True)
     n, m = len(s_side.segments), len(t_side.segments)
     if n == 0 or m == 0:
-        return PairAlignment(
-            sections=[Bead((x,), (), 1.0) for x in _sections(s_side).numbers]
-            + [Bead((), (y,), 1.0) for y in _sections(t_side).numbers],
-            segments=[Bead((s.ordinal,), (), 1.0) for s in s_side.segments]
-            + [Bead((), (s.ordinal,), 1.0) for s in t_side.segments],
-            method=method,
-        )
+        return ([Bead((x,), (), 1.0) for x in _sections(s_side).numbers]
+                + [Bead((), (y,), 1.0) for y in _sections(t_side).numbers],
+                [Bead((s.ordinal,), (), 1.0) for s in s_side.segments]
+                + [Bead((), (s.ordinal,), 1.0) for s in t_side.segments])
     if embed is not None:
         s_side, t_side = _with_vectors(s_side, t_side, embed)
-    chain = _anchor_chain([f.numbers | f.names for f in s_side.features],
-                          [f.numbers | f.names for f in t_side.features])
+    chain = _anchor_chain(s_side.keys, t_side.keys)
+    s_secs, t_secs = _sections(s_side), _sections(t_side)
+    # Token weights depend on the texts only, not on the length ratio tried.
+    weights = (_key_weights(_member_keys(s_side, s_secs.members), _member_keys(t_side, t_secs.members)),
+               _key_weights(s_side.keys, t_side.keys))
     _, sections, segments = min(
-        (_align_scaled(s_side, t_side, chain, ratio) for ratio in _ratio_candidates(s_side, t_side, chain)),
+        (_align_scaled(s_side, t_side, s_secs, t_secs, weights, chain, ratio)
+         for ratio in _ratio_candidates(s_side, t_side, chain)),
         key=lambda result: result[0],
     )
-    return PairAlignment(sections, segments, method)
+    return sections, segments
 
 
-def _align_scaled(s_side: _Side, t_side: _Side, chain: Sequence[tuple[int, int]], ratio: float
-                  ) -> tuple[float, list[Bead], list[Bead]]:
+def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sections,
+                  weights: tuple[Mapping[str, float], Mapping[str, float]], chain: Sequence[tuple[int, int]],
+                  ratio: float) -> tuple[float, list[Bead], list[Bead]]:
     """Section and segment beads for one estimate of the length ratio, and the segment alignment's cost."""
     n, m = len(s_side.segments), len(t_side.segments)
     s_len = [f.length for f in s_side.features]
@@ -892,8 +1046,7 @@ def _align_scaled(s_side: _Side, t_side: _Side, chain: Sequence[tuple[int, int]]
     unit = float(np.median(s_len + [x / ratio for x in t_len])) / _LENGTH_UNIT
     s_side, t_side = replace(s_side, scale=1.0 / unit), replace(t_side, scale=1.0 / (unit * ratio))
 
-    s_secs, t_secs = _sections(s_side), _sections(t_side)
-    sec_costs = _costs_for(_units(s_side, s_secs.members), _units(t_side, t_secs.members))
+    sec_costs = _costs_for(_units(s_side, s_secs.members), _units(t_side, t_secs.members), weights[0])
     sec_anchors = _monotone([(s_secs.of_segment[i], t_secs.of_segment[j]) for i, j in chain])
     n_sec, m_sec = len(s_secs.numbers), len(t_secs.numbers)
     sec_spans, _ = _banded_dp(sec_costs, n_sec, m_sec, *_expected_path(n_sec, m_sec, _centres(sec_anchors)))
@@ -910,7 +1063,7 @@ def _align_scaled(s_side: _Side, t_side: _Side, chain: Sequence[tuple[int, int]]
         s_group, t_group = [0] * n, [0] * m
         points = _centres(chain)
     seg_costs = _costs_for(_units(s_side, [[k] for k in range(n)], s_group),
-                           _units(t_side, [[k] for k in range(m)], t_group))
+                           _units(t_side, [[k] for k in range(m)], t_group), weights[1])
     spans, cost = _banded_dp(seg_costs, n, m, *_expected_path(n, m, points))
     groups = _section_groups(spans, s_secs, t_secs)
     sections = _section_beads(groups, s_side, t_side, s_secs, t_secs, sec_costs.weights)

@@ -1,15 +1,17 @@
-"""The aligner: bead invariants, omissions, merges, cross-script signals, determinism, cost growth."""
+"""The aligner: bead invariants, omissions, merges, cross-script signals, determinism, orientation, the dynamic
+program's optimality, cost growth."""
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import tasks.align as align_module
@@ -17,7 +19,7 @@ from eval.gold import EvalDoc
 from eval.run import seed_documents
 from eval.score import evaluate_pair
 from schemas import SegmentKind
-from tasks.align import PairAlignment, align_pair
+from tasks.align import Bead, PairAlignment, align_pair
 from tasks.segment import Segment
 
 BEAD_SIDES = {0, 1, 2, 3}
@@ -100,6 +102,28 @@ def test_beads_are_monotone_and_cover_every_content_segment_once(src: list[Segme
 @given(documents(), documents())
 def test_the_same_input_gives_the_same_alignment(src: list[Segment], tgt: list[Segment]) -> None:
     assert align_pair(src, tgt) == align_pair(list(src), list(tgt))
+
+
+def _sides_swapped(beads: Sequence[Bead]) -> list[tuple[tuple[int, ...], tuple[int, ...], float]]:
+    return sorted((b.tgt, b.src, b.score) for b in beads)
+
+
+def _unaligned_sources_come_first(beads: Sequence[Bead]) -> bool:
+    kinds = [(bool(b.src), bool(b.tgt)) for b in beads]
+    return all(not (a == (False, True) and b == (True, False)) for a, b in itertools.pairwise(kinds))
+
+
+@settings(max_examples=40, deadline=None)
+@given(documents(), documents())
+def test_the_alignment_does_not_depend_on_which_document_comes_first(src: list[Segment], tgt: list[Segment]
+                                                                      ) -> None:
+    forward, backward = align_pair(src, tgt), align_pair(tgt, src)
+    assert sorted((b.src, b.tgt, b.score) for b in forward.segments) == _sides_swapped(backward.segments)
+    assert sorted((b.src, b.tgt, b.score) for b in forward.sections) == _sides_swapped(backward.sections)
+    assert_valid(backward, tgt, src)
+    for alignment in (forward, backward):
+        assert _unaligned_sources_come_first(alignment.segments)
+        assert _unaligned_sources_come_first(alignment.sections)
 
 
 def test_an_empty_side_leaves_every_segment_unaligned() -> None:
@@ -207,6 +231,68 @@ def test_a_target_with_only_the_first_half_leaves_the_rest_unaligned(seeds: dict
     kept_lines = {line for s in half for line in range(s.line_start, s.line_end + 1)}
     kept = EvalDoc(tgt.name, half, {line: u for line, u in tgt.gold.items() if line in kept_lines})
     assert evaluate_pair(src, kept, alignment).counts["segment"].links.f1 > 0.9
+
+
+@pytest.mark.parametrize(("full", "cut"), [("004", "003"), ("000", "002")])
+@pytest.mark.parametrize("half_is_source", [True, False])
+def test_a_translation_cut_in_half_is_aligned_the_same_either_way(
+    seeds: dict[str, EvalDoc], full: str, cut: str, half_is_source: bool
+) -> None:
+    src, tgt = seeds[full], seeds[cut]
+    sections = sorted({s.section for s in tgt.segments})
+    half = [s for s in tgt.segments if s.section < sections[len(sections) // 2]]
+    alignment = align_pair(half, src.segments) if half_is_source else align_pair(src.segments, half)
+    beads = [(b.tgt, b.src) if half_is_source else (b.src, b.tgt) for b in alignment.segments]
+    # Boilerplate is never aligned: what only the half's boilerplate translates is lost too.
+    content = [s for s in half if s.kind != "boilerplate"]
+    omitted = {o for full_side, half_side in beads if not half_side for o in full_side}
+    assert omitted == _lost_segments(src, content, tgt)
+
+
+def _path_cost(costs: align_module._Costs, spans: Sequence[tuple[int, int, int, int]]) -> float:
+    """Cost of a bead sequence: its links, and each run of unaligned units of a side opened then extended."""
+    total, previous = 0.0, ""
+    for i0, i1, j0, j1 in spans:
+        if i1 > i0 and j1 > j0:
+            total += float(costs.link(i1 - i0, j1 - j0, np.array([i1]), np.array([j1]))[0])
+            previous = "link"
+        elif i1 > i0:
+            total += float(costs.src_extend[i0] if previous == "src" else costs.src_open[i0])
+            previous = "src"
+        else:
+            extend = costs.tgt_extend_before[j0 + 1] - costs.tgt_extend_before[j0]
+            total += float(extend if previous == "tgt" else costs.tgt_open[j0])
+            previous = "tgt"
+    return total
+
+
+def _all_paths(n: int, m: int) -> list[list[tuple[int, int, int, int]]]:
+    """Every monotone sequence of beads (link shapes, 1-0, 0-1) from (0, 0) to (n, m)."""
+    if n == m == 0:
+        return [[]]
+    paths = []
+    for a, b in [*align_module._LINK_SHAPES, (1, 0), (0, 1)]:
+        if a <= n and b <= m:
+            paths += [[*path, (n - a, n, m - b, m)] for path in _all_paths(n - a, m - b)]
+    return paths
+
+
+@settings(max_examples=25, deadline=None)
+@given(documents(), documents())
+def test_the_dynamic_program_finds_the_cheapest_bead_sequence(src: list[Segment], tgt: list[Segment]) -> None:
+    s_side, t_side = align_module._side(src[:4], False), align_module._side(tgt[:4], True)
+    n, m = len(s_side.segments), len(t_side.segments)
+    assume(n and m)
+    costs = align_module._costs_for(align_module._units(s_side, [[k] for k in range(n)]),
+                                    align_module._units(t_side, [[k] for k in range(m)]),
+                                    align_module._key_weights(s_side.keys, t_side.keys))
+    spans, cost = align_module._dp(n, m, costs, np.zeros(n + 1, dtype=np.int64), np.full(n + 1, m, dtype=np.int64))
+    assert cost == pytest.approx(_path_cost(costs, spans))
+    assert cost == pytest.approx(min(_path_cost(costs, path) for path in _all_paths(n, m)))
+    # A bead's cost does not depend on the other beads it is computed with.
+    i, j = np.repeat(np.arange(1, n + 1), m), np.tile(np.arange(1, m + 1), n)
+    together = costs.link(1, 1, i, j)
+    assert [float(costs.link(1, 1, i[k:k + 1], j[k:k + 1])[0]) for k in range(len(i))] == together.tolist()
 
 
 def _repeated(doc: EvalDoc, copies: int) -> list[Segment]:

@@ -670,17 +670,7 @@ def test_a_work_with_a_single_document_has_no_alignments(zoo: Zoo) -> None:
                                                              sum(d["work_id"] == w for d in zoo.corpus.documents) > 1}
 
 
-_STRETCHED_TAIL = pytest.mark.xfail(
-    strict=True,
-    reason="tasks/align.py stretches the half's last sections over the original's remaining ones when the "
-    "half is the source of the pair (the same documents aligned the other way round leave them omitted)",
-)
-
-
-@pytest.mark.parametrize(
-    "work",
-    [pytest.param(w, marks=_STRETCHED_TAIL) if w == "half/han-original-is-target" else w for w in HALF_WORKS],
-)
+@pytest.mark.parametrize("work", list(HALF_WORKS))
 def test_half_translation_leaves_the_missing_half_as_omissions(zoo: Zoo, work: str) -> None:
     corpus = zoo.corpus
     full, half = corpus.document(f"{work}/full.txt"), corpus.document(f"{work}/half.txt")

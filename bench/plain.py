@@ -1,4 +1,8 @@
-"""The build's stages called as plain Python functions, in the flow's order: the baseline of Prefect's cost."""
+"""The build's stages called as plain Python functions, in the flow's order: the baseline of Prefect's cost.
+
+The same functions as ``flows/build.py`` with the default options (works by folder, one worker), in one
+process and one batch, without Prefect: tasks, futures, the API server and the summary artifact.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from schemas.build import BuildParameters
-from tasks.export import align_work, analyse_work, load_snapshot, publish_snapshot, reject_rows, work_jobs, write_work
+from tasks.export import load_snapshot, publish_snapshot, rebuild_batch, reject_rows, work_jobs
 from tasks.plan import plan_build, take_inventory
 from tasks.storage import collect_garbage, load_manifest
 
@@ -20,10 +24,7 @@ def plain_build(source: Path, out: Path) -> None:
     inventory = take_inventory(source, params.glob, params.max_bytes)
     plan = plan_build(inventory.fingerprints, inventory.rejections, snapshot.stored_documents(),
                       snapshot.stored_rejects(), prune=False)
-    results = []
-    for job in work_jobs(snapshot, plan.works):
-        analysis = analyse_work(job, out, params.max_bytes, now)
-        results.append(write_work(analysis, align_work(job, analysis, out), out))
+    results = rebuild_batch(work_jobs(snapshot, plan.works), out, params.max_bytes, now).works
     rejects = reject_rows([*plan.rejections, *(r for w in results for r in w.rejections)], plan.reused_rejects,
                           snapshot.rejects, now)
     publish_snapshot(out, snapshot, "plain", results, rejects)

@@ -1,63 +1,139 @@
-"""The benchmark: build time, stages, no-op and incremental rebuilds, memory, size, Prefect's cost.
+"""The benchmark: build time, stages, no-op and incremental rebuilds, memory, size, Prefect's cost, quality.
 
-    python -m bench.run                       # the full table: 100, 1000 and 4000 works x 5 languages
-    python -m bench.run --sizes 5 --quick     # the CI smoke test (no timing targets checked)
+    python -m bench.run                                  # 100, 1000 and 4000 works x 5 languages
+    python -m bench.run --sizes 100,1000 --results bench/RESULTS-raw.md
+
+For each size it generates the corpus (``bench.generate``, with its gold) under ``bench/out/``, holds back one
+translation, builds with ``corpus build --json`` in a subprocess, builds again (nothing to do), puts the
+translation back and builds once more (one new document, four new pairs). Then it scores the alignments of
+an even sample of works against the generated gold, times the same build as plain function calls and as
+the Prefect flow in one process (start-up excluded), and times the aligner on ever longer documents.
 
 Every figure is measured on this machine in this run; ratios are measured side by side in one run, since a
-shared machine's absolute times drift. Results are printed as markdown (``--results FILE`` writes them).
+shared machine's absolute times drift. Results are printed as markdown (``--results FILE`` also writes them).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.generate import generate_corpus
+from bench.generate import GOLD_NAME, SEEDS, corpus_gold, generate_corpus
 
 BIN = Path(sys.executable).parent
 WORK_DIR = Path(__file__).resolve().parent / "out"
+# Seconds of each work's stages, summed over the batches inside "rebuild (wall)": not extra time.
+STAGE_SUMS = ("ingest+langtag+segment", "align", "export")
+
+# The targets of the "performance at corpus scale" issue.
+FULL_BUILD_1000_SECONDS = 300.0
+SCALING_4000_OVER_1000 = 4.4
+PREFECT_OVER_PLAIN = 1.15
+REBUILD_SECONDS = 15.0
+RSS_4000_OVER_1000 = 1.5
+RSS_LIMIT_MB = 2048.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class Run:
     wall_seconds: float
-    peak_rss_mb: float
+    peak_rss_mb: float  # the largest process (the kernel's ru_maxrss of the build and what it waited for)
+    tree_rss_mb: float  # the build's processes together (sampled), Prefect's server and workers included
     summary: dict[str, Any]
 
     @property
     def pipeline_seconds(self) -> float:
-        return float(sum(self.summary["timings"].values()))
+        """Seconds inside the flow: its top-level stages, Prefect's start-up excluded."""
+        return float(sum(v for k, v in self.summary["timings"].items() if k not in STAGE_SUMS))
+
+
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    pages, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            pages += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+        except OSError:
+            continue
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def run_build(source: Path, out: Path, *extra: str) -> Run:
     """`corpus build` in a subprocess: its wall time, its peak RSS and its JSON summary."""
+    import json
+
     started = time.perf_counter()
     process = subprocess.Popen([str(BIN / "corpus"), "build", str(source), "--out", str(out), "--json", *extra],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    peak_tree = 0.0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_tree
+        while not done.wait(0.25):
+            peak_tree = max(peak_tree, _tree_rss_mb(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     assert process.stdout is not None
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"corpus build failed on {source}")
-    return Run(wall, usage.ru_maxrss / 1024, json.loads(output))
+    return Run(wall, usage.ru_maxrss / 1024, peak_tree, json.loads(output))
 
 
 def folder_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
-@dataclass
+@dataclass(frozen=True)
+class Quality:
+    works: int
+    pairs: int
+    segment_strict_f1: float
+    segment_link_f1: float
+    section_strict_f1: float
+
+
+def score_sample(source: Path, out: Path, works: int, sample: int) -> Quality:
+    """Alignment quality of an even sample of the built works, against the generated gold."""
+    from eval.output import evaluate_output
+    from eval.run import ALIGNER
+
+    chosen = sorted({f"work-{k * works // sample:05d}" for k in range(min(sample, works))})
+    report = evaluate_output(out, corpus_gold(source, chosen))
+    segment, section = report.total(ALIGNER, "segment"), report.total(ALIGNER, "section")
+    pairs = sum(1 for r in report.rows if r.level == "segment")
+    return Quality(len(chosen), pairs, segment.strict.f1, segment.links.f1, section.strict.f1)
+
+
+@dataclass(frozen=True)
 class SizeResult:
     works: int
     documents: int
@@ -66,77 +142,137 @@ class SizeResult:
     full: Run
     noop: Run
     add_one: Run
-    quality: dict[str, float] = field(default_factory=dict)
+    quality: Quality
 
 
-def bench_size(works: int, workers: int) -> SizeResult:
-    source, out = WORK_DIR / f"corpus-{works}", WORK_DIR / f"output-{works}"
-    shutil.rmtree(out, ignore_errors=True)
-    if not source.exists():
+def corpus(works: int) -> Path:
+    """The generated corpus of ``works`` works (generated now if missing or made without gold)."""
+    source = WORK_DIR / f"corpus-{works}"
+    complete = (source / f"work-{works - 1:05d}" / GOLD_NAME).exists() and not (
+        source / f"work-{works:05d}").exists()
+    if not complete:
+        shutil.rmtree(source, ignore_errors=True)
         generate_corpus(source, works)
+    return source
+
+
+def bench_size(works: int, workers: int, sample: int) -> SizeResult:
+    source, out = corpus(works), WORK_DIR / f"output-{works}"
+    shutil.rmtree(out, ignore_errors=True)
     late = sorted((source / "work-00000").glob("*.txt"))[-1]
     held_back = WORK_DIR / f"held-back-{works}.txt"
     shutil.move(late, held_back)
     extra = ("--workers", str(workers)) if workers > 1 else ()
-    full = run_build(source, out, *extra)
-    noop = run_build(source, out, *extra)
-    shutil.move(held_back, late)
+    try:
+        full = run_build(source, out, *extra)
+        noop = run_build(source, out, *extra)
+    finally:
+        shutil.move(held_back, late)
     add_one = run_build(source, out, *extra)
     return SizeResult(works, full.summary["counts"]["new"] + 1, folder_mb(source), folder_mb(out), full, noop,
-                      add_one)
+                      add_one, score_sample(source, out, works, sample))
 
 
-def prefect_cost(works: int) -> dict[str, float]:
-    """The same build as plain function calls and as the Prefect flow, in this process, start-up excluded."""
+def prefect_cost(works: int, repeats: int) -> dict[str, float]:
+    """The same build as plain function calls and as the Prefect flow, in this process, start-up excluded.
+
+    Runs alternate (plain, flow, plain, flow, ...) and the fastest of each is kept.
+    """
     from bench.plain import plain_build
     from flows.build import build_corpus
 
-    source = WORK_DIR / f"corpus-{works}"
-    if not source.exists():
-        generate_corpus(source, works)
+    source = corpus(works)
+    (WORK_DIR / "corpus-empty").mkdir(parents=True, exist_ok=True)
     warm = WORK_DIR / "warm-up"
     shutil.rmtree(warm, ignore_errors=True)
     build_corpus(source=str(WORK_DIR / "corpus-empty"), out=str(warm))  # starts Prefect's server once
-    results = {}
-    for name in ("plain", "prefect"):
-        out = WORK_DIR / f"cost-{name}-{works}"
-        shutil.rmtree(out, ignore_errors=True)
-        started = time.perf_counter()
-        if name == "plain":
-            plain_build(source, out)
-        else:
-            build_corpus(source=str(source), out=str(out))
-        results[name] = time.perf_counter() - started
-    results["ratio"] = results["prefect"] / results["plain"]
-    return results
+    seconds: dict[str, list[float]] = {"plain": [], "prefect": []}
+    for _ in range(repeats):
+        for name in seconds:
+            out = WORK_DIR / f"cost-{name}-{works}"
+            shutil.rmtree(out, ignore_errors=True)
+            started = time.perf_counter()
+            if name == "plain":
+                plain_build(source, out)
+            else:
+                build_corpus(source=str(source), out=str(out))
+            seconds[name].append(time.perf_counter() - started)
+            shutil.rmtree(out, ignore_errors=True)
+    plain, prefect = min(seconds["plain"]), min(seconds["prefect"])
+    return {"works": float(works), "plain": plain, "prefect": prefect, "ratio": prefect / plain}
 
 
-def alignment_scaling() -> list[tuple[int, float]]:
-    """Seconds to align one pair against segments per document (the seeds repeated)."""
+def alignment_scaling(repeats: Sequence[int] = (1, 2, 4, 8, 16)) -> list[tuple[int, int, float]]:
+    """CPU seconds to align one pair against segments per document (two seeds, repeated end to end)."""
     from tasks.align import align_pair
     from tasks.segment import segment_text
 
-    seeds = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
+    seeds = sorted(SEEDS.glob("*.txt"))
     src_text, tgt_text = (p.read_text(encoding="utf-8") for p in (seeds[0], seeds[2]))
     rows = []
-    for repeat in (1, 2, 4, 8, 16):
+    for repeat in repeats:
         src = segment_text("\n".join([src_text] * repeat))
         tgt = segment_text("\n".join([tgt_text] * repeat))
-        started = time.perf_counter()
-        align_pair(src, tgt)
-        rows.append((len(src), time.perf_counter() - started))
+        best = float("inf")
+        for _ in range(3):
+            started = time.process_time()
+            align_pair(src, tgt)
+            best = min(best, time.process_time() - started)
+        rows.append((len(src), len(tgt), best))
     return rows
 
 
-def render(sizes: list[SizeResult], cost: dict[str, float] | None, scaling: list[tuple[int, float]],
+@dataclass(frozen=True)
+class Target:
+    name: str
+    value: str
+    ok: bool
+
+
+def targets(sizes: Sequence[SizeResult], cost: dict[str, float] | None) -> list[Target]:
+    """The issue's targets that this run measured, met or not."""
+    by_works = {r.works: r for r in sizes}
+    found: list[Target] = []
+    if 1000 in by_works:
+        r = by_works[1000]
+        found += [
+            Target(f"full build of 1,000 works < {FULL_BUILD_1000_SECONDS:.0f} s wall",
+                   f"{r.full.wall_seconds:.0f} s", r.full.wall_seconds < FULL_BUILD_1000_SECONDS),
+            Target(f"no-op rebuild of 1,000 works < {REBUILD_SECONDS:.0f} s wall", f"{r.noop.wall_seconds:.1f} s",
+                   r.noop.wall_seconds < REBUILD_SECONDS),
+            Target(f"adding one translation < {REBUILD_SECONDS:.0f} s wall", f"{r.add_one.wall_seconds:.1f} s",
+                   r.add_one.wall_seconds < REBUILD_SECONDS),
+        ]
+    if 1000 in by_works and 4000 in by_works:
+        small, large = by_works[1000], by_works[4000]
+        time_ratio = large.full.wall_seconds / small.full.wall_seconds
+        rss_ratio = large.full.tree_rss_mb / small.full.tree_rss_mb
+        found += [
+            Target(f"time(4000) / time(1000) <= {SCALING_4000_OVER_1000}", f"{time_ratio:.2f}",
+                   time_ratio <= SCALING_4000_OVER_1000),
+            Target(f"peak RSS (all processes) at 4,000 works <= {RSS_4000_OVER_1000} x at 1,000", f"{rss_ratio:.2f}",
+                   rss_ratio <= RSS_4000_OVER_1000),
+            Target("peak RSS (all processes) at 4,000 works < 2 GiB", f"{large.full.tree_rss_mb:.0f} MB",
+                   large.full.tree_rss_mb < RSS_LIMIT_MB),
+        ]
+    if cost:
+        found.append(Target(f"Prefect run / plain run <= {PREFECT_OVER_PLAIN} ({cost['works']:.0f} works)",
+                            f"{cost['ratio']:.3f}", cost["ratio"] <= PREFECT_OVER_PLAIN))
+    return found
+
+
+def render(sizes: Sequence[SizeResult], cost: dict[str, float] | None, scaling: Sequence[tuple[int, int, float]],
            workers: int) -> str:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                           text=True).stdout.strip()
     lines = [
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores, "
-        f"Python {platform.python_version()}), commit {commit}, --workers {workers}.",
+        f"Python {platform.python_version()}), commit {commit}{' with uncommitted changes' if dirty else ''}, "
+        f"--workers {workers}; load average before the run: {os.getloadavg()[0]:.1f}.",
         "",
-        "| works x 5 langs | docs | input MB | output MB | full build s (wall / pipeline) | docs/s | "
-        "no-op s (wall / pipeline) | add one s (wall / pipeline) | peak RSS MB |",
+        "| works x 5 langs | docs | input MB | output MB | full build s (wall / in flow) | docs/s | "
+        "no-op s (wall / in flow) | add one s (wall / in flow) | peak RSS MB (largest process / all) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sizes:
@@ -144,24 +280,37 @@ def render(sizes: list[SizeResult], cost: dict[str, float] | None, scaling: list
             f"| {r.works} | {r.documents} | {r.input_mb:.1f} | {r.output_mb:.1f} | "
             f"{r.full.wall_seconds:.1f} / {r.full.pipeline_seconds:.1f} | "
             f"{r.documents / r.full.wall_seconds:.1f} | {r.noop.wall_seconds:.1f} / {r.noop.pipeline_seconds:.2f} | "
-            f"{r.add_one.wall_seconds:.1f} / {r.add_one.pipeline_seconds:.2f} | {r.full.peak_rss_mb:.0f} |"
+            f"{r.add_one.wall_seconds:.1f} / {r.add_one.pipeline_seconds:.2f} | "
+            f"{r.full.peak_rss_mb:.0f} / {r.full.tree_rss_mb:.0f} |"
         )
-    stages = list(sizes[0].full.summary["timings"])
-    lines += ["", "Seconds per stage of the full build:", "", "| works | " + " | ".join(stages) + " |",
-              "|---" * (len(stages) + 1) + "|"]
+    stages = list(dict.fromkeys(k for r in sizes for k in r.full.summary["timings"]))
+    lines += ["", "Seconds per stage of the full build (the per-work stages are summed over the workers' batches, "
+              "so with several workers they add up to more than `rebuild (wall)`):", "",
+              "| works | " + " | ".join(stages) + " |", "|---" * (len(stages) + 1) + "|"]
     for r in sizes:
-        lines.append(f"| {r.works} | " + " | ".join(f"{v:.1f}" for v in r.full.summary["timings"].values()) + " |")
+        timings = r.full.summary["timings"]
+        lines.append(f"| {r.works} | " + " | ".join(f"{timings.get(s, 0.0):.1f}" for s in stages) + " |")
+    lines += ["", "Alignment quality of a sample of works of the built corpus (after adding the held-back "
+              "translation), against the generated gold:", "",
+              "| works | works scored | pairs | segment strict F1 | segment link F1 | section strict F1 |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| {r.works} | {r.quality.works} | {r.quality.pairs} | {r.quality.segment_strict_f1:.3f} | "
+              f"{r.quality.segment_link_f1:.3f} | {r.quality.section_strict_f1:.3f} |" for r in sizes]
     if len(sizes) > 1:
         first, last = sizes[0], sizes[-1]
         lines += ["", f"time({last.works}) / time({first.works}) = "
                   f"{last.full.wall_seconds / first.full.wall_seconds:.2f} for {last.works / first.works:.0f}x the "
-                  f"works; peak RSS ratio {last.full.peak_rss_mb / first.full.peak_rss_mb:.2f}."]
+                  f"works; peak RSS ratio (all processes) {last.full.tree_rss_mb / first.full.tree_rss_mb:.2f}."]
     if cost:
         lines += ["", f"Prefect's cost ({cost['works']:.0f} works, same process, start-up excluded): plain "
                   f"{cost['plain']:.1f} s, flow {cost['prefect']:.1f} s, ratio {cost['ratio']:.3f}."]
-    lines += ["", "Alignment time per pair against segments per document:", "", "| segments | seconds |",
-              "|---|---|"]
-    lines += [f"| {n} | {s:.3f} |" for n, s in scaling]
+    lines += ["", "Alignment CPU time of one pair against segments per document (seeds 000 and 002 repeated):", "",
+              "| segments (src / tgt) | seconds | ms per source segment |", "|---|---|---|"]
+    lines += [f"| {n} / {m} | {s:.3f} | {1000 * s / n:.2f} |" for n, m, s in scaling]
+    found = targets(sizes, cost)
+    if found:
+        lines += ["", "| target | measured | met |", "|---|---|---|"]
+        lines += [f"| {t.name} | {t.value} | {'yes' if t.ok else 'no'} |" for t in found]
     return "\n".join(lines) + "\n"
 
 
@@ -170,15 +319,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,4000", help="numbers of works, comma-separated")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cost-works", type=int, default=1000, help="corpus size for Prefect's cost (0: skip)")
-    parser.add_argument("--quick", action="store_true", help="smoke test: small sizes, no Prefect-cost run")
-    parser.add_argument("--results", type=Path, help="also write the markdown table to this file")
+    parser.add_argument("--cost-repeats", type=int, default=1, help="runs of each of plain and flow for the cost")
+    parser.add_argument("--quality-works", type=int, default=20, help="works scored against the gold per size")
+    parser.add_argument("--results", type=Path, help="also write the markdown to this file")
     args = parser.parse_args()
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the flow run in this process, as `--json` does
     WORK_DIR.mkdir(parents=True, exist_ok=True)
-    (WORK_DIR / "corpus-empty").mkdir(exist_ok=True)
-    sizes = [bench_size(int(n), args.workers) for n in args.sizes.split(",")]
-    cost = None
-    if not args.quick and args.cost_works:
-        cost = {"works": float(args.cost_works), **prefect_cost(args.cost_works)}
+    sizes = [bench_size(int(n), args.workers, args.quality_works) for n in args.sizes.split(",")]
+    cost = prefect_cost(args.cost_works, args.cost_repeats) if args.cost_works else None
     report = render(sizes, cost, alignment_scaling(), args.workers)
     print(report)
     if args.results:

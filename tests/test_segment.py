@@ -378,8 +378,10 @@ def test_offsets_text_and_sections(text: str, script: str | None) -> None:
     "Label: a longer sentence.\n" * 20_000,
     "Heading\n\nA paragraph of prose that runs on for a while, then stops.\n\n" * 7_000,
 ], ids=["latin-line", "han-line", "colon-pipes-line", "tiny-lines", "bullets", "labels", "blocks"])
-def test_large_inputs_take_well_under_a_second(text: str) -> None:
+def test_large_inputs_stay_linear(text: str) -> None:
+    # A guard against quadratic blow-ups, not a speed target (bench/ measures speed): these inputs take
+    # ~0.05-0.4 s; a quadratic pass over 20,000 lines or 100,000 characters would take minutes.
     started = time.perf_counter()
     segments = segment_text(text)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 15.0
     assert segments

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -33,6 +34,18 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def build_json(source: Path, out: Path, *extra: str) -> dict[str, Any]:
+    """`corpus build SOURCE --out OUT --json ...` as a user types it; asserts success, returns the summary."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(app, ["build", str(source), "--out", str(out), "--json", *extra])
+    assert result.exit_code == 0, result.output
+    summary: dict[str, Any] = json.loads(result.stdout)
+    return summary
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from tests.conftest import SEEDS, build_json
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -27,17 +28,8 @@ EXPECTED_LANGS = {
 runner = CliRunner()
 
 
-def build(source: Path, out: Path, *extra: str) -> dict[str, object]:
-    result = runner.invoke(app, ["build", str(source), "--out", str(out), "--json", *extra])
-    assert result.exit_code == 0, result.output
-    summary: dict[str, object] = json.loads(result.stdout)
-    return summary
-
-
 @pytest.fixture(scope="module")
 def seeds_output(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Path:
-    from tests.conftest import SEEDS
-
     out = tmp_path_factory.mktemp("corpus") / "output"
     result = runner.invoke(app, ["build", str(SEEDS), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -86,8 +78,6 @@ def test_segments_read_back_with_duckdb_hive_partitioning(seeds_output: Path) ->
 
 
 def test_segments_cover_every_line_and_offsets_round_trip(seeds_output: Path) -> None:
-    from tests.conftest import SEEDS
-
     segments = ds.dataset(seeds_output / "segments", partitioning="hive").to_table().to_pylist()
     documents = {d["doc_id"]: d for d in ds.dataset(seeds_output / "documents").to_table().to_pylist()}
     by_doc: dict[str, list[dict[str, object]]] = {}
@@ -114,8 +104,6 @@ def test_stats_prints_languages_and_pairs(seeds_output: Path) -> None:
 
 
 def test_rebuild_without_changes_rewrites_nothing(seeds_output: Path) -> None:
-    from tests.conftest import SEEDS
-
     before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in seeds_output.rglob("*.parquet")}
     manifest_before = (seeds_output / "manifest.json").read_bytes()
     result = runner.invoke(app, ["build", str(SEEDS), "--out", str(seeds_output)])
@@ -134,7 +122,7 @@ def test_invalid_parameters_fail_at_once_with_a_clear_message(tmp_path: Path) ->
 def test_strict_exits_1_when_a_file_is_rejected(seeds_copy: Path, tmp_path: Path) -> None:
     (seeds_copy / "empty.txt").write_bytes(b"")
     out = tmp_path / "out"
-    summary = build(seeds_copy, out)
+    summary = build_json(seeds_copy, out)
     assert [(r["source_path"], r["reason"]) for r in summary["rejects"]] == [("empty.txt", "empty")]  # type: ignore[index, union-attr]
     strict = runner.invoke(app, ["build", str(seeds_copy), "--out", str(out), "--strict", "--quiet"])
     assert strict.exit_code == 1

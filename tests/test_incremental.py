@@ -10,19 +10,11 @@ import pyarrow.dataset as ds
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, build_json
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 runner = CliRunner()
 TIMESTAMPS = {"ingested_at", "seen_at"}
-
-
-def build(source: Path, out: Path, *extra: str) -> dict[str, object]:
-    result = runner.invoke(app, ["build", str(source), "--out", str(out), "--json", *extra])
-    assert result.exit_code == 0, result.output
-    summary: dict[str, object] = json.loads(result.stdout)
-    return summary
 
 
 def rows(out: Path, table: str) -> list[tuple[object, ...]]:
@@ -40,7 +32,7 @@ def files(out: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Path:
     out = tmp_path_factory.mktemp("scratch") / "out"
-    build(SEEDS, out)
+    build_json(SEEDS, out)
     return out
 
 
@@ -51,10 +43,10 @@ def test_adding_a_translation_equals_a_build_from_scratch(tmp_path: Path, scratc
     for seed in sorted(SEEDS.iterdir()):
         if seed.name != late:
             shutil.copy(seed, source / seed.name)
-    build(source, out)
+    build_json(source, out)
     segments_before = {k: v for k, v in files(out).items() if k.startswith("segments/")}
     shutil.copy(SEEDS / late, source / late)
-    summary = build(source, out)
+    summary = build_json(source, out)
     assert summary["counts"] == {"new": 1, "changed": 0, "unchanged": 4, "missing": 0, "pruned": 0}
     assert summary["pairs_aligned"] == 4
     after = files(out)
@@ -65,12 +57,12 @@ def test_adding_a_translation_equals_a_build_from_scratch(tmp_path: Path, scratc
 
 def test_changed_file_replaces_its_document_and_alignments(seeds_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    build(seeds_copy, out)
+    build_json(seeds_copy, out)
     before = {d["source_path"]: d["doc_id"] for d in ds.dataset(out / "documents").to_table().to_pylist()}
     changed = seeds_copy / "002_13aaf5bb51a2e065.txt"
     changed.write_text(changed.read_text(encoding="utf-8") + "\nSatu paragraf tambahan di akhir.\n",
                        encoding="utf-8")
-    summary = build(seeds_copy, out)
+    summary = build_json(seeds_copy, out)
     assert summary["counts"]["changed"] == 1 and summary["pairs_aligned"] == 4  # type: ignore[index]
     after = {d["source_path"]: d["doc_id"] for d in ds.dataset(out / "documents").to_table().to_pylist()}
     assert after.keys() == before.keys()
@@ -85,12 +77,12 @@ def test_changed_file_replaces_its_document_and_alignments(seeds_copy: Path, tmp
 
 def test_removed_file_stays_until_pruned(seeds_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    build(seeds_copy, out)
+    build_json(seeds_copy, out)
     (seeds_copy / "003_8846db1da0658b01.txt").unlink()
-    kept = build(seeds_copy, out)
+    kept = build_json(seeds_copy, out)
     assert kept["missing"] == ["003_8846db1da0658b01.txt"] and kept["nothing_to_do"]
     assert len(ds.dataset(out / "documents").to_table()) == 5
-    pruned = build(seeds_copy, out, "--prune")
+    pruned = build_json(seeds_copy, out, "--prune")
     assert pruned["pruned"] == ["003_8846db1da0658b01.txt"]
     assert sorted(ds.dataset(out / "documents").to_table()["lang"].to_pylist()) == ["id", "sw", "th", "zh-Hant"]
     alignments = ds.dataset(out / "alignments").to_table()
@@ -101,7 +93,7 @@ def test_removed_file_stays_until_pruned(seeds_copy: Path, tmp_path: Path) -> No
 def test_duplicate_content_is_stored_once_and_reported(seeds_copy: Path, tmp_path: Path) -> None:
     shutil.copy(seeds_copy / "000_4cf4beee2d576faf.txt", seeds_copy / "copy-of-swahili.txt")
     out = tmp_path / "out"
-    summary = build(seeds_copy, out)
+    summary = build_json(seeds_copy, out)
     assert [(r["source_path"], r["reason"]) for r in summary["rejects"]] == [  # type: ignore[index, union-attr]
         ("copy-of-swahili.txt", "duplicate")
     ]
@@ -109,5 +101,5 @@ def test_duplicate_content_is_stored_once_and_reported(seeds_copy: Path, tmp_pat
     assert len(ds.dataset(out / "documents").to_table()) == 5
     rejects = ds.dataset(out / "rejects").to_table().to_pylist()
     assert [r["reason"] for r in rejects] == ["duplicate"]
-    again = build(seeds_copy, out)
+    again = build_json(seeds_copy, out)
     assert again["nothing_to_do"]

@@ -16,16 +16,10 @@ import tasks.export
 from bench.generate import generate_corpus
 from flows.cli import app
 from tasks.lock import corpus_lock
+from tests.conftest import build_json
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 runner = CliRunner()
-
-
-def build_json(source: Path, out: Path, *extra: str) -> dict[str, Any]:
-    result = runner.invoke(app, ["build", str(source), "--out", str(out), "--json", *extra])
-    assert result.exit_code == 0, result.output
-    summary: dict[str, Any] = json.loads(result.stdout)
-    return summary
 
 
 def table_rows(out: Path, table: str) -> list[str]:

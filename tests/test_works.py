@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import shutil
 from pathlib import Path
 
@@ -13,17 +12,10 @@ from typer.testing import CliRunner
 
 from eval.grouping import generate_pile
 from flows.cli import app
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, build_json
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 runner = CliRunner()
-
-
-def build(source: Path, out: Path, *extra: str) -> dict[str, object]:
-    result = runner.invoke(app, ["build", str(source), "--out", str(out), "--json", *extra])
-    assert result.exit_code == 0, result.output
-    summary: dict[str, object] = json.loads(result.stdout)
-    return summary
 
 
 def partition(out: Path) -> set[frozenset[str]]:
@@ -58,7 +50,7 @@ def test_a_flat_pile_is_grouped_into_its_works(pile: tuple[dict[str, bytes], set
                                                tmp_path: Path) -> None:
     files, truth = pile
     write(tmp_path / "in", files, sorted(files))
-    build(tmp_path / "in", tmp_path / "out", "--group", "auto")
+    build_json(tmp_path / "in", tmp_path / "out", "--group", "auto")
     assert partition(tmp_path / "out") == truth
     documents = ds.dataset(tmp_path / "out" / "documents").to_table().to_pylist()
     assert {d["work_assigned_by"] for d in documents} == {"auto"}
@@ -78,14 +70,14 @@ def test_files_arriving_over_several_builds_join_the_same_works(
     source, out = tmp_path / "in", tmp_path / "out"
     for chunk in (names[: len(names) // 3], names[len(names) // 3: 2 * len(names) // 3], names[2 * len(names) // 3:]):
         write(source, files, chunk)
-        build(source, out, "--group", "auto")
+        build_json(source, out, "--group", "auto")
     assert partition(out) == truth
 
 
 def test_a_works_file_overrides_folders_and_guesses(seeds_copy: Path, tmp_path: Path) -> None:
     works = tmp_path / "works.csv"
     works.write_text("source_path,work_id\n004_61b3231e0c8e63ca.txt,chinese-edition\n", encoding="utf-8")
-    build(seeds_copy, tmp_path / "out", "--group", "auto", "--works", str(works))
+    build_json(seeds_copy, tmp_path / "out", "--group", "auto", "--works", str(works))
     documents = {d["source_path"]: d for d in ds.dataset(tmp_path / "out" / "documents").to_table().to_pylist()}
     assert documents["004_61b3231e0c8e63ca.txt"]["work_id"] == "chinese-edition"
     assert documents["004_61b3231e0c8e63ca.txt"]["work_assigned_by"] == "mapping"
@@ -94,7 +86,7 @@ def test_a_works_file_overrides_folders_and_guesses(seeds_copy: Path, tmp_path: 
 
 
 def test_folder_grouping_is_the_default(seeds_copy: Path, tmp_path: Path) -> None:
-    build(seeds_copy, tmp_path / "out")
+    build_json(seeds_copy, tmp_path / "out")
     documents = ds.dataset(tmp_path / "out" / "documents").to_table().to_pylist()
     assert {(d["work_id"], d["work_assigned_by"], d["work_confidence"]) for d in documents} == {(".", "folder", 1.0)}
 
@@ -118,7 +110,7 @@ def test_status_lists_uncertain_automatic_assignments(tmp_path: Path) -> None:
     for seed in sorted(SEEDS.glob("*.txt")):
         shutil.copy(seed, pile / seed.name)
     (pile / "unrelated.txt").write_text("Hii ni barua fupi kuhusu hali ya hewa ya leo.\n", encoding="utf-8")
-    build(pile, tmp_path / "out", "--group", "auto")
+    build_json(pile, tmp_path / "out", "--group", "auto")
     status = corpus_status(tmp_path / "out")
     assert all(u.confidence < 0.6 for u in status.uncertain_works)
     assert {u.source_path for u in status.uncertain_works} <= {p.name for p in pile.iterdir()}

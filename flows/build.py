@@ -13,17 +13,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, TypeVar, cast
+from typing import TypeVar
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import get_run_context
 from prefect.futures import PrefectFuture, wait
-from prefect.utilities.annotations import quote
 
 from flows.progress import report_progress
 from schemas.build import BuildParameters, BuildSummary, Grouping
-from tasks.export import WorkJob, WorkResult, load_snapshot, publish_snapshot, reject_rows, work_jobs
+from tasks.export import WorkBatch, WorkJob, WorkResult, load_snapshot, publish_snapshot, reject_rows, work_jobs
 from tasks.lock import corpus_lock
 from tasks.plan import plan_build
 from tasks.prefect_tasks import assign_works_task, inventory_task, rebuild_batch_task
@@ -54,11 +53,6 @@ def _results(futures: list[PrefectFuture[T]]) -> list[T]:
     return [future.result() for future in futures]
 
 
-def _quoted(batch: list[WorkJob]) -> list[WorkJob]:
-    """The batch, marked for Prefect as data not to walk (it unwraps it before the task runs)."""
-    return cast("list[WorkJob]", quote(batch))
-
-
 def _build_id() -> str:
     try:
         return str(get_run_context().flow_run.id)  # type: ignore[union-attr]
@@ -71,13 +65,14 @@ def rebuild_works(
 ) -> list[WorkResult]:
     """Rebuild the changed works, a batch per task, a wave of batches at a time so memory stays bounded.
 
-    Batches are passed quoted: Prefect would otherwise walk every document of them looking for futures.
+    A batch travels as an opaque WorkBatch: Prefect (and Dask) would otherwise walk, and Dask even rebuild, every
+    job and document of it.
     """
     results: list[WorkResult] = []
     batches = _batches(jobs, params.workers)
     wave = params.workers * 2
     for start in range(0, len(batches), wave):
-        submitted = [rebuild_batch_task.submit(_quoted(batch), params.out, params.max_bytes, now, params.embeddings)
+        submitted = [rebuild_batch_task.submit(WorkBatch(batch), params.out, params.max_bytes, now, params.embeddings)
                      for batch in batches[start:start + wave]]
         for batch in _results(submitted):
             results.extend(batch.works)
@@ -96,13 +91,13 @@ def build_corpus(
     max_file_mb: float = 50.0,
     workers: int = 1,
     lock_wait_seconds: float = 0.0,
-    group: Literal["folder", "auto"] = "folder",
+    group: str = "folder",
     works_file: str | None = None,
     embeddings: bool = False,
 ) -> BuildSummary:
     params = BuildParameters(
         source=Path(source), out=Path(out), glob=glob, prune=prune, max_file_mb=max_file_mb, workers=workers,
-        lock_wait_seconds=lock_wait_seconds, group=group, works_file=Path(works_file) if works_file else None,
+        lock_wait_seconds=lock_wait_seconds, group=Grouping(group), works_file=Path(works_file) if works_file else None,
         embeddings=embeddings,
     )
     logger = get_run_logger()
@@ -117,10 +112,10 @@ def build_corpus(
         logger.info("inventory: %d input files, %d rejected on sight", len(inventory.fingerprints),
                     len(inventory.rejections))
         fingerprints = inventory.fingerprints
-        if params.group == "auto" or params.works_file:
+        if params.group is Grouping.auto or params.works_file:
             with _timed(timings, "assign works"):
                 fingerprints = tuple(assign_works_task(fingerprints, list(snapshot.documents.values()), params.out,
-                                                       params.max_bytes, Grouping(params.group), params.works_file))
+                                                       params.max_bytes, params.group, params.works_file))
         with _timed(timings, "plan"):
             plan = plan_build(fingerprints, inventory.rejections, snapshot.stored_documents(),
                               snapshot.stored_rejects(), prune=params.prune)

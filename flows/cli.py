@@ -84,7 +84,7 @@ def build(
 
     try:
         params = BuildParameters(source=source, out=out, glob=glob, prune=prune, max_file_mb=max_file_mb,
-                                 workers=workers, lock_wait_seconds=wait, group=group.value, works_file=works,
+                                 workers=workers, lock_wait_seconds=wait, group=group, works_file=works,
                                  embeddings=embeddings)
     except ValidationError as error:
         raise _fail(_validation_message(error)) from None
@@ -118,7 +118,7 @@ def build(
         with stage_progress(errors, enabled=not (quiet or as_json)):
             summary = flow(source=str(params.source), out=str(params.out), glob=params.glob, prune=params.prune,
                            max_file_mb=params.max_file_mb, workers=params.workers,
-                           lock_wait_seconds=params.lock_wait_seconds, group=params.group,
+                           lock_wait_seconds=params.lock_wait_seconds, group=params.group.value,
                            works_file=str(params.works_file) if params.works_file else None,
                            embeddings=params.embeddings)
     except (CorpusLockedError, CorpusFormatError, WorksFileError) as error:

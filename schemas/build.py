@@ -6,7 +6,6 @@ import importlib.util
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -32,8 +31,8 @@ class BuildParameters(BaseModel):
     max_file_mb: float = Field(default=DEFAULT_MAX_FILE_MB, gt=0, description="Larger files are rejected.")
     workers: int = Field(default=1, ge=1, le=64, description="Parallel workers for per-work tasks.")
     lock_wait_seconds: float = Field(default=0.0, ge=0, description="How long to wait for another build.")
-    group: Literal["folder", "auto"] = Field(
-        default="folder", description="Work of a file: its folder, or grouped by content ('auto')."
+    group: Grouping = Field(
+        default=Grouping.folder, description="Work of a file: its folder, or grouped by content ('auto')."
     )
     works_file: Path | None = Field(default=None, description="CSV source_path,work_id naming works by hand.")
     embeddings: bool = Field(

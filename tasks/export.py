@@ -212,6 +212,15 @@ def write_work(analysis: WorkAnalysis, alignments: Sequence[AlignmentRow], out_d
     )
 
 
+class WorkBatch:
+    """Jobs of a batch of works in a plain container that task runners pass along without looking inside."""
+
+    __slots__ = ("jobs",)
+
+    def __init__(self, jobs: list[WorkJob]) -> None:
+        self.jobs = jobs
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """What rebuilding a batch of works gives back: small, whatever the size of the works."""

@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from schemas import DocumentRow
 from schemas.build import Grouping
 from tasks.embeddings import embedder_for
-from tasks.export import BatchResult, WorkJob, rebuild_batch
+from tasks.export import BatchResult, WorkBatch, rebuild_batch
 from tasks.ingest import Fingerprint
 from tasks.plan import Inventory, take_inventory
 from tasks.works import assign_works
@@ -56,7 +56,5 @@ def assign_works_task(
 
 
 @task(name="ingest+langtag+segment -> align -> export", **_io_retries)
-def rebuild_batch_task(
-    jobs: list[WorkJob], out_dir: Path, max_bytes: int, now: datetime, embeddings: bool
-) -> BatchResult:
-    return rebuild_batch(jobs, out_dir, max_bytes, now, embedder_for(out_dir) if embeddings else None)
+def rebuild_batch_task(batch: WorkBatch, out_dir: Path, max_bytes: int, now: datetime, embeddings: bool) -> BatchResult:
+    return rebuild_batch(batch.jobs, out_dir, max_bytes, now, embedder_for(out_dir) if embeddings else None)

@@ -1,4 +1,4 @@
-"""Language tagging: script-guarded langdetect, BCP-47 tags, honest confidence."""
+"""Language tagging: script-guarded langdetect, BCP-47 tags, honest confidence, langdetect's answers kept."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from langdetect.lang_detect_exception import LangDetectException
 
+from tasks import langtag
 from tasks.langtag import LanguageTag, tag_language
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,3 +179,42 @@ def test_any_text_gets_a_tag(text: str) -> None:
     assert (tag.lang == "und") == (tag.confidence == 0.0)
     assert tag.lang not in {"zh-cn", "zh-tw"}
     assert "-" not in tag.lang or tag.lang in {"zh-Hant", "zh-Hans"}
+
+
+def _langdetect_itself(text: str, candidates: tuple[str, ...]) -> list[tuple[str, float]]:
+    """langdetect's own answer, with the candidates as the prior, on the profiles tag_language loads."""
+    detector = langtag._detector_factory().create()
+    detector.set_prior_map(dict.fromkeys(candidates, 1.0))
+    detector.append(text)
+    try:
+        return [(language.lang, language.prob) for language in detector.get_probabilities()]
+    except LangDetectException:
+        return []
+
+
+# Letters of several scripts, capitals, digits, spaces, punctuation, a URL and an e-mail address: all the
+# paths of langdetect's text cleaning and n-gram extraction.
+_MIXED_TEXT = st.lists(
+    st.sampled_from([
+        *"aeiouknstmrlhgwy", *"AEKMNST", *"áéèñüßçğşı", *"абвгдеклмнорст", *"करतमनलसहकीा", *"ابتثجحدرسعلمنوي",
+        " ", " ", "  ", ".", ",", "!", "-", "'", "\n", "1", "9", "https://example.org/a?b=1 ", "ana@example.com ",
+        "\u0300", "\u1ea0", "ạ", "ǅ", "ΣΑ", "İ", "\u2019", "\t", "\u00a0",
+    ]),
+    max_size=120,
+).map("".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_MIXED_TEXT, st.sampled_from(["Latn", "Cyrl", "Deva", "Arab"]))
+def test_the_fast_langdetect_gives_langdetects_own_answer_to_the_bit(text: str, script: str) -> None:
+    candidates = langtag._SCRIPT_LANGUAGES[script]
+    assert langtag._langdetect(text, candidates) == _langdetect_itself(text, candidates)
+
+
+@pytest.mark.parametrize("prefix", sorted(SEED_LANGUAGES))
+def test_the_fast_langdetect_agrees_on_whole_seed_documents(prefix: str) -> None:
+    (path,) = SEEDS.glob(f"{prefix}_*.txt")
+    text = path.read_text(encoding="utf-8")
+    for script in ("Latn", "Deva"):
+        candidates = langtag._SCRIPT_LANGUAGES[script]
+        assert langtag._langdetect(text, candidates) == _langdetect_itself(text, candidates)

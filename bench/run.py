@@ -16,6 +16,8 @@ shared machine's absolute times drift. Results are printed as markdown (``--resu
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import platform
 import shutil
@@ -51,6 +53,8 @@ class Run:
     peak_rss_mb: float  # the largest process (the kernel's ru_maxrss of the build and what it waited for)
     tree_rss_mb: float  # the build's processes together (sampled), Prefect's server and workers included
     summary: dict[str, Any]
+    load: float  # the machine's 1-minute load average when the build started (it is shared)
+    cpu_seconds: float | None = None  # user + system CPU of the build and every process it waited for
 
     @property
     def pipeline_seconds(self) -> float:
@@ -82,8 +86,7 @@ def _tree_rss_mb(root: int) -> float:
 
 def run_build(source: Path, out: Path, *extra: str) -> Run:
     """`corpus build` in a subprocess: its wall time, its peak RSS and its JSON summary."""
-    import json
-
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     process = subprocess.Popen([str(BIN / "corpus"), "build", str(source), "--out", str(out), "--json", *extra],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -105,7 +108,7 @@ def run_build(source: Path, out: Path, *extra: str) -> Run:
     sampler.join()
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"corpus build failed on {source}")
-    return Run(wall, usage.ru_maxrss / 1024, peak_tree, json.loads(output))
+    return Run(wall, usage.ru_maxrss / 1024, peak_tree, json.loads(output), load, usage.ru_utime + usage.ru_stime)
 
 
 def folder_mb(path: Path) -> float:
@@ -159,8 +162,12 @@ def corpus(works: int) -> Path:
 def bench_size(works: int, workers: int, sample: int) -> SizeResult:
     source, out = corpus(works), WORK_DIR / f"output-{works}"
     shutil.rmtree(out, ignore_errors=True)
+    held_back_dir = WORK_DIR / f"held-back-{works}"
+    for left_over in held_back_dir.glob("*.txt"):  # from a run that was cut short
+        shutil.move(left_over, source / "work-00000" / left_over.name)
     late = sorted((source / "work-00000").glob("*.txt"))[-1]
-    held_back = WORK_DIR / f"held-back-{works}.txt"
+    held_back_dir.mkdir(exist_ok=True)
+    held_back = held_back_dir / late.name
     shutil.move(late, held_back)
     extra = ("--workers", str(workers)) if workers > 1 else ()
     try:
@@ -269,16 +276,18 @@ def render(sizes: Sequence[SizeResult], cost: dict[str, float] | None, scaling: 
     lines = [
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores, "
         f"Python {platform.python_version()}), commit {commit}{' with uncommitted changes' if dirty else ''}, "
-        f"--workers {workers}; load average before the run: {os.getloadavg()[0]:.1f}.",
+        f"--workers {workers}. The machine is shared: its 1-minute load average when each full build started: "
+        + ", ".join(f"{r.works} works {r.full.load:.1f}" for r in sizes) + ".",
         "",
-        "| works x 5 langs | docs | input MB | output MB | full build s (wall / in flow) | docs/s | "
+        "| works x 5 langs | docs | input MB | output MB | full build s (wall / in flow / CPU) | docs/s | "
         "no-op s (wall / in flow) | add one s (wall / in flow) | peak RSS MB (largest process / all) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sizes:
+        cpu = f"{r.full.cpu_seconds:.0f}" if r.full.cpu_seconds is not None else "-"
         lines.append(
             f"| {r.works} | {r.documents} | {r.input_mb:.1f} | {r.output_mb:.1f} | "
-            f"{r.full.wall_seconds:.1f} / {r.full.pipeline_seconds:.1f} | "
+            f"{r.full.wall_seconds:.1f} / {r.full.pipeline_seconds:.1f} / {cpu} | "
             f"{r.documents / r.full.wall_seconds:.1f} | {r.noop.wall_seconds:.1f} / {r.noop.pipeline_seconds:.2f} | "
             f"{r.add_one.wall_seconds:.1f} / {r.add_one.pipeline_seconds:.2f} | "
             f"{r.full.peak_rss_mb:.0f} / {r.full.tree_rss_mb:.0f} |"
@@ -314,6 +323,22 @@ def render(sizes: Sequence[SizeResult], cost: dict[str, float] | None, scaling: 
     return "\n".join(lines) + "\n"
 
 
+def _load(raw: Path) -> tuple[list[SizeResult], dict[str, float] | None, list[tuple[int, int, float]], int]:
+    """The measurements saved by ``_save``."""
+    data = json.loads(raw.read_text(encoding="utf-8"))
+    sizes = [SizeResult(**{**r, "full": Run(**r["full"]), "noop": Run(**r["noop"]), "add_one": Run(**r["add_one"]),
+                           "quality": Quality(**r["quality"])}) for r in data["sizes"]]
+    return sizes, data["cost"], [(n, m, s) for n, m, s in data["scaling"]], data["workers"]
+
+
+def _save(raw: Path, sizes: Sequence[SizeResult], cost: dict[str, float] | None,
+          scaling: Sequence[tuple[int, int, float]], workers: int) -> None:
+    """The measurements so far, so that a run cut short keeps them (``--render`` prints them)."""
+    data = {"sizes": [dataclasses.asdict(r) for r in sizes], "cost": cost, "scaling": list(scaling),
+            "workers": workers}
+    raw.write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100,1000,4000", help="numbers of works, comma-separated")
@@ -322,12 +347,26 @@ def main() -> None:
     parser.add_argument("--cost-repeats", type=int, default=1, help="runs of each of plain and flow for the cost")
     parser.add_argument("--quality-works", type=int, default=20, help="works scored against the gold per size")
     parser.add_argument("--results", type=Path, help="also write the markdown to this file")
+    parser.add_argument("--raw", type=Path, default=WORK_DIR / "raw.json",
+                        help="measurements as JSON, saved after each step (default: %(default)s)")
+    parser.add_argument("--render", action="store_true", help="only print the measurements saved in --raw")
     args = parser.parse_args()
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the flow run in this process, as `--json` does
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
-    sizes = [bench_size(int(n), args.workers, args.quality_works) for n in args.sizes.split(",")]
-    cost = prefect_cost(args.cost_works, args.cost_repeats) if args.cost_works else None
-    report = render(sizes, cost, alignment_scaling(), args.workers)
+    if args.render:
+        report = render(*_load(args.raw))
+    else:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the flow run in this process, as `--json` does
+        WORK_DIR.mkdir(parents=True, exist_ok=True)
+        sizes: list[SizeResult] = []
+        cost: dict[str, float] | None = None
+        scaling = alignment_scaling()
+        _save(args.raw, sizes, cost, scaling, args.workers)
+        for works in args.sizes.split(","):
+            sizes.append(bench_size(int(works), args.workers, args.quality_works))
+            _save(args.raw, sizes, cost, scaling, args.workers)
+        if args.cost_works:
+            cost = prefect_cost(args.cost_works, args.cost_repeats)
+            _save(args.raw, sizes, cost, scaling, args.workers)
+        report = render(sizes, cost, scaling, args.workers)
     print(report)
     if args.results:
         args.results.write_text(report, encoding="utf-8")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench.generate import GOLD_NAME, SEEDS, corpus_gold, generate_corpus
-from bench.run import Quality, Run, SizeResult, targets
+from bench.run import Quality, Run, SizeResult, _load, _save, targets
 from eval.gold import SEEDS_GOLD, EvalDoc, load_gold
 from eval.score import evaluate_pair
 from tasks.align import align_pair
@@ -71,7 +71,7 @@ def test_a_generated_pair_scores_against_its_gold(generated: Path) -> None:
 
 def _size(works: int, full_seconds: float, rss_mb: float) -> SizeResult:
     def run(seconds: float) -> Run:
-        return Run(seconds, rss_mb / 2, rss_mb, {"timings": {"rebuild (wall)": seconds - 10, "align": 99.0}})
+        return Run(seconds, rss_mb / 2, rss_mb, {"timings": {"rebuild (wall)": seconds - 10, "align": 99.0}}, 1.0)
 
     return SizeResult(works, works * 5, 1.0, 1.0, run(full_seconds), run(12.0), run(16.0),
                       Quality(20, 200, 0.9, 0.95, 1.0))
@@ -88,3 +88,11 @@ def test_the_targets_say_which_are_met() -> None:
     ]
     assert found["full build of 1,000 works < 300 s wall"].value == "280 s"
     assert _size(1000, 280.0, 900.0).full.pipeline_seconds == 270.0  # the per-stage sums are not added again
+
+
+def test_saved_measurements_render_the_same(tmp_path: Path) -> None:
+    sizes = [_size(1000, 280.0, 900.0)]
+    cost = {"works": 1000.0, "plain": 100.0, "prefect": 110.0, "ratio": 1.1}
+    scaling = [(57, 63, 0.02), (114, 126, 0.04)]
+    _save(tmp_path / "raw.json", sizes, cost, scaling, 2)
+    assert _load(tmp_path / "raw.json") == (sizes, cost, scaling, 2)

@@ -13,23 +13,29 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import get_run_context
-from prefect.futures import PrefectFuture, wait
+from prefect.futures import PrefectFuture, as_completed
 
 from flows.progress import report_progress
 from schemas.build import BuildParameters, BuildSummary, Grouping
-from tasks.export import WorkBatch, WorkJob, WorkResult, load_snapshot, publish_snapshot, reject_rows, work_jobs
+from tasks.export import (
+    BatchResult,
+    WorkBatch,
+    WorkJob,
+    WorkResult,
+    load_snapshot,
+    publish_snapshot,
+    reject_rows,
+    work_jobs,
+)
 from tasks.lock import corpus_lock
 from tasks.plan import plan_build
 from tasks.prefect_tasks import assign_works_task, inventory_task, rebuild_batch_task
 from tasks.storage import collect_garbage, load_manifest
 from tasks.summary import render_markdown, stage_log_lines, summarise
-
-T = TypeVar("T")
 
 
 @contextmanager
@@ -47,12 +53,6 @@ def _batches(jobs: Sequence[WorkJob], workers: int) -> list[list[WorkJob]]:
     return [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
 
 
-def _results(futures: list[PrefectFuture[T]]) -> list[T]:
-    """Wait for a wave of submitted tasks; their results, in order."""
-    wait(futures)
-    return [future.result() for future in futures]
-
-
 def _build_id() -> str:
     try:
         return str(get_run_context().flow_run.id)  # type: ignore[union-attr]
@@ -60,26 +60,42 @@ def _build_id() -> str:
         return uuid.uuid4().hex
 
 
+# Up to this many documents to ingest are rebuilt in the flow's own process: starting worker processes
+# (each imports Prefect and the pipeline) takes longer than the work, e.g. when one translation is added.
+_INLINE_DOCUMENTS = 10
+
+
 def rebuild_works(
     jobs: Sequence[WorkJob], params: BuildParameters, now: datetime, timings: dict[str, float]
 ) -> list[WorkResult]:
-    """Rebuild the changed works, a batch per task, a wave of batches at a time so memory stays bounded.
+    """Rebuild the changed works, a batch per task, at most two batches per worker in flight so memory stays
+    bounded; a finished batch is replaced at once, so no worker waits for the slowest of a wave.
 
     A batch travels as an opaque WorkBatch: Prefect (and Dask) would otherwise walk, and Dask even rebuild, every
     job and document of it.
     """
-    results: list[WorkResult] = []
-    batches = _batches(jobs, params.workers)
-    wave = params.workers * 2
-    for start in range(0, len(batches), wave):
-        submitted = [rebuild_batch_task.submit(WorkBatch(batch), params.out, params.max_bytes, now, params.embeddings)
-                     for batch in batches[start:start + wave]]
-        for batch in _results(submitted):
-            results.extend(batch.works)
-            for stage, seconds in batch.seconds.items():
-                timings[stage] = timings.get(stage, 0.0) + seconds
-            report_progress("rebuild works", len(results), len(jobs))
-    return results
+    def submit(batch: list[WorkJob]) -> PrefectFuture[BatchResult]:
+        return rebuild_batch_task.submit(WorkBatch(batch), params.out, params.max_bytes, now, params.embeddings)
+
+    def collect(index: int, batch: BatchResult) -> None:
+        done[index] = batch.works
+        for stage, seconds in batch.seconds.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
+        report_progress("rebuild works", sum(len(works) for works in done.values()), len(jobs))
+
+    done: dict[int, list[WorkResult]] = {}
+    if sum(len(job.plan.to_ingest) for job in jobs) <= _INLINE_DOCUMENTS:
+        collect(0, rebuild_batch_task(WorkBatch(list(jobs)), params.out, params.max_bytes, now, params.embeddings))
+        return done[0]
+    waiting = list(enumerate(_batches(jobs, params.workers)))[::-1]
+    in_flight: dict[PrefectFuture[BatchResult], int] = {}
+    while waiting or in_flight:
+        while waiting and len(in_flight) < 2 * params.workers:
+            index, batch = waiting.pop()
+            in_flight[submit(batch)] = index
+        finished = next(as_completed(list(in_flight)))
+        collect(in_flight.pop(finished), finished.result())
+    return [work for index in sorted(done) for work in done[index]]
 
 
 @flow(name="build-corpus", description="Build or update an aligned multilingual Parquet corpus.")

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -16,8 +17,10 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
+from prefect.client.orchestration import get_client
 from prefect.context import get_run_context
 from prefect.futures import PrefectFuture, as_completed
+from prefect.settings import PREFECT_API_URL
 
 from flows.progress import report_progress
 from schemas.build import BuildParameters, BuildSummary, Grouping
@@ -51,6 +54,24 @@ def _batches(jobs: Sequence[WorkJob], workers: int) -> list[list[WorkJob]]:
     """Batches of works: big enough to amortise Prefect's per-task cost, enough to keep workers busy."""
     size = max(1, min(25, len(jobs) // (workers * 4) or 1))
     return [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
+
+
+@contextmanager
+def _workers_report_here() -> Iterator[None]:
+    """Point worker processes started meanwhile at this run's Prefect API.
+
+    Without a configured server (PREFECT_API_URL) the flow runs on a temporary one, which worker processes do
+    not know about: each would start a temporary server of its own (~10 s) and report its task runs there.
+    """
+    if PREFECT_API_URL.value() or "PREFECT_API_URL" in os.environ:
+        yield
+        return
+    with get_client(sync_client=True) as client:
+        os.environ["PREFECT_API_URL"] = str(client.api_url)
+    try:
+        yield
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
 
 
 def _build_id() -> str:
@@ -138,7 +159,7 @@ def build_corpus(
         logger.info("plan: %s; %d work(s) to rebuild", plan.summary(), len(plan.works))
         for decision in plan.decisions:
             logger.debug("plan: %s", decision)
-        with _timed(timings, "rebuild (wall)"):
+        with _timed(timings, "rebuild (wall)"), _workers_report_here():
             results = rebuild_works(work_jobs(snapshot, plan.works), params, now, timings)
         for line in stage_log_lines(results):
             logger.info("%s", line)

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import BIN, SEEDS, group_alive, stop, wait_until
+from bench.server import group_alive, stop, wait_until
+from tests.conftest import BIN, SEEDS
 
 pytestmark = pytest.mark.slow
 

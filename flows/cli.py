@@ -154,6 +154,36 @@ def stats(
 
 
 @app.command()
+def compact(
+    out: OutArg = Path("output"),
+    max_rows: Annotated[int, typer.Option(min=1, help="Rows per merged file at most.")] = 1_000_000,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for a build holding the lock.")] = 0.0,
+) -> None:
+    """Merge the corpus' small Parquet files (one per work or document) into few large ones, for readers.
+
+    The rows stay the same; later builds keep working incrementally (a changed work leaves its merged file).
+    """
+    import uuid
+
+    from tasks.compact import compact_corpus
+    from tasks.lock import CorpusLockedError, corpus_lock
+    from tasks.storage import CorpusFormatError
+
+    if not (out / "manifest.json").is_file():
+        raise _fail(f"{out} holds no corpus (no manifest.json): build one first")
+    build_id = f"compact-{uuid.uuid4().hex}"
+    try:
+        with corpus_lock(out, build_id, wait):
+            result = compact_corpus(out, build_id, max_rows)
+    except (CorpusLockedError, CorpusFormatError) as error:
+        raise _fail(str(error)) from None
+    for name, before in result.files_before.items():
+        console.print(f"{name}: {before} -> {result.files_after[name]} files", highlight=False)
+    if not result.changed:
+        console.print("nothing to merge", highlight=False)
+
+
+@app.command()
 def status(
     out: OutArg = Path("output"),
     source: Annotated[Path | None, typer.Option(help="Input folder: also list what a build would do.")] = None,

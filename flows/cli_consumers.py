@@ -141,7 +141,6 @@ def show(
 
     from flows.cli import console
     from flows.views import safe_text
-    from schemas import ALIGNMENTS
     from tasks.formats import open_pair
     from tasks.report import LOW_SCORE
 
@@ -152,7 +151,7 @@ def show(
         corpus.check_work(work)
     except _read_errors() as error:
         raise _fail(str(error)) from None
-    beads = corpus.beads(corpus.work_files(ALIGNMENTS.name, work), (src, tgt), min_score)
+    beads = corpus.beads(work, (src, tgt), min_score)
     if not beads:
         present = sorted({d.lang for d in corpus.work_documents(work)})
         raise _fail(f"work {work!r} has no {src}-{tgt} beads; its languages: {', '.join(present)}")

@@ -14,6 +14,11 @@ class ManifestFile(BaseModel):
 
     path: str = Field(description="Parquet file path relative to the output folder (POSIX).")
     rows: int = Field(description="Number of rows in the file.")
+    members: tuple[str, ...] = Field(
+        default=(),
+        description="Only for a file merged by `corpus compact`: the works (work keys) or, in segments, the "
+        "documents (doc ids) whose rows it holds. Empty for a file of one work or one document.",
+    )
 
 
 class ManifestTable(BaseModel):
@@ -30,7 +35,8 @@ class Manifest(BaseModel):
     written_at: datetime = Field(description="When the snapshot was published (UTC).")
     build_id: str = Field(description="Id of the build that wrote this snapshot (the Prefect flow run id).")
     tables: dict[str, ManifestTable] = Field(
-        description="Per table: its files (path relative to the output folder, rows) and total rows."
+        description="Per table: its files (path relative to the output folder, rows, and for a file merged by "
+        "`corpus compact` the works or documents it holds) and total rows."
     )
     languages: list[str] = Field(
         default_factory=list,

@@ -50,14 +50,18 @@ from tasks.parallel import SegmentText, WorkDocument, parallel_rows, parallel_ta
 from tasks.plan import StoredDocument, StoredReject, WorkPlan
 from tasks.storage import (
     collect_garbage,
+    file_members,
     make_manifest,
     read_rows,
+    read_segment_tables,
     read_table,
     segment_file_path,
+    segment_locations,
     work_key,
     write_arrow_digest_named,
     write_digest_named,
     write_manifest,
+    write_merged,
     write_rows,
 )
 
@@ -88,8 +92,9 @@ class Snapshot:
         return list(self.manifest.tables[table].files)
 
     def work_files(self, table: str, work_id: str) -> list[ManifestFile]:
-        prefix = f"{table}/{work_key(work_id)}-"
-        return [f for f in self.files(table) if f.path.startswith(prefix)]
+        """The files holding a work's rows of a per-work table (a merged file holds other works' rows too)."""
+        key = work_key(work_id)
+        return [f for f in self.files(table) if key in file_members(f)]
 
 
 def load_snapshot(out_dir: Path, manifest: Manifest | None) -> Snapshot:
@@ -108,14 +113,17 @@ class WorkJob:
     plan: WorkPlan
     kept_documents: tuple[DocumentRow, ...]
     previous_alignment_files: tuple[ManifestFile, ...]
+    kept_segment_files: tuple[str, ...]  # where the segments of each kept document are, in their order
 
 
 def work_jobs(snapshot: Snapshot, plans: Iterable[WorkPlan]) -> list[WorkJob]:
+    locations = segment_locations(snapshot.manifest)
     return [
         WorkJob(
             plan=plan,
             kept_documents=tuple(snapshot.documents[d.doc_id] for d in plan.kept),
             previous_alignment_files=tuple(snapshot.work_files(ALIGNMENTS.name, plan.work_id)),
+            kept_segment_files=tuple(locations[d.doc_id] for d in plan.kept),
         )
         for plan in plans
     ]
@@ -128,10 +136,9 @@ def analyse_work(job: WorkJob, out_dir: Path, max_bytes: int, now: datetime) -> 
     for fp in job.plan.to_ingest:
         result = analyse_file(fp, max_bytes, now)
         (rejections if isinstance(result, Rejection) else new).append(result)  # type: ignore[arg-type]
-    kept = tuple(
-        AnalysedDocument(d, segments_from_table(pq.read_table(out_dir / segment_file_path(d.lang, d.doc_id))))
-        for d in job.kept_documents
-    )
+    locations = {d.doc_id: path for d, path in zip(job.kept_documents, job.kept_segment_files, strict=True)}
+    tables = dict(read_segment_tables(out_dir, locations, locations))
+    kept = tuple(AnalysedDocument(d, segments_from_table(tables[d.doc_id])) for d in job.kept_documents)
     return WorkAnalysis(job.plan.work_id, tuple(new), kept, tuple(rejections))
 
 
@@ -144,8 +151,9 @@ def align_work(
     rows: list[AlignmentRow] = []
     if previous is not None and kept_ids:
         ids = list(kept_ids)
-        keep = pc.and_(pc.is_in(previous["src_doc_id"], value_set=_array(ids)),
-                       pc.is_in(previous["tgt_doc_id"], value_set=_array(ids)))
+        keep = pc.and_(pc.and_(pc.is_in(previous["src_doc_id"], value_set=_array(ids)),
+                               pc.is_in(previous["tgt_doc_id"], value_set=_array(ids))),
+                       pc.equal(previous["work_id"], job.plan.work_id))  # a merged file holds other works
         rows = [AlignmentRow.model_validate(r) for r in previous.filter(keep).to_pylist()]
     for a, b in new_pairs(analysis):
         rows.extend(align_documents(a, b, embed))
@@ -180,7 +188,7 @@ def write_work(analysis: WorkAnalysis, alignments: Sequence[AlignmentRow], out_d
     new_ids = {doc.doc_id for doc in analysis.new}
     for doc in documents:
         path = segment_file_path(doc.document.lang, doc.doc_id)
-        if doc.doc_id in new_ids:
+        if doc.doc_id in new_ids or not (out_dir / path).exists():  # a kept document's file may be merged
             files[SEGMENTS.name].append(write_rows(out_dir, path, SEGMENTS, doc.segment_rows()))
         else:
             files[SEGMENTS.name].append(ManifestFile(path=path, rows=len(doc.segments)))
@@ -278,10 +286,31 @@ def _uniform_parallel_files(
         if list(languages_of[entry.path]) == languages:
             uniform.append(entry)
             continue
-        stem = entry.path.split("/", 1)[1].split("-", 1)[0]
         data = recast_parallel(pq.read_table(out_dir / entry.path), languages)
-        uniform.append(write_arrow_digest_named(out_dir, PARALLEL.name, stem, data))
+        if entry.members:
+            uniform.append(write_merged(out_dir, PARALLEL.name, data, entry.members))
+        else:
+            stem = entry.path.split("/", 1)[1].split("-", 1)[0]
+            uniform.append(write_arrow_digest_named(out_dir, PARALLEL.name, stem, data))
     return uniform
+
+
+def _without(out_dir: Path, table: str, files: Sequence[ManifestFile], members: set[str], column: str,
+             values: set[str]) -> list[ManifestFile]:
+    """The table's files without the rows of the given works or documents: their own files are left out, and
+    a merged file that holds some of them is written again without their rows (``column`` in ``values``)."""
+    kept: list[ManifestFile] = []
+    for entry in files:
+        held = file_members(entry)
+        if not members.intersection(held):
+            kept.append(entry)
+        elif len(held) > 1:
+            data = pq.read_table(out_dir / entry.path)
+            rest = data.filter(pc.invert(pc.is_in(data[column], value_set=_array(sorted(values)))))
+            remaining = tuple(m for m in held if m not in members)
+            if remaining:
+                kept.append(write_merged(out_dir, entry.path.rsplit("/", 1)[0], rest, remaining))
+    return kept
 
 
 def reject_rows(
@@ -315,14 +344,9 @@ def publish_snapshot(
     rebuilt_doc_ids = {d.doc_id for d in snapshot.documents.values() if d.work_id in rebuilt}
     files: dict[str, list[ManifestFile]] = {}
     for table in PER_WORK_TABLES:
-        files[table] = [
-            f for f in snapshot.files(table)
-            if f.path.split("/", 1)[1].split("-", 1)[0] not in rebuilt_keys
-        ]
-    files[SEGMENTS.name] = [
-        f for f in snapshot.files(SEGMENTS.name) if f.path.rsplit("/", 1)[1].removesuffix(".parquet")
-        not in rebuilt_doc_ids
-    ]
+        files[table] = _without(out_dir, table, snapshot.files(table), rebuilt_keys, "work_id", rebuilt)
+    files[SEGMENTS.name] = _without(out_dir, SEGMENTS.name, snapshot.files(SEGMENTS.name), rebuilt_doc_ids,
+                                    "doc_id", rebuilt_doc_ids)
     previous_languages = tuple(snapshot.manifest.languages) if snapshot.manifest else ()
     languages_of = {f.path: previous_languages for f in files[PARALLEL.name]}
     for result in results:

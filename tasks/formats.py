@@ -46,7 +46,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas import ALIGNMENTS, DOCUMENTS, PARALLEL, SEGMENTS, Manifest, ManifestFile
-from tasks.storage import load_manifest, read_rows, work_key
+from tasks.storage import file_members, load_manifest, read_rows, work_key
 
 __all__ = [
     "FORMATS",
@@ -113,7 +113,7 @@ class Bead:
     score: float
 
 
-_BEAD_COLUMNS = ["src_doc_id", "tgt_doc_id", "src_lang", "tgt_lang", "level", "src_ids", "tgt_ids", "score"]
+_BEAD_COLUMNS = ["work_id", "src_doc_id", "tgt_doc_id", "src_lang", "tgt_lang", "level", "src_ids", "tgt_ids", "score"]
 
 
 @dataclass(frozen=True)
@@ -152,17 +152,18 @@ class Corpus:
         return list(entry.files) if entry else []
 
     @cached_property
-    def _files_by_stem(self) -> dict[tuple[str, str], list[ManifestFile]]:
-        """Files by table and the part of their name before the first '-': a work key for per-work
-        tables, a doc_id for segments."""
+    def _files_by_member(self) -> dict[tuple[str, str], list[ManifestFile]]:
+        """Files by table and whose rows they hold: work keys for per-work tables, doc ids for segments."""
         index: dict[tuple[str, str], list[ManifestFile]] = defaultdict(list)
         for table, entry in self.manifest.tables.items():
             for f in entry.files:
-                index[(table, f.path.rsplit("/", 1)[1].removesuffix(".parquet").split("-", 1)[0])].append(f)
+                for member in file_members(f):
+                    index[(table, member)].append(f)
         return index
 
     def work_files(self, table: str, work_id: str) -> list[ManifestFile]:
-        return list(self._files_by_stem.get((table, work_key(work_id)), []))
+        """The files holding the work's rows (a file merged by ``corpus compact`` holds other works' too)."""
+        return list(self._files_by_member.get((table, work_key(work_id)), []))
 
     def check_languages(self, langs: Iterable[str]) -> None:
         unknown = [lang for lang in langs if lang not in self.languages]
@@ -188,7 +189,8 @@ class Corpus:
 
     def segments(self, doc_ids: Iterable[str]) -> dict[str, SegmentView]:
         """The segments of the given documents by segment id, read from their files only."""
-        files = [f for d in sorted(set(doc_ids)) for f in self._files_by_stem.get((SEGMENTS.name, d), [])]
+        files = list({f.path: f for d in sorted(set(doc_ids)) for f in self._files_by_member.get((SEGMENTS.name, d), [])
+                      }.values())
         data = read_rows(self.out_dir, files, ["segment_id", "text", "kind", "section"])
         if data is None:
             return {}
@@ -197,15 +199,20 @@ class Corpus:
             for sid, text, kind, section in zip(*(data[c].to_pylist() for c in data.column_names), strict=True)
         }
 
-    def beads(
-        self, files: Sequence[ManifestFile], langs: tuple[str, str] | None = None, min_score: float = 0.0
-    ) -> list[Bead]:
-        """Segment-level beads in the given alignment files, in bead order: of every document pair, as
-        stored, or only of pairs in ``langs``, oriented ``langs[0]`` -> ``langs[1]``."""
+    def beads(self, work_id: str, langs: tuple[str, str] | None = None, min_score: float = 0.0) -> list[Bead]:
+        """Segment-level beads of a work, in bead order: of every document pair, as stored, or only of pairs
+        in ``langs``, oriented ``langs[0]`` -> ``langs[1]``."""
+        return self.beads_in(self.work_files(ALIGNMENTS.name, work_id), langs, min_score, work_id)
+
+    def beads_in(self, files: Sequence[ManifestFile], langs: tuple[str, str] | None = None, min_score: float = 0.0,
+                 work_id: str | None = None) -> list[Bead]:
+        """Segment-level beads in the given alignment files (of one work only, if given), as ``beads``."""
         data = read_rows(self.out_dir, files, _BEAD_COLUMNS)
         if data is None:
             return []
         keep = pc.and_(pc.equal(data["level"], "segment"), pc.greater_equal(data["score"], min_score))
+        if work_id is not None:
+            keep = pc.and_(keep, pc.equal(data["work_id"], work_id))
         if langs is not None:
             src, tgt = langs
             keep = pc.and_(keep, pc.or_(
@@ -260,7 +267,7 @@ def _pairs_from_parallel(corpus: Corpus, langs: tuple[str, str], min_score: floa
 
 def _pairs_from_beads(corpus: Corpus, langs: tuple[str, str], min_score: float) -> Iterator[Pair]:
     for file in corpus.files(ALIGNMENTS.name):
-        beads = [b for b in corpus.beads([file], langs, min_score) if b.src_ids and b.tgt_ids]
+        beads = [b for b in corpus.beads_in([file], langs, min_score) if b.src_ids and b.tgt_ids]
         if not beads:
             continue
         segments = corpus.segments({b.src_doc_id for b in beads} | {b.tgt_doc_id for b in beads})

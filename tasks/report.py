@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from schemas import ALIGNMENTS
 from tasks.formats import Bead, Corpus, DocumentInfo, SegmentView
 
 __all__ = ["CSP", "LOW_SCORE", "PairSummary", "ReportResult", "pair_summary", "visible_controls", "write_report"]
@@ -147,7 +146,7 @@ def _work_html(corpus: Corpus, work_id: str, work_index: int, first_pair: int, l
                ) -> tuple[str, list[PairSummary], int]:
     """The work's section, the summaries of its pairs and its number of beads."""
     by_pair: dict[tuple[str, str], list[Bead]] = defaultdict(list)
-    for b in corpus.beads(corpus.work_files(ALIGNMENTS.name, work_id)):
+    for b in corpus.beads(work_id):
         by_pair[(b.src_doc_id, b.tgt_doc_id)].append(b)
     documents = corpus.work_documents(work_id)
     segments = corpus.segments(d.doc_id for d in documents)

@@ -15,12 +15,13 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -95,9 +96,52 @@ def write_arrow_digest_named(out_dir: Path, table_name: str, stem: str, data: pa
     return ManifestFile(path=relative_path, rows=data.num_rows)
 
 
+def write_merged(out_dir: Path, folder: str, data: pa.Table, members: Sequence[str]) -> ManifestFile:
+    """Write the rows of several works or documents to ``<folder>/merged-<digest>.parquet``."""
+    entry = write_arrow_digest_named(out_dir, folder, MERGED_STEM, data)
+    return ManifestFile(path=entry.path, rows=entry.rows, members=tuple(members))
+
+
 def segment_file_path(lang: str, doc_id: str) -> str:
-    """Where a document's segments live: one file per document, hive-partitioned by language."""
+    """Where a new document's segments go: one file per document, hive-partitioned by language."""
     return f"segments/lang={lang}/{doc_id}.parquet"
+
+
+MERGED_STEM = "merged"
+
+
+def is_merged(path: str) -> bool:
+    """Whether a table file was merged from others by ``corpus compact``."""
+    return path.rsplit("/", 1)[1].startswith(MERGED_STEM + "-")
+
+
+def file_members(entry: ManifestFile) -> tuple[str, ...]:
+    """Whose rows a table file holds: a merged file's members, else the work key or doc id in its name."""
+    if entry.members:
+        return entry.members
+    name = entry.path.rsplit("/", 1)[1].removesuffix(".parquet")
+    return (name if entry.path.startswith("segments/") else name.split("-", 1)[0],)
+
+
+def segment_locations(manifest: Manifest | None) -> dict[str, str]:
+    """The file holding each stored document's segments (its own, or one merged by ``corpus compact``)."""
+    if manifest is None or "segments" not in manifest.tables:
+        return {}
+    return {doc_id: f.path for f in manifest.tables["segments"].files for doc_id in file_members(f)}
+
+
+def read_segment_tables(out_dir: Path, locations: Mapping[str, str], doc_ids: Iterable[str]
+                        ) -> Iterator[tuple[str, pa.Table]]:
+    """The segment rows of each document, file by file: each file is read once (a merged file holds many
+    documents) and only one file's rows are held at a time."""
+    wanted: dict[str, list[str]] = {}
+    for doc_id in doc_ids:
+        wanted.setdefault(locations[doc_id], []).append(doc_id)
+    for path, ids in wanted.items():
+        data = pq.read_table(out_dir / path)
+        merged = len(ids) > 1 or is_merged(path)
+        for doc_id in ids:
+            yield doc_id, data.filter(pc.equal(data["doc_id"], doc_id)) if merged else data
 
 
 def read_rows(out_dir: Path, files: Iterable[ManifestFile], columns: Sequence[str] | None = None) -> pa.Table | None:

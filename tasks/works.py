@@ -18,8 +18,6 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from schemas import DocumentRow
 from schemas.build import Grouping
 from tasks.documents import doc_id_for, segments_from_table
@@ -27,7 +25,7 @@ from tasks.grouping import WorkIndex, WorkProfile, profile_document
 from tasks.ingest import Fingerprint, Rejection, read_document
 from tasks.langtag import tag_language
 from tasks.segment import segment_text
-from tasks.storage import segment_file_path
+from tasks.storage import load_manifest, read_segment_tables, segment_locations
 
 AUTO_PREFIX = "auto-"
 
@@ -59,11 +57,10 @@ def read_works_file(path: Path) -> dict[str, str]:
 
 
 def _stored_profiles(out_dir: Path, stored: Sequence[DocumentRow]) -> list[tuple[DocumentRow, WorkProfile]]:
-    return [
-        (d, profile_document(segments_from_table(pq.read_table(out_dir / segment_file_path(d.lang, d.doc_id))),
-                             d.lang))
-        for d in stored
-    ]
+    langs = {d.doc_id: d.lang for d in stored}
+    tables = read_segment_tables(out_dir, segment_locations(load_manifest(out_dir)), langs)
+    profiles = {doc_id: profile_document(segments_from_table(table), langs[doc_id]) for doc_id, table in tables}
+    return [(d, profiles[d.doc_id]) for d in stored]
 
 
 def _new_profile(fp: Fingerprint, max_bytes: int) -> WorkProfile | None:

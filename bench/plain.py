@@ -1,6 +1,6 @@
 """The build's stages called as plain Python functions, in the flow's order: the baseline of Prefect's cost.
 
-The same functions as ``flows/build.py`` with the default options (works by folder, one worker), in one
+The same functions as ``flows/build.py`` with the default options (``--group detect``, one worker), in one
 process and one batch, without Prefect: tasks, futures, the API server and the summary artifact.
 """
 
@@ -13,6 +13,7 @@ from schemas.build import BuildParameters
 from tasks.export import load_snapshot, publish_snapshot, rebuild_batch, reject_rows, work_jobs
 from tasks.plan import plan_build, take_inventory
 from tasks.storage import collect_garbage, load_manifest
+from tasks.works import assign_works
 
 
 def plain_build(source: Path, out: Path) -> None:
@@ -22,7 +23,9 @@ def plain_build(source: Path, out: Path) -> None:
     collect_garbage(out, manifest)
     snapshot = load_snapshot(out, manifest)
     inventory = take_inventory(source, params.glob, params.max_bytes)
-    plan = plan_build(inventory.fingerprints, inventory.rejections, snapshot.stored_documents(),
+    fingerprints = assign_works(inventory.fingerprints, list(snapshot.documents.values()), out, params.max_bytes,
+                                params.group, None)
+    plan = plan_build(fingerprints, inventory.rejections, snapshot.stored_documents(),
                       snapshot.stored_rejects(), prune=False)
     results = rebuild_batch(work_jobs(snapshot, plan.works), out, params.max_bytes, now).works
     rejects = reject_rows([*plan.rejections, *(r for w in results for r in w.rejections)], plan.reused_rejects,

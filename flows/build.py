@@ -128,7 +128,7 @@ def build_corpus(
     max_file_mb: float = 50.0,
     workers: int = 1,
     lock_wait_seconds: float = 0.0,
-    group: str = "folder",
+    group: str = "detect",
     works_file: str | None = None,
     embeddings: bool = False,
 ) -> BuildSummary:
@@ -149,7 +149,7 @@ def build_corpus(
         logger.info("inventory: %d input files, %d rejected on sight", len(inventory.fingerprints),
                     len(inventory.rejections))
         fingerprints = inventory.fingerprints
-        if params.group is Grouping.auto or params.works_file:
+        if params.group is not Grouping.folder or params.works_file:
             with _timed(timings, "assign works"):
                 fingerprints = tuple(assign_works_task(fingerprints, list(snapshot.documents.values()), params.out,
                                                        params.max_bytes, params.group, params.works_file))

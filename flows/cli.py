@@ -69,8 +69,9 @@ def build(
         str, typer.Option(help="Prefect's log level on the console: INFO says what each stage did, DEBUG why.")
     ] = "WARNING",
     group: Annotated[
-        Grouping, typer.Option(help="Work of a file: its folder, or auto: grouped by content with the corpus' works.")
-    ] = Grouping.folder,
+        Grouping, typer.Option(help="Work of a file: detect (its folder, unless the folder holds several works side "
+                                    "by side: then by content), folder, or auto (always by content).")
+    ] = Grouping.detect,
     embeddings: Annotated[
         bool, typer.Option(help="Add multilingual sentence embeddings to the alignment cost (needs the embeddings "
                                 "extra; slow on large corpora, cached per text in OUT/.cache/embeddings).")

@@ -15,6 +15,7 @@ DEFAULT_MAX_FILE_MB = 50.0
 class Grouping(StrEnum):
     """How a file's work is decided (a works file always wins)."""
 
+    detect = "detect"  # folders, except a folder holding two files in one language: its new files by content
     folder = "folder"  # the file's folder relative to the input root
     auto = "auto"  # by content, against the works already in the corpus
 
@@ -32,7 +33,9 @@ class BuildParameters(BaseModel):
     workers: int = Field(default=1, ge=1, le=64, description="Parallel workers for per-work tasks.")
     lock_wait_seconds: float = Field(default=0.0, ge=0, description="How long to wait for another build.")
     group: Grouping = Field(
-        default=Grouping.folder, description="Work of a file: its folder, or grouped by content ('auto')."
+        default=Grouping.detect,
+        description="Work of a file: its folder ('folder'), grouped by content ('auto'), or its folder unless the "
+        "folder holds two files in one language, whose new files are then grouped by content ('detect').",
     )
     works_file: Path | None = Field(default=None, description="CSV source_path,work_id naming works by hand.")
     embeddings: bool = Field(

@@ -12,6 +12,7 @@ to the winner's langdetect profile (a language langdetect lacks, read as a neigh
 from __future__ import annotations
 
 import functools
+import math
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,7 +27,15 @@ from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.utils.ngram import NGram
 
-__all__ = ["LanguageTag", "tag_language"]
+__all__ = [
+    "LanguageSignature",
+    "LanguageTag",
+    "language_signature",
+    "one_language_script",
+    "same_language",
+    "tag_language",
+    "text_script",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +186,60 @@ def tag_language(text: str) -> LanguageTag:
         return undetermined
     script = _display_script(_LANGUAGE_SCRIPT[winner], sample)
     return LanguageTag(_with_script_subtag(winner, script), script, round(share, 4))
+
+
+# Whether two texts are in one language, cheaply (no langdetect): texts in a script of a single language
+# (Thai, Han, Hangul, ...) are; texts in a script of many languages are when their letter trigram profiles
+# are alike. Measured on the seeds, two halves of one document (same language, different content) have a
+# cosine of 0.79-0.92, translations (Swahili, Indonesian, Thai, Marathi) 0.00-0.24; two English texts 0.75,
+# English against Swahili or Indonesian 0.08-0.19. Closely related languages may pass as one language.
+_SAME_LANGUAGE_COSINE = 0.5
+_SIGNATURE_CHARS = 4_000
+_MIN_SIGNATURE_LETTERS = 200
+_LOWER_LETTERS = regex.compile(r"\p{L}+")
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSignature:
+    """What ``same_language`` compares: the text's main script and, for a script many languages use, the
+    frequencies of its letter trigrams."""
+
+    script: str
+    trigrams: Counter[str] | None
+
+
+def text_script(text: str) -> str | None:
+    """The main script of a text (ISO 15924; Han read as Chinese, Japanese or Korean), or None when the text
+    has too few letters to tell a language by."""
+    counts = sum((_script_counts(line) for line in _sample_lines(text)), Counter[str]())
+    return _dominant_script(counts, _cjk_script(counts)) if counts.total() >= _MIN_SIGNATURE_LETTERS else None
+
+
+def one_language_script(script: str) -> bool:
+    """Whether only one language is told apart in this script (Thai, Han, Hangul, ...), or none."""
+    return len(_SCRIPT_LANGUAGES.get(script, ())) <= 1
+
+
+def language_signature(text: str) -> LanguageSignature | None:
+    """The signature of a text's language, or None when the text has too few letters to tell."""
+    script = text_script(text)
+    if script is None:
+        return None
+    if one_language_script(script):
+        return LanguageSignature(script, None)
+    letters = " ".join(_LOWER_LETTERS.findall(text[: 4 * _SIGNATURE_CHARS].lower()))[:_SIGNATURE_CHARS]
+    return LanguageSignature(script, Counter(letters[i:i + 3] for i in range(len(letters) - 2)))
+
+
+def same_language(a: LanguageSignature, b: LanguageSignature) -> bool:
+    """Whether two signed texts are (most likely) in the same language."""
+    if a.script != b.script:
+        return False
+    if a.trigrams is None or b.trigrams is None:
+        return a.trigrams is None and b.trigrams is None
+    dot = sum(count * b.trigrams[gram] for gram, count in a.trigrams.items() if gram in b.trigrams)
+    norms = math.sqrt(sum(c * c for c in a.trigrams.values()) * sum(c * c for c in b.trigrams.values()))
+    return norms > 0 and dot / norms >= _SAME_LANGUAGE_COSINE
 
 
 def _sample_lines(text: str) -> list[str]:

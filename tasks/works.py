@@ -1,6 +1,10 @@
 """Which work a document belongs to: its folder, a works file, or grouping by content.
 
-* ``folder`` (default): the file's folder relative to the input root.
+* ``detect`` (default): like ``folder``, except in a folder that holds files of several works side by side,
+  which shows as two of its files in one language (``tasks.langtag.same_language``): the new files of such a
+  folder are grouped by content, as with ``auto``. A folder per work, or one article with its translations
+  in a flat folder, is never grouped by content.
+* ``folder``: the file's folder relative to the input root.
 * a works file (CSV with columns ``source_path,work_id``): names the work of the files it lists, overriding
   any guess; the way to correct a wrong automatic assignment.
 * ``auto``: documents already in the corpus keep their work; each new file is decoded, tagged and
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from schemas import DocumentRow
@@ -23,7 +27,8 @@ from schemas.build import Grouping
 from tasks.documents import doc_id_for, segments_from_table
 from tasks.grouping import WorkIndex, WorkProfile, profile_document
 from tasks.ingest import Fingerprint, Rejection, read_document
-from tasks.langtag import tag_language
+from tasks.langtag import language_signature, one_language_script, same_language, tag_language, text_script
+from tasks.profile_cache import ProfileCache
 from tasks.segment import segment_text
 from tasks.storage import load_manifest, read_segment_tables, segment_locations
 
@@ -56,11 +61,13 @@ def read_works_file(path: Path) -> dict[str, str]:
     return mapping
 
 
-def _stored_profiles(out_dir: Path, stored: Sequence[DocumentRow]) -> list[tuple[DocumentRow, WorkProfile]]:
-    langs = {d.doc_id: d.lang for d in stored}
+def _stored_profiles(cache: ProfileCache, out_dir: Path, stored: Sequence[DocumentRow]
+                     ) -> list[tuple[DocumentRow, WorkProfile]]:
+    """The profiles of stored documents: from the cache, else from their segments (and then cached)."""
+    langs = {d.doc_id: d.lang for d in stored if cache.get(d.doc_id) is None}
     tables = read_segment_tables(out_dir, segment_locations(load_manifest(out_dir)), langs)
-    profiles = {doc_id: profile_document(segments_from_table(table), langs[doc_id]) for doc_id, table in tables}
-    return [(d, profiles[d.doc_id]) for d in stored]
+    cache.add({doc_id: profile_document(segments_from_table(table), langs[doc_id]) for doc_id, table in tables})
+    return [(d, profile) for d in stored if (profile := cache.get(d.doc_id)) is not None]
 
 
 def _new_profile(fp: Fingerprint, max_bytes: int) -> WorkProfile | None:
@@ -73,24 +80,28 @@ def _new_profile(fp: Fingerprint, max_bytes: int) -> WorkProfile | None:
 
 
 def group_by_content(
-    fingerprints: Sequence[Fingerprint], stored: Sequence[DocumentRow], out_dir: Path, max_bytes: int
+    fingerprints: Sequence[Fingerprint], stored: Sequence[DocumentRow], out_dir: Path, max_bytes: int,
+    folders: Collection[str] | None = None,
 ) -> list[Fingerprint]:
-    """Fingerprints with the work of each new file decided by content (stored documents keep theirs)."""
+    """Fingerprints with the work of each new file decided by content (stored documents keep theirs);
+    only the new files of the given ``folders`` (work ids by folder), if given."""
     stored_keys = {(d.source_path, d.content_sha256) for d in stored}
     new = [fp for fp in fingerprints if (fp.file.source_path, fp.content_sha256) not in stored_keys
-           and fp.file.work_assigned_by != "mapping"]
+           and fp.file.work_assigned_by == "folder" and (folders is None or fp.file.work_id in folders)]
     if not new:
         return list(fingerprints)
     index = WorkIndex()
+    cache = ProfileCache(out_dir)
     # A changed file's old version leaves with it: it must not keep the new version out of its own work.
     replaced = {fp.file.source_path for fp in new}
-    for document, profile in _stored_profiles(out_dir, [d for d in stored if d.source_path not in replaced]):
+    for document, profile in _stored_profiles(cache, out_dir, [d for d in stored if d.source_path not in replaced]):
         index.add(document.work_id, document.doc_id, profile)
     profiles: dict[str, WorkProfile] = {}
     for fp in new:
         new_profile = _new_profile(fp, max_bytes)
         if new_profile is not None:
             profiles[fp.content_sha256] = new_profile
+    cache.add({doc_id_for(sha): profile for sha, profile in profiles.items()})
     confidence: dict[str, float] = {}
     for sha in sorted(profiles, key=lambda sha: (-len(profiles[sha].anchors), sha)):
         match = index.best_match(profiles[sha])
@@ -103,13 +114,51 @@ def group_by_content(
         work = work_of[doc_id_for(sha)]
         return work if work in given else AUTO_PREFIX + work
 
+    placed = {fp.file.source_path for fp in new}
     return [
         dataclasses.replace(fp, file=dataclasses.replace(
             fp.file, work_id=work_id(fp.content_sha256), work_assigned_by="auto",
             work_confidence=round(confidence[fp.content_sha256], 4)))
-        if fp.content_sha256 in profiles else fp
+        if fp.content_sha256 in profiles and fp.file.source_path in placed else fp
         for fp in fingerprints
     ]
+
+
+def crowded_folders(fingerprints: Sequence[Fingerprint], stored: Sequence[DocumentRow], max_bytes: int) -> set[str]:
+    """The folders with new files that hold files of several works side by side: two files in one language.
+
+    Only folders with a new file are looked at (the others do not change), and only files whose script
+    another file of the folder shares are compared further.
+    """
+    stored_keys = {(d.source_path, d.content_sha256) for d in stored}
+    by_folder: dict[str, list[Fingerprint]] = {}
+    for fp in fingerprints:
+        if fp.file.work_assigned_by == "folder":
+            by_folder.setdefault(fp.file.work_id, []).append(fp)
+    return {
+        folder for folder, members in by_folder.items()
+        if len(members) > 1 and not all((fp.file.source_path, fp.content_sha256) in stored_keys for fp in members)
+        and _two_in_one_language(members, max_bytes)
+    }
+
+
+def _two_in_one_language(members: Sequence[Fingerprint], max_bytes: int) -> bool:
+    reads = [read_document(fp, max_bytes) for fp in members]
+    texts = [read[0].text for read in reads if not isinstance(read, Rejection)]
+    by_script: dict[str, list[str]] = {}
+    for text in texts:
+        script = text_script(text)
+        if script is not None:
+            by_script.setdefault(script, []).append(text)
+    for script, same_script in by_script.items():
+        if len(same_script) < 2:
+            continue
+        if one_language_script(script):
+            return True
+        signatures = [s for s in map(language_signature, same_script) if s is not None]
+        if any(same_language(a, b) for k, a in enumerate(signatures) for b in signatures[k + 1:]):
+            return True
+    return False
 
 
 def apply_works_file(fingerprints: Sequence[Fingerprint], mapping: Mapping[str, str]) -> list[Fingerprint]:
@@ -130,4 +179,8 @@ def assign_works(
     assigned = apply_works_file(fingerprints, read_works_file(works_file)) if works_file else list(fingerprints)
     if grouping is Grouping.auto:
         assigned = group_by_content(assigned, stored, out_dir, max_bytes)
+    elif grouping is Grouping.detect:
+        crowded = crowded_folders(assigned, stored, max_bytes)
+        if crowded:
+            assigned = group_by_content(assigned, stored, out_dir, max_bytes, crowded)
     return assigned

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from langdetect.lang_detect_exception import LangDetectException
 
 from tasks import langtag
-from tasks.langtag import LanguageTag, tag_language
+from tasks.langtag import LanguageTag, language_signature, same_language, tag_language
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -218,3 +219,24 @@ def test_the_fast_langdetect_agrees_on_whole_seed_documents(prefix: str) -> None
     for script in ("Latn", "Deva"):
         candidates = langtag._SCRIPT_LANGUAGES[script]
         assert langtag._langdetect(text, candidates) == _langdetect_itself(text, candidates)
+
+
+def _seed_texts() -> dict[str, str]:
+    return {path.name[:3]: path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))}
+
+
+def test_two_parts_of_one_document_are_in_one_language() -> None:
+    for prefix, text in _seed_texts().items():
+        first, second = text[: len(text) // 2], text[len(text) // 2:]
+        a, b = language_signature(first), language_signature(second)
+        assert a is not None and b is not None and same_language(a, b), prefix
+
+
+def test_translations_are_not_in_one_language() -> None:
+    signatures = {prefix: language_signature(text) for prefix, text in _seed_texts().items()}
+    for (p, a), (q, b) in itertools.combinations(signatures.items(), 2):
+        assert a is not None and b is not None and not same_language(a, b), (p, q)
+
+
+def test_a_short_text_has_no_language_signature() -> None:
+    assert language_signature("Habari za asubuhi, rafiki yangu.") is None

@@ -1,4 +1,5 @@
-"""Which work is this: folders, a works file, and `--group auto` on a flat pile, incrementally."""
+"""Which work is this: folders, a works file, `--group auto` on a flat pile (incrementally), and the default
+that tells a folder of one work from a pile of several."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pyarrow.dataset as ds
 import pytest
 from typer.testing import CliRunner
 
+from bench.generate import generate_corpus
 from eval.grouping import generate_pile
 from flows.cli import app
 from tests.conftest import SEEDS, build_json
@@ -85,10 +87,43 @@ def test_a_works_file_overrides_folders_and_guesses(seeds_copy: Path, tmp_path: 
     assert len(others) == 1
 
 
-def test_folder_grouping_is_the_default(seeds_copy: Path, tmp_path: Path) -> None:
+def test_by_default_one_article_and_its_translations_in_a_folder_are_one_work(seeds_copy: Path,
+                                                                              tmp_path: Path) -> None:
     build_json(seeds_copy, tmp_path / "out")
     documents = ds.dataset(tmp_path / "out" / "documents").to_table().to_pylist()
     assert {(d["work_id"], d["work_assigned_by"], d["work_confidence"]) for d in documents} == {(".", "folder", 1.0)}
+
+
+def test_by_default_a_folder_per_work_gives_the_folders(tmp_path: Path) -> None:
+    generate_corpus(tmp_path / "in", works=3)
+    build_json(tmp_path / "in", tmp_path / "out")
+    documents = ds.dataset(tmp_path / "out" / "documents").to_table().to_pylist()
+    assert {d["work_assigned_by"] for d in documents} == {"folder"}
+    assert partition(tmp_path / "out") == {
+        frozenset(str(p.relative_to(tmp_path / "in")) for p in folder.glob("*.txt"))
+        for folder in (tmp_path / "in").iterdir()
+    }
+
+
+def test_by_default_a_flat_pile_of_several_works_is_grouped_by_content(
+    pile: tuple[dict[str, bytes], set[frozenset[str]]], tmp_path: Path
+) -> None:
+    files, truth = pile
+    write(tmp_path / "in", files, sorted(files))
+    summary = build_json(tmp_path / "in", tmp_path / "out")
+    assert partition(tmp_path / "out") == truth
+    documents = ds.dataset(tmp_path / "out" / "documents").to_table().to_pylist()
+    assert {d["work_assigned_by"] for d in documents} == {"auto"}
+    assert summary["counts"]["new"] == len(files)
+
+
+def test_folder_grouping_keeps_a_pile_together_when_asked(
+    pile: tuple[dict[str, bytes], set[frozenset[str]]], tmp_path: Path
+) -> None:
+    files, _ = pile
+    write(tmp_path / "in", files, sorted(files))
+    build_json(tmp_path / "in", tmp_path / "out", "--group", "folder")
+    assert partition(tmp_path / "out") == {frozenset(files)}
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -115,3 +150,31 @@ def test_status_lists_uncertain_automatic_assignments(tmp_path: Path) -> None:
     assert all(u.confidence < 0.6 for u in status.uncertain_works)
     assert {u.source_path for u in status.uncertain_works} <= {p.name for p in pile.iterdir()}
     assert len(list(itertools.chain(status.works))) >= 2
+
+
+def test_profiles_are_cached_and_equal_to_those_made_from_the_stored_segments(
+    pile: tuple[dict[str, bytes], set[frozenset[str]]], tmp_path: Path
+) -> None:
+    from tasks.documents import segments_from_table
+    from tasks.grouping import profile_document
+    from tasks.profile_cache import ProfileCache
+
+    files, truth = pile
+    names = sorted(files)
+    source, out = tmp_path / "in", tmp_path / "out"
+    write(source, files, names[:-3])
+    build_json(source, out, "--group", "auto")
+    documents = ds.dataset(out / "documents").to_table().to_pylist()
+    cache = ProfileCache(out)
+    assert len(cache) == len(documents)
+    for d in documents:
+        segments = ds.dataset(out / "segments", partitioning="hive").to_table(
+            filter=ds.field("doc_id") == d["doc_id"])
+        assert cache.get(d["doc_id"]) == profile_document(segments_from_table(segments), d["lang"]), d["source_path"]
+
+    # A damaged shard is ignored; the next build still places the rest right.
+    (cache.cache_dir / ("0" * 32 + ".v1.jsonl.gz")).write_bytes(b"not gzip")
+    write(source, files, names[-3:])
+    build_json(source, out, "--group", "auto")
+    assert partition(out) == truth
+    assert len(ProfileCache(out)) == len(files)

@@ -108,6 +108,10 @@ def rebuild_works(
     if sum(len(job.plan.to_ingest) for job in jobs) <= _INLINE_DOCUMENTS:
         collect(0, rebuild_batch_task(WorkBatch(list(jobs)), params.out, params.max_bytes, now, params.embeddings))
         return done[0]
+    if params.workers == 1:  # one batch after the other in this process: CPU-bound threads would only contend
+        for index, batch in enumerate(_batches(jobs, 1)):
+            collect(index, rebuild_batch_task(WorkBatch(batch), params.out, params.max_bytes, now, params.embeddings))
+        return [work for index in sorted(done) for work in done[index]]
     waiting = list(enumerate(_batches(jobs, params.workers)))[::-1]
     in_flight: dict[PrefectFuture[BatchResult], int] = {}
     while waiting or in_flight:

@@ -131,13 +131,14 @@ def crowded_folders(fingerprints: Sequence[Fingerprint], stored: Sequence[Docume
     another file of the folder shares are compared further.
     """
     stored_keys = {(d.source_path, d.content_sha256) for d in stored}
-    by_folder: dict[str, list[Fingerprint]] = {}
+    by_folder: dict[str, dict[str, Fingerprint]] = {}
     for fp in fingerprints:
-        if fp.file.work_assigned_by == "folder":
-            by_folder.setdefault(fp.file.work_id, []).append(fp)
+        if fp.file.work_assigned_by == "folder":  # a copy of a file is a duplicate, not a second document
+            by_folder.setdefault(fp.file.work_id, {}).setdefault(fp.content_sha256, fp)
     return {
-        folder for folder, members in by_folder.items()
-        if len(members) > 1 and not all((fp.file.source_path, fp.content_sha256) in stored_keys for fp in members)
+        folder for folder, by_content in by_folder.items()
+        if len(members := list(by_content.values())) > 1
+        and not all((fp.file.source_path, fp.content_sha256) in stored_keys for fp in members)
         and _two_in_one_language(members, max_bytes)
     }
 

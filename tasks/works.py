@@ -94,8 +94,11 @@ def group_by_content(
     cache = ProfileCache(out_dir)
     # A changed file's old version leaves with it: it must not keep the new version out of its own work.
     replaced = {fp.file.source_path for fp in new}
+    by_work: dict[str, list[tuple[str, WorkProfile]]] = {}
     for document, profile in _stored_profiles(cache, out_dir, [d for d in stored if d.source_path not in replaced]):
-        index.add(document.work_id, document.doc_id, profile)
+        by_work.setdefault(document.work_id, []).append((document.doc_id, profile))
+    for stored_work, documents in by_work.items():
+        index.add_work(stored_work, documents)
     profiles: dict[str, WorkProfile] = {}
     for fp in new:
         new_profile = _new_profile(fp, max_bytes)
@@ -131,6 +134,7 @@ def crowded_folders(fingerprints: Sequence[Fingerprint], stored: Sequence[Docume
     another file of the folder shares are compared further.
     """
     stored_keys = {(d.source_path, d.content_sha256) for d in stored}
+    stored_by_key = {(d.source_path, d.content_sha256): d for d in stored}
     by_folder: dict[str, dict[str, Fingerprint]] = {}
     for fp in fingerprints:
         if fp.file.work_assigned_by == "folder":  # a copy of a file is a duplicate, not a second document
@@ -139,8 +143,16 @@ def crowded_folders(fingerprints: Sequence[Fingerprint], stored: Sequence[Docume
         folder for folder, by_content in by_folder.items()
         if len(members := list(by_content.values())) > 1
         and not all((fp.file.source_path, fp.content_sha256) in stored_keys for fp in members)
-        and _two_in_one_language(members, max_bytes)
+        and (_known_crowded([stored_by_key[k] for fp in members if (k := (fp.file.source_path, fp.content_sha256))
+                             in stored_by_key]) or _two_in_one_language(members, max_bytes))
     }
+
+
+def _known_crowded(stored: Sequence[DocumentRow]) -> bool:
+    """Whether the stored documents of a folder already show several works: grouped by content before, or
+    two of them in one language (then no file needs to be read)."""
+    langs = [d.lang for d in stored if d.lang != "und"]
+    return any(d.work_assigned_by == "auto" for d in stored) or len(langs) > len(set(langs))
 
 
 def _two_in_one_language(members: Sequence[Fingerprint], max_bytes: int) -> bool:

@@ -383,3 +383,14 @@ def test_a_generated_pile_of_similar_works_is_regrouped_without_false_merges() -
     assert report["canonical_false_merges"] == report["false_merges"] == 0
     assert report["canonical_f1"] >= 0.98
     assert report["min_f1"] >= 0.98
+
+
+def test_merging_all_profiles_at_once_equals_merging_them_one_by_one() -> None:
+    import functools
+
+    from eval.grouping import generate_pile, profile_pile
+    from tasks.grouping import merge_all_profiles, merge_profiles
+
+    profiles = list(profile_pile(generate_pile(3, seed=7)).values())
+    for k in range(1, len(profiles) + 1):
+        assert merge_all_profiles(profiles[:k]) == functools.reduce(merge_profiles, profiles[:k])

@@ -105,6 +105,8 @@ def rebuild_works(
         report_progress("rebuild works", sum(len(works) for works in done.values()), len(jobs))
 
     done: dict[int, list[WorkResult]] = {}
+    if not jobs:
+        return []
     if sum(len(job.plan.to_ingest) for job in jobs) <= _INLINE_DOCUMENTS:
         collect(0, rebuild_batch_task(WorkBatch(list(jobs)), params.out, params.max_bytes, now, params.embeddings))
         return done[0]

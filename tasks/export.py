@@ -295,8 +295,8 @@ def _uniform_parallel_files(
     return uniform
 
 
-def _without(out_dir: Path, table: str, files: Sequence[ManifestFile], members: set[str], column: str,
-             values: set[str]) -> list[ManifestFile]:
+def _without(out_dir: Path, files: Sequence[ManifestFile], members: set[str], column: str, values: set[str]
+             ) -> list[ManifestFile]:
     """The table's files without the rows of the given works or documents: their own files are left out, and
     a merged file that holds some of them is written again without their rows (``column`` in ``values``)."""
     kept: list[ManifestFile] = []
@@ -344,9 +344,8 @@ def publish_snapshot(
     rebuilt_doc_ids = {d.doc_id for d in snapshot.documents.values() if d.work_id in rebuilt}
     files: dict[str, list[ManifestFile]] = {}
     for table in PER_WORK_TABLES:
-        files[table] = _without(out_dir, table, snapshot.files(table), rebuilt_keys, "work_id", rebuilt)
-    files[SEGMENTS.name] = _without(out_dir, SEGMENTS.name, snapshot.files(SEGMENTS.name), rebuilt_doc_ids,
-                                    "doc_id", rebuilt_doc_ids)
+        files[table] = _without(out_dir, snapshot.files(table), rebuilt_keys, "work_id", rebuilt)
+    files[SEGMENTS.name] = _without(out_dir, snapshot.files(SEGMENTS.name), rebuilt_doc_ids, "doc_id", rebuilt_doc_ids)
     previous_languages = tuple(snapshot.manifest.languages) if snapshot.manifest else ()
     languages_of = {f.path: previous_languages for f in files[PARALLEL.name]}
     for result in results:

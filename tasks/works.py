@@ -27,7 +27,14 @@ from schemas.build import Grouping
 from tasks.documents import doc_id_for, segments_from_table
 from tasks.grouping import WorkIndex, WorkProfile, profile_document
 from tasks.ingest import Fingerprint, Rejection, read_document
-from tasks.langtag import language_signature, one_language_script, same_language, tag_language, text_script
+from tasks.langtag import (
+    UNDETERMINED,
+    language_signature,
+    one_language_script,
+    same_language,
+    tag_language,
+    text_script,
+)
 from tasks.profile_cache import ProfileCache
 from tasks.segment import segment_text
 from tasks.storage import load_manifest, read_segment_tables, segment_locations
@@ -151,7 +158,7 @@ def crowded_folders(fingerprints: Sequence[Fingerprint], stored: Sequence[Docume
 def _known_crowded(stored: Sequence[DocumentRow]) -> bool:
     """Whether the stored documents of a folder already show several works: grouped by content before, or
     two of them in one language (then no file needs to be read)."""
-    langs = [d.lang for d in stored if d.lang != "und"]
+    langs = [d.lang for d in stored if d.lang != UNDETERMINED]
     return any(d.work_assigned_by == "auto" for d in stored) or len(langs) > len(set(langs))
 
 

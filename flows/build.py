@@ -81,8 +81,8 @@ def _build_id() -> str:
         return uuid.uuid4().hex
 
 
-# Up to this many documents to ingest are rebuilt in the flow's own process: starting worker processes
-# (each imports Prefect and the pipeline) takes longer than the work, e.g. when one translation is added.
+# Up to this many documents to ingest are rebuilt in the flow's own process, in one batch: starting worker
+# processes (each imports Prefect and the pipeline) takes longer than the work, e.g. when one translation is added.
 _INLINE_DOCUMENTS = 10
 
 
@@ -107,21 +107,21 @@ def rebuild_works(
     done: dict[int, list[WorkResult]] = {}
     if not jobs:
         return []
-    if sum(len(job.plan.to_ingest) for job in jobs) <= _INLINE_DOCUMENTS:
-        collect(0, rebuild_batch_task(WorkBatch(list(jobs)), params.out, params.max_bytes, now, params.embeddings))
-        return done[0]
-    if params.workers == 1:  # one batch after the other in this process: CPU-bound threads would only contend
-        for index, batch in enumerate(_batches(jobs, 1)):
+    small = sum(len(job.plan.to_ingest) for job in jobs) <= _INLINE_DOCUMENTS
+    if small or params.workers == 1:
+        # In this process, one batch after the other: starting worker processes would take longer than a small
+        # rebuild, and CPU-bound batches in threads would only contend.
+        for index, batch in enumerate([list(jobs)] if small else _batches(jobs, 1)):
             collect(index, rebuild_batch_task(WorkBatch(batch), params.out, params.max_bytes, now, params.embeddings))
-        return [work for index in sorted(done) for work in done[index]]
-    waiting = list(enumerate(_batches(jobs, params.workers)))[::-1]
-    in_flight: dict[PrefectFuture[BatchResult], int] = {}
-    while waiting or in_flight:
-        while waiting and len(in_flight) < 2 * params.workers:
-            index, batch = waiting.pop()
-            in_flight[submit(batch)] = index
-        finished = next(as_completed(list(in_flight)))
-        collect(in_flight.pop(finished), finished.result())
+    else:
+        waiting = list(enumerate(_batches(jobs, params.workers)))[::-1]
+        in_flight: dict[PrefectFuture[BatchResult], int] = {}
+        while waiting or in_flight:
+            while waiting and len(in_flight) < 2 * params.workers:
+                index, batch = waiting.pop()
+                in_flight[submit(batch)] = index
+            finished = next(as_completed(list(in_flight)))
+            collect(in_flight.pop(finished), finished.result())
     return [work for index in sorted(done) for work in done[index]]
 
 

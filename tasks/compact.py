@@ -23,6 +23,7 @@ from schemas import SEGMENTS, Manifest, ManifestFile
 from tasks.storage import (
     CorpusFormatError,
     collect_garbage,
+    file_folder,
     file_members,
     load_manifest,
     make_manifest,
@@ -44,10 +45,6 @@ class Compaction:
     @property
     def changed(self) -> bool:
         return self.files_before != self.files_after
-
-
-def _folder(path: str) -> str:
-    return path.rsplit("/", 1)[0]
 
 
 def _chunks(files: Sequence[ManifestFile], max_rows: int) -> list[list[ManifestFile]]:
@@ -75,7 +72,8 @@ def merge_files(out_dir: Path, files: Sequence[ManifestFile], max_rows: int) -> 
             continue
         data = read_rows(out_dir, chunk)
         assert data is not None
-        merged.append(write_merged(out_dir, _folder(chunk[0].path), data, [m for f in chunk for m in file_members(f)]))
+        members = [m for f in chunk for m in file_members(f)]
+        merged.append(write_merged(out_dir, file_folder(chunk[0].path), data, members))
     return merged
 
 
@@ -90,7 +88,7 @@ def compact_corpus(out_dir: Path, build_id: str, max_rows: int = DEFAULT_MAX_ROW
     for name, table in manifest.tables.items():
         by_folder: defaultdict[str, list[ManifestFile]] = defaultdict(list)
         for entry in table.files:
-            by_folder[_folder(entry.path) if name == SEGMENTS.name else name].append(entry)
+            by_folder[file_folder(entry.path) if name == SEGMENTS.name else name].append(entry)
         files[name] = [f for folder in sorted(by_folder) for f in merge_files(out_dir, by_folder[folder], max_rows)]
     before = _file_counts(manifest)
     compacted = make_manifest(build_id, files, manifest.languages)

@@ -50,6 +50,7 @@ from tasks.parallel import SegmentText, WorkDocument, parallel_rows, parallel_ta
 from tasks.plan import StoredDocument, StoredReject, WorkPlan
 from tasks.storage import (
     collect_garbage,
+    file_folder,
     file_members,
     make_manifest,
     read_rows,
@@ -290,8 +291,7 @@ def _uniform_parallel_files(
         if entry.members:
             uniform.append(write_merged(out_dir, PARALLEL.name, data, entry.members))
         else:
-            stem = entry.path.split("/", 1)[1].split("-", 1)[0]
-            uniform.append(write_arrow_digest_named(out_dir, PARALLEL.name, stem, data))
+            uniform.append(write_arrow_digest_named(out_dir, PARALLEL.name, file_members(entry)[0], data))
     return uniform
 
 
@@ -309,7 +309,7 @@ def _without(out_dir: Path, files: Sequence[ManifestFile], members: set[str], co
             rest = data.filter(pc.invert(pc.is_in(data[column], value_set=_array(sorted(values)))))
             remaining = tuple(m for m in held if m not in members)
             if remaining:
-                kept.append(write_merged(out_dir, entry.path.rsplit("/", 1)[0], rest, remaining))
+                kept.append(write_merged(out_dir, file_folder(entry.path), rest, remaining))
     return kept
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "language_signature",
     "one_language_script",
     "same_language",
+    "signature_in_script",
     "tag_language",
     "text_script",
 ]
@@ -223,8 +224,11 @@ def one_language_script(script: str) -> bool:
 def language_signature(text: str) -> LanguageSignature | None:
     """The signature of a text's language, or None when the text has too few letters to tell."""
     script = text_script(text)
-    if script is None:
-        return None
+    return None if script is None else signature_in_script(text, script)
+
+
+def signature_in_script(text: str, script: str) -> LanguageSignature:
+    """The signature of a text whose main script (``text_script``) is known."""
     if one_language_script(script):
         return LanguageSignature(script, None)
     letters = " ".join(_LOWER_LETTERS.findall(text[: 4 * _SIGNATURE_CHARS].lower()))[:_SIGNATURE_CHARS]

@@ -110,6 +110,11 @@ def segment_file_path(lang: str, doc_id: str) -> str:
 MERGED_STEM = "merged"
 
 
+def file_folder(path: str) -> str:
+    """The folder of a table file, relative to the output folder (``segments/lang=sw``, ``documents``)."""
+    return path.rsplit("/", 1)[0]
+
+
 def is_merged(path: str) -> bool:
     """Whether a table file was merged from others by ``corpus compact``."""
     return path.rsplit("/", 1)[1].startswith(MERGED_STEM + "-")

@@ -29,9 +29,9 @@ from tasks.grouping import WorkIndex, WorkProfile, profile_document
 from tasks.ingest import Fingerprint, Rejection, read_document
 from tasks.langtag import (
     UNDETERMINED,
-    language_signature,
     one_language_script,
     same_language,
+    signature_in_script,
     tag_language,
     text_script,
 )
@@ -175,7 +175,7 @@ def _two_in_one_language(members: Sequence[Fingerprint], max_bytes: int) -> bool
             continue
         if one_language_script(script):
             return True
-        signatures = [s for s in map(language_signature, same_script) if s is not None]
+        signatures = [signature_in_script(text, script) for text in same_script]
         if any(same_language(a, b) for k, a in enumerate(signatures) for b in signatures[k + 1:]):
             return True
     return False

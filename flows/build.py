@@ -39,6 +39,7 @@ from tasks.plan import plan_build
 from tasks.prefect_tasks import assign_works_task, inventory_task, rebuild_batch_task
 from tasks.storage import collect_garbage, load_manifest
 from tasks.summary import render_markdown, stage_log_lines, summarise
+from tasks.works import assignment_needed
 
 
 @contextmanager
@@ -155,10 +156,11 @@ def build_corpus(
         logger.info("inventory: %d input files, %d rejected on sight", len(inventory.fingerprints),
                     len(inventory.rejections))
         fingerprints = inventory.fingerprints
-        if params.group is not Grouping.folder or params.works_file:
+        stored = list(snapshot.documents.values())
+        if assignment_needed(fingerprints, stored, params.group, params.works_file):
             with _timed(timings, "assign works"):
-                fingerprints = tuple(assign_works_task(fingerprints, list(snapshot.documents.values()), params.out,
-                                                       params.max_bytes, params.group, params.works_file))
+                fingerprints = tuple(assign_works_task(fingerprints, stored, params.out, params.max_bytes, params.group,
+                                                       params.works_file))
         with _timed(timings, "plan"):
             plan = plan_build(fingerprints, inventory.rejections, snapshot.stored_documents(),
                               snapshot.stored_rejects(), prune=params.prune)

@@ -191,6 +191,17 @@ def apply_works_file(fingerprints: Sequence[Fingerprint], mapping: Mapping[str, 
     ]
 
 
+def assignment_needed(fingerprints: Sequence[Fingerprint], stored: Sequence[DocumentRow], grouping: Grouping,
+                      works_file: Path | None) -> bool:
+    """Whether ``assign_works`` can change anything: a works file names works, or there are new files to group
+    (a file stored unchanged keeps its work whatever the grouping)."""
+    if works_file is not None:
+        return True
+    stored_keys = {(d.source_path, d.content_sha256) for d in stored}
+    return grouping is not Grouping.folder and any(
+        (fp.file.source_path, fp.content_sha256) not in stored_keys for fp in fingerprints)
+
+
 def assign_works(
     fingerprints: Sequence[Fingerprint], stored: Sequence[DocumentRow], out_dir: Path, max_bytes: int,
     grouping: Grouping, works_file: Path | None,

@@ -429,6 +429,13 @@ def _mark_boilerplate(groups: list[_Group]) -> None:
 
 
 def _mark_title(groups: list[_Group]) -> None:
+    """The first content line if it is title-shaped; the next one too if it rewords or repeats it.
+
+    Web pages often give the title twice (the page title, then the article's own): both are the
+    work's title, translated in the other versions, so a second title line is a title even when it
+    repeats the first word for word (the aligner joins title variants into one bead). A repeat
+    further down, in the body, is page chrome: boilerplate.
+    """
     content = [group for group in groups if group.kind is None]
     if not content or not _title_shaped(content[0]):
         return
@@ -436,9 +443,8 @@ def _mark_title(groups: list[_Group]) -> None:
     title.kind = "title"
     key = _fingerprint(title.text)
     if len(content) > 1 and _title_shaped(content[1]) and content[1].marker_kind == title.marker_kind:
-        similarity = _similarity(key, _fingerprint(content[1].text))
-        if similarity >= _SUBTITLE_SIMILARITY:
-            content[1].kind = "boilerplate" if similarity >= _DUPLICATE_SIMILARITY else "title"
+        if _similarity(key, _fingerprint(content[1].text)) >= _SUBTITLE_SIMILARITY:
+            content[1].kind = "title"
     if not key:
         return
     for group in content[1:]:

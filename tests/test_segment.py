@@ -149,12 +149,12 @@ def test_unwrapped_blank_separated_layout_keeps_lines_apart() -> None:
     ]
 
 
-def test_reworded_title_is_a_subtitle_and_a_repeat_is_boilerplate() -> None:
+def test_reworded_or_repeated_title_is_a_second_title_line() -> None:
     body = "\nThe orchard gave apples for a century before the frost of that winter killed the old trees.\n"
     reworded = kinds("Apple Harvests of the Old Orchard\nHarvests From the Old Apple Orchard" + body)
     assert [kind for kind, _ in reworded[:2]] == ["title", "title"]
-    repeated = kinds("Apple Harvests of the Old Orchard\nApple harvests of the old orchard!" + body)
-    assert [kind for kind, _ in repeated[:2]] == ["title", "boilerplate"]
+    repeated = kinds("Apple Harvests of the Old Orchard\nApple harvests of the old orchard" + body)
+    assert [kind for kind, _ in repeated[:2]] == ["title", "title"]
     unrelated = kinds("Apple Harvests of the Old Orchard\nIntroduction" + body)
     assert [kind for kind, _ in unrelated[:2]] == ["title", "heading"]
 

@@ -36,15 +36,18 @@ translation model:
   segmenters do not always agree on headings), a side mixing headings and body is penalised, a
   list item against a paragraph costs a little (translations turn paragraphs into bullets), and so
   does a different relative position inside the section group.
-* **embeddings** (optional ``embed`` callable): the cosine of the two sides' mean vectors, placed
+* **embeddings** (optional ``embed`` callable): the cosine of the two sides' sentence vectors, a
+  merged side embedded as one text (its segments joined, as vecalign and bertalign do; a section is
+  the mean of its segments' vectors), placed
   between the pair's mean cosine (unrelated texts) and the mean cosine of each segment with its
   nearest segment on the other side (a typical match), since models differ in both.
 
 Merged beads cost a prior per extra unit; leaving a segment unaligned costs less for short segments
-(inserted labels and page chrome are short). A bead's score is a logistic function, fitted on the
-seed pairs and synthetic damage, of its cost per unit: for a linking bead, how likely it is exactly
-right; for a 1-0/0-1 bead, how likely it is that its unit has no counterpart, judged by the best 1-1
-link it could have had nearby.
+(inserted labels and page chrome are short). Title lines are variants of one title (a page title
+and a reworded article title): one left unaligned joins the title bead next to it. A bead's score is
+a logistic function, fitted on the seed pairs and synthetic damage, of its cost per unit: for a
+linking bead, how likely it is exactly right; for a 1-0/0-1 bead, how likely it is that its unit
+has no counterpart, judged by the best 1-1 link it could have had nearby.
 """
 
 from __future__ import annotations
@@ -102,8 +105,10 @@ _NUMBER_MISS = 1.2  # per number found on one side only
 _NAME_MISS = 0.25  # per name found on one side only
 
 _POSITION_COST = 1.0  # per unit of difference of relative position inside the section group
-_EMBED_WEIGHT = 4.0  # from a typical best match (-half) to a typical unrelated pair (+half)
+_EMBED_WEIGHT = 2.0  # from a typical best match (-half) to a typical unrelated pair (+half)
 _EMBED_SAMPLE = 500  # source segments whose nearest target calibrates the cosines
+_WINDOW_SIZES = (2, 3)  # merged bead sides embedded as one text (the largest side of _LINK_SHAPES)
+_WINDOW_JOIN = " "
 
 # Kinds of a bead side: a head (title/heading) side, body sides of paragraphs, list items or both,
 # and a side mixing heads with body.
@@ -279,6 +284,7 @@ class _Units:
     vectors: FloatArray | None  # unit-normalised rows, or None without embeddings
     embed_scale: tuple[float, float]  # see _Side
     null_cost: FloatArray  # cost of leaving the unit unaligned
+    window_vectors: Mapping[int, FloatArray] | None = None  # by size, then window end: embedded concatenations
 
 
 def _window_kinds(kinds: IntArray, size: int) -> IntArray:
@@ -361,7 +367,9 @@ def _windows(units: _Units, ids: Mapping[str, int], miss_of: Sequence[float], si
         codes[size] = np.sort(key * (n + 1) + end)
         miss[size] = _sums_in_order(np.asarray(miss_of)[key] if len(key) else np.zeros(0), end, key_start[size])
         position[size] = units.position[np.minimum(starts, max(n - 1, 0))] if n else np.zeros(1)
-        if vectors is not None and units.vectors is not None:
+        if vectors is not None and units.window_vectors is not None and size in units.window_vectors:
+            vectors[size] = units.window_vectors[size]
+        elif vectors is not None and units.vectors is not None:
             sums = np.zeros((n + 1, units.vectors.shape[1]))
             for e in range(size, n + 1):
                 sums[e] = units.vectors[e - size:e].sum(axis=0)
@@ -715,6 +723,7 @@ class _Side:
     # and its distance to the mean cosine of segments with their nearest other-side segment.
     embed_scale: tuple[float, float]
     scale: float  # length units per character
+    window_vectors: Mapping[int, FloatArray] | None = None  # by window size: see _by_window_end
 
 
 def _side(segments: Sequence[Segment], as_target: bool) -> _Side:
@@ -736,15 +745,40 @@ def _cached_side(segments: tuple[Segment, ...], as_target: bool) -> _Side:
 
 
 def _with_vectors(src: _Side, tgt: _Side, embed: Embed) -> tuple[_Side, _Side]:
-    texts = [s.text for s in src.segments] + [s.text for s in tgt.segments]
-    matrix = np.asarray(embed(texts), dtype=np.float64)
+    """Both sides with the vectors of their segments and of their windows of 2-3 consecutive segments.
+
+    Everything is embedded in one call (the cache computes only new texts). A window's text is its
+    segments' texts joined, as vecalign and bertalign embed overlaps: the model reads a merged bead as
+    one passage, which a mean of its segments' vectors does not capture (means of two vectors are
+    closer to everything, so merged beads looked better than they are).
+    """
+    texts = [[s.text for s in side.segments] for side in (src, tgt)]
+    windows = [[_WINDOW_JOIN.join(t[e - size:e]) for size in _WINDOW_SIZES for e in range(size, len(t) + 1)]
+               for t in texts]
+    matrix = np.asarray(embed(texts[0] + texts[1] + windows[0] + windows[1]), dtype=np.float64)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     matrix = matrix / np.where(norms > 0, norms, 1.0)
-    n = len(src.segments)
-    cosines = matrix[:n][:: max(1, n // _EMBED_SAMPLE)] @ matrix[n:].T
+    n, m = len(texts[0]), len(texts[1])
+    cosines = matrix[:n][:: max(1, n // _EMBED_SAMPLE)] @ matrix[n:n + m].T
     floor = float(cosines.mean())
     scale = (floor, max(float(cosines.max(axis=1).mean()) - floor, 1e-3))
-    return (replace(src, vectors=matrix[:n], embed_scale=scale), replace(tgt, vectors=matrix[n:], embed_scale=scale))
+    src_windows = _by_window_end(matrix[:n], matrix[n + m:n + m + len(windows[0])])
+    tgt_windows = _by_window_end(matrix[n:n + m], matrix[n + m + len(windows[0]):])
+    return (replace(src, vectors=matrix[:n], embed_scale=scale, window_vectors=src_windows),
+            replace(tgt, vectors=matrix[n:n + m], embed_scale=scale, window_vectors=tgt_windows))
+
+
+def _by_window_end(singles: FloatArray, windows: FloatArray) -> dict[int, FloatArray]:
+    """Vectors of the windows of each size, as rows indexed by the window's end (rows before the first
+    window's end are zero): the layout of ``_Windows``."""
+    n, dim = singles.shape
+    out = {1: np.concatenate([np.zeros((1, dim)), singles])}
+    start = 0
+    for size in _WINDOW_SIZES:
+        count = max(0, n - size + 1)
+        out[size] = np.concatenate([np.zeros((min(size, n + 1), dim)), windows[start:start + count]])
+        start += count
+    return out
 
 
 def _units(side: _Side, members: Sequence[Sequence[int]], groups: Sequence[int] | None = None) -> _Units:
@@ -767,6 +801,9 @@ def _units(side: _Side, members: Sequence[Sequence[int]], groups: Sequence[int] 
         position=_relative_positions(lengths, groups if groups is not None else [0] * len(members)),
         vectors=vectors,
         embed_scale=side.embed_scale,
+        # Windows of consecutive units are the embedded windows when the units are the side's segments.
+        window_vectors=side.window_vectors if singles and len(members) == len(side.segments)
+        and all(ks[0] == k for k, ks in enumerate(members)) else None,
         null_cost=null_costs[[ks[0] for ks in members]] if singles
         else np.array([sum(null_costs[k] for k in ks) for ks in members]),
     )
@@ -1065,9 +1102,46 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
     seg_costs = _costs_for(_units(s_side, [[k] for k in range(n)], s_group),
                            _units(t_side, [[k] for k in range(m)], t_group), weights[1])
     spans, cost = _banded_dp(seg_costs, n, m, *_expected_path(n, m, points))
+    spans = _with_title_variants(spans, [s.kind == "title" for s in s_side.segments],
+                                 [s.kind == "title" for s in t_side.segments])
     groups = _section_groups(spans, s_secs, t_secs)
     sections = _section_beads(groups, s_side, t_side, s_secs, t_secs, sec_costs.weights)
     return cost, sections, _segment_beads(spans, s_side, t_side, seg_costs)
+
+
+def _with_title_variants(spans: Sequence[Span], s_title: Sequence[bool], t_title: Sequence[bool]) -> list[Span]:
+    """Spans where a title line left unaligned joins the bead linking title lines next to it.
+
+    The segmenter marks a second title line only when it rewords or repeats the first (a page title
+    and an article title): both render the one title, so whatever the other side's title bead holds
+    translates both. A merged bead must keep a shape of the dynamic program.
+    """
+    def titles(i0: int, i1: int, j0: int, j1: int) -> bool:
+        return all(s_title[i0:i1]) and all(t_title[j0:j1])
+
+    out: list[Span] = []
+    pending: list[Span] = []  # unaligned title spans not yet joined to a following title bead
+    for span in spans:
+        i0, i1, j0, j1 = span
+        linking = i1 > i0 and j1 > j0
+        if not linking and titles(*span):
+            if out and out[-1][1] > out[-1][0] and out[-1][3] > out[-1][2] and titles(*out[-1]):
+                merged = (out[-1][0], i1, out[-1][2], j1)
+                if (merged[1] - merged[0], merged[3] - merged[2]) in _LINK_SHAPES:
+                    out[-1] = merged
+                    continue
+            pending.append(span)
+            continue
+        if linking and titles(*span) and pending:
+            merged = (pending[0][0], i1, pending[0][2], j1)
+            if (merged[1] - merged[0], merged[3] - merged[2]) in _LINK_SHAPES:
+                out.append(merged)
+                pending = []
+                continue
+        out += pending
+        pending = []
+        out.append(span)
+    return out + pending
 
 
 def _centres(units: Sequence[tuple[int, int]]) -> list[tuple[float, float]]:

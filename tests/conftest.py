@@ -19,6 +19,8 @@ from bench.server import prefect_server as prefect_server_process
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="prefect-home-"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# Builds behave the same whether or not the embeddings extra is installed: on when a test asks for them.
+os.environ["CORPUS_EMBEDDINGS"] = "off"
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 BIN = Path(sys.executable).parent

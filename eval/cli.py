@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from eval.gold import SEEDS_GOLD, GoldError, load_gold
 from eval.output import NoOutputError, evaluate_output
-from eval.run import ALIGNER, SEEDS_DIR, SYSTEMS, Report, check_targets, format_report, run_seeds, run_synthetic
+from eval.run import (
+    ALIGNER,
+    EMBEDDING_ALIGNER,
+    SEEDS_DIR,
+    SYSTEMS,
+    Aligner,
+    Report,
+    check_targets,
+    embedding_aligner,
+    format_report,
+    run_seeds,
+    run_synthetic,
+)
+from tasks.embeddings import MODEL_NAME
+
+# Vectors of the bundled model, kept between runs: a rerun of the seeds embeds nothing.
+DEFAULT_EMBEDDING_CACHE = (Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                           / "parallel-corpus" / "embeddings" / MODEL_NAME)
 
 
 def _positive(value: str) -> int:
@@ -35,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
                              help="folder of the seed files (default: %(default)s)")
         command.add_argument("--no-baselines", action="store_true",
                              help="run the aligner only, not the zip and Gale-Church baselines")
+        command.add_argument("--embeddings", action="store_true",
+                             help="also run the aligner with sentence embeddings (the embeddings extra), with "
+                                  "its own targets")
+        command.add_argument("--embedding-cache", type=Path, default=DEFAULT_EMBEDDING_CACHE,
+                             help="folder of cached sentence vectors (default: %(default)s)")
     output = commands.add_parser("output", help="score the alignments of a built output folder")
     output.add_argument("out_dir", type=Path, help="the output folder of a build")
     for command in (seeds, synthetic, output):
@@ -49,12 +72,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         report: Report
         if args.command in ("seeds", "synthetic"):
-            systems = {ALIGNER: SYSTEMS[ALIGNER]} if args.no_baselines else SYSTEMS
+            systems: dict[str, Aligner] = {ALIGNER: SYSTEMS[ALIGNER]} if args.no_baselines else dict(SYSTEMS)
+            if args.embeddings:
+                systems = {ALIGNER: SYSTEMS[ALIGNER], EMBEDDING_ALIGNER: embedding_aligner(args.embedding_cache),
+                           **systems}
             report = (run_seeds(args.seeds, args.gold, systems) if args.command == "seeds"
                       else run_synthetic(args.docs, args.seed, args.seeds, args.gold, systems))
         else:
             report = evaluate_output(args.out_dir, load_gold(args.gold))
-    except (GoldError, NoOutputError, FileNotFoundError) as error:
+    except (GoldError, NoOutputError, FileNotFoundError, ImportError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(format_report(report), end="")

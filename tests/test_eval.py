@@ -270,6 +270,17 @@ def test_a_missed_target_fails_the_check(tmp_path: Path, capsys: pytest.CaptureF
     assert "no manifest.json" in capsys.readouterr().err
 
 
+def test_the_embedding_aligner_has_its_own_targets(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    report = run_seeds(systems={"aligner": align_pair, "aligner+embeddings": zip_align})
+    targets = {r.name: r.ok for r in check_targets(report)}
+    assert targets == {"segment strict F1": True, "section strict F1": True,
+                       "segment strict F1 with embeddings": False, "section strict F1 with embeddings": True}
+    monkeypatch.setattr("tasks.embeddings.embeddings_available", lambda: False)
+    assert main(["seeds", "--embeddings"]) == 2
+    assert "pip install 'parallel-corpus[embeddings]'" in capsys.readouterr().err
+
+
 def test_synthetic_command_reports_every_damage(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["synthetic", "--docs", "1", "--seed", "4", "--no-baselines"]) == 0
     out = capsys.readouterr().out

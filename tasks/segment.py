@@ -442,9 +442,10 @@ def _mark_title(groups: list[_Group]) -> None:
     title = content[0]
     title.kind = "title"
     key = _fingerprint(title.text)
-    if len(content) > 1 and _title_shaped(content[1]) and content[1].marker_kind == title.marker_kind:
-        if _similarity(key, _fingerprint(content[1].text)) >= _SUBTITLE_SIMILARITY:
-            content[1].kind = "title"
+    second = content[1] if len(content) > 1 else None
+    if (second is not None and _title_shaped(second) and second.marker_kind == title.marker_kind
+            and _similarity(key, _fingerprint(second.text)) >= _SUBTITLE_SIMILARITY):
+        second.kind = "title"
     if not key:
         return
     for group in content[1:]:

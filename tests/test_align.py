@@ -170,9 +170,11 @@ def test_a_second_title_line_joins_the_title_bead() -> None:
     body = ["The mill stood empty for thirty years before the village bought it back in the spring.",
             "Inside, the wheel still turns when the river runs high enough after the snow melts."]
     one_title = make_doc(["The Old Mill Turns Again", *body])
-    page_and_article_title = make_doc(["Le vieux moulin tourne encore", "Le vieux moulin tourne encore",
-                                       "Le moulin est reste vide trente ans avant que le village le rachete au printemps.",
-                                       "Dedans, la roue tourne encore quand la riviere est haute apres la fonte."])
+    page_and_article_title = make_doc([
+        "Le vieux moulin tourne encore", "Le vieux moulin tourne encore",
+        "Le moulin est reste vide trente ans avant que le village le rachete au printemps.",
+        "Dedans, la roue tourne encore quand la riviere est haute apres la fonte.",
+    ])
     page_and_article_title[1] = dataclasses.replace(page_and_article_title[1], kind="title")
     forward = align_pair(one_title, page_and_article_title)
     assert (forward.segments[0].src, forward.segments[0].tgt) == ((0,), (0, 1))

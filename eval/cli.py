@@ -20,6 +20,7 @@ from eval.run import (
     check_targets,
     embedding_aligner,
     format_report,
+    format_seed_errors,
     run_seeds,
     run_synthetic,
 )
@@ -58,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                                   "its own targets")
         command.add_argument("--embedding-cache", type=Path, default=DEFAULT_EMBEDDING_CACHE,
                              help="folder of cached sentence vectors (default: %(default)s)")
+    seeds.add_argument("--errors", action="store_true",
+                       help="also list every wrong and missed segment bead of the aligner(s), with the lines' text")
     output = commands.add_parser("output", help="score the alignments of a built output folder")
     output.add_argument("out_dir", type=Path, help="the output folder of a build")
     for command in (seeds, synthetic, output):
@@ -84,4 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(format_report(report), end="")
+    if getattr(args, "errors", False):
+        for system in (ALIGNER, EMBEDDING_ALIGNER):
+            if system in systems:
+                print("\n" + format_seed_errors(system, systems[system], args.seeds, args.gold), end="")
     return 1 if args.check and not all(r.ok for r in check_targets(report)) else 0

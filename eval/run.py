@@ -11,7 +11,7 @@ from pathlib import Path
 
 from eval.baselines import gale_church_align, zip_align
 from eval.gold import SEEDS_GOLD, EvalDoc, LineUnits, load_gold
-from eval.score import LEVELS, Counts, Judged, PairEvaluation, evaluate_pair
+from eval.score import LEVELS, Counts, ItemBead, Judged, PairEvaluation, evaluate_pair, segment_errors
 from eval.synthetic import DAMAGES, synthetic_cases
 from tasks.align import PairAlignment, align_pair
 from tasks.langtag import tag_language
@@ -28,6 +28,7 @@ __all__ = [
     "embedding_aligner",
     "evaluate_pairs",
     "format_report",
+    "format_seed_errors",
     "gold_for",
     "pair_name",
     "run_seeds",
@@ -130,10 +131,12 @@ def _run(suite: str, command: str, cases: Sequence[tuple[str, EvalDoc, EvalDoc]]
     return Report(suite, command, rows, judged, seconds)
 
 
+def _embeddings_option(systems: Mapping[str, Aligner]) -> str:
+    return " --embeddings" if EMBEDDING_ALIGNER in systems else ""
+
+
 def pair_name(src: str, tgt: str) -> str:
     """A short name for a pair of documents: their file names up to the first '_' or '.'."""
-    def short(name: str) -> str:
-        return Path(name).name.split("_")[0].split(".")[0]
     return f"{short(src)}-{short(tgt)}"
 
 
@@ -142,14 +145,14 @@ def run_seeds(seeds_dir: Path = SEEDS_DIR, gold_path: Path = SEEDS_GOLD,
     """Every pair of the gold documents, aligned by every system and scored."""
     docs = seed_documents(seeds_dir, gold_path)
     cases = [(pair_name(a.name, b.name), a, b) for a, b in itertools.combinations(docs, 2)]
-    return _run("seeds", "python -m eval seeds", cases, systems)
+    return _run("seeds", "python -m eval seeds" + _embeddings_option(systems), cases, systems)
 
 
 def run_synthetic(n_docs: int, seed: int = 0, seeds_dir: Path = SEEDS_DIR, gold_path: Path = SEEDS_GOLD,
                   systems: Mapping[str, Aligner] = SYSTEMS) -> Report:
     """n_docs damaged documents per damage type, aligned by every system and scored by damage type."""
     cases = synthetic_cases(seed_documents(seeds_dir, gold_path), n_docs, seed)
-    report = _run("synthetic", f"python -m eval synthetic --docs {n_docs} --seed {seed}",
+    report = _run("synthetic", f"python -m eval synthetic --docs {n_docs} --seed {seed}{_embeddings_option(systems)}",
                   [(c.damage, c.src, c.tgt) for c in cases], systems)
     sizes = [len(c.src.segments) for c in cases]
     report.notes.append(f"{len(cases)} documents, {min(sizes)}-{max(sizes)} source segments "
@@ -254,6 +257,40 @@ def format_report(report: Report) -> str:
         verdict = "ok  " if result.ok else "FAIL"
         out.append(f"- {verdict} {result.name}: {result.value:.3f} (target {result.threshold:.2f})")
     return "\n".join(out) + "\n"
+
+
+def format_seed_errors(system: str, aligner: Aligner, seeds_dir: Path = SEEDS_DIR, gold_path: Path = SEEDS_GOLD
+                       ) -> str:
+    """Markdown list of every wrong and missed segment bead of an aligner on the seed pairs, with line texts."""
+    docs = seed_documents(seeds_dir, gold_path)
+    lines = {d.name: (seeds_dir / d.name).read_text(encoding="utf-8").splitlines() for d in docs}
+
+    def side(doc: EvalDoc, items: frozenset[int]) -> str:
+        return " | ".join(f"{x}: {lines[doc.name][x - 1].strip()[:_ERROR_TEXT]}" for x in sorted(items)) or "(none)"
+
+    def bead(src: EvalDoc, tgt: EvalDoc, item: ItemBead) -> list[str]:
+        return [f"  - {short(src.name)} {side(src, item[0])}", f"  - {short(tgt.name)} {side(tgt, item[1])}"]
+
+    out = [f"## Wrong and missed segment beads: {system}", ""]
+    for src, tgt in itertools.combinations(docs, 2):
+        errors = segment_errors(src, tgt, aligner(src.segments, tgt.segments))
+        if not errors.wrong and not errors.missed:
+            continue
+        out += [f"### {pair_name(src.name, tgt.name)}", ""]
+        for item, score in errors.wrong:
+            out += [f"- wrong (score {score:.2f})", *bead(src, tgt, item)]
+        for item in errors.missed:
+            out += ["- missed (gold)", *bead(src, tgt, item)]
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+_ERROR_TEXT = 60  # characters of each line shown
+
+
+def short(name: str) -> str:
+    """A document's short name: its file name up to the first '_' or '.'."""
+    return Path(name).name.split("_")[0].split(".")[0]
 
 
 def gold_for(gold: Mapping[str, LineUnits], source_path: str) -> tuple[str, LineUnits] | None:

@@ -30,10 +30,12 @@ __all__ = [
     "Judged",
     "PairEvaluation",
     "Prf",
+    "SegmentErrors",
     "evaluate_pair",
     "gold_beads",
     "score_beads",
     "section_units",
+    "segment_errors",
 ]
 
 LEVELS = ("section", "segment")
@@ -232,3 +234,21 @@ def evaluate_pair(src: EvalDoc, tgt: EvalDoc, alignment: PairAlignment) -> PairE
         {"section": section_counts, "segment": segment_counts},
         {"section": section_judged, "segment": segment_judged},
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentErrors:
+    """Segment beads of one pair, as line sets, that the strict score counts as wrong."""
+
+    wrong: list[tuple[ItemBead, float]]  # hypothesis beads not in the gold, with their scores
+    missed: list[ItemBead]  # gold beads not in the hypothesis
+
+
+def segment_errors(src: EvalDoc, tgt: EvalDoc, alignment: PairAlignment) -> SegmentErrors:
+    """The wrong and the missed segment beads of an aligned pair (strictly judged, as the scores count them)."""
+    hyp = _project(_line_beads(alignment.segments, src, tgt), src.gold, tgt.gold)
+    gold = gold_beads(src.gold, tgt.gold)
+    beads = [b for b, _ in hyp]
+    wrong = [(bead, score) for (bead, score), (strict, _) in zip(hyp, _judge(beads, gold), strict=True) if not strict]
+    missed = [bead for bead, (strict, _) in zip(gold, _judge(gold, beads), strict=True) if not strict]
+    return SegmentErrors(wrong, missed)

@@ -21,7 +21,7 @@ from eval import (
     run_seeds,
 )
 from eval.baselines import gale_church_align, zip_align
-from eval.score import gold_beads, score_beads
+from eval.score import SegmentErrors, gold_beads, score_beads, segment_errors
 from eval.synthetic import _DAMAGE_FUNCTIONS, DAMAGES, MAX_SEGMENTS, MIN_SEGMENTS, _Seg, make_case
 from schemas import SegmentKind
 from tasks.align import Bead, PairAlignment, align_pair
@@ -142,6 +142,11 @@ def test_the_gold_itself_scores_one(seeds: list[EvalDoc]) -> None:
     beads.sort(key=lambda bead: (bead.src or (-1,), bead.tgt or (-1,)))
     alignment = PairAlignment([], beads, "gold")
     assert evaluate_pair(a, b, alignment).counts["segment"].strict.f1 == 1.0
+    assert segment_errors(a, b, alignment) == SegmentErrors([], [])
+    zipped = segment_errors(a, b, zip_align(a.segments, b.segments))
+    counts = evaluate_pair(a, b, zip_align(a.segments, b.segments)).counts["segment"]
+    assert len(zipped.wrong) == counts.hyp - counts.hyp_strict
+    assert len(zipped.missed) == counts.gold - counts.gold_strict
 
 
 # --- baselines -------------------------------------------------------------------------------------
@@ -279,6 +284,14 @@ def test_the_embedding_aligner_has_its_own_targets(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr("tasks.embeddings.embeddings_available", lambda: False)
     assert main(["seeds", "--embeddings"]) == 2
     assert "pip install 'parallel-corpus[embeddings]'" in capsys.readouterr().err
+
+
+def test_errors_lists_the_wrong_and_missed_beads_with_their_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["seeds", "--no-baselines", "--errors"]) == 0
+    out = capsys.readouterr().out
+    errors = out[out.index("## Wrong and missed segment beads: aligner"):]
+    assert "### 000-001" in errors and "- wrong (score " in errors and "- missed (gold)" in errors
+    assert "  - 001 9: - Zero One Wanwu" in errors  # a Thai bullet, by its line number and text
 
 
 def test_synthetic_command_reports_every_damage(capsys: pytest.CaptureFixture[str]) -> None:

@@ -234,6 +234,8 @@ def serve(
         BuildParameters(source=source, out=out)
     except ValidationError as error:
         raise _fail(_validation_message(error)) from None
+    except ValueError as error:  # the embeddings setting of the environment
+        raise _fail(str(error)) from None
     from flows.serve import ServerUnavailableError, require_server, serve_build
 
     try:

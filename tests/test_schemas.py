@@ -66,3 +66,13 @@ def test_embeddings_asked_for_without_the_extra_say_what_to_install(monkeypatch:
     monkeypatch.setenv(EMBEDDINGS_ENV, "maybe")
     with pytest.raises(ValueError, match="CORPUS_EMBEDDINGS must be 'on' or 'off'"):
         embeddings_setting(None)
+
+
+@pytest.mark.parametrize("command", [["build"], ["serve", "--interval", "60"]])
+def test_a_bad_embeddings_setting_is_an_error_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: list[str]
+) -> None:
+    monkeypatch.setenv(EMBEDDINGS_ENV, "maybe")
+    result = CliRunner().invoke(app, [command[0], str(SEEDS), "--out", str(tmp_path / "out"), *command[1:]])
+    assert result.exit_code == 2, result.output  # an uncaught ValueError would exit 1
+    assert "CORPUS_EMBEDDINGS must be 'on' or 'off', not 'maybe'" in result.output

@@ -76,8 +76,8 @@ def build(
         bool | None,
         typer.Option("--embeddings/--no-embeddings", show_default="on if the embeddings extra is installed",
                      help="Add multilingual sentence embeddings to the alignment cost (the embeddings extra; better "
-                          "alignments, about 6 s per document on a first build, cached per text in "
-                          "OUT/.cache/embeddings). CORPUS_EMBEDDINGS=off changes the default."),
+                          "alignments, about 10 s per 60-segment document on 2 cores on a first build, cached per "
+                          "text in OUT/.cache/embeddings). CORPUS_EMBEDDINGS=off changes the default."),
     ] = None,
     works: Annotated[
         Path | None, typer.Option(help="CSV with columns source_path,work_id naming works by hand (wins over --group).")

@@ -38,9 +38,9 @@ translation model:
   does a different relative position inside the section group.
 * **embeddings** (optional ``embed`` callable): the cosine of the two sides' sentence vectors, a
   merged side embedded as one text (its segments joined, as vecalign and bertalign do; a section is
-  the mean of its segments' vectors), placed
-  between the pair's mean cosine (unrelated texts) and the mean cosine of each segment with its
-  nearest segment on the other side (a typical match), since models differ in both.
+  the mean of its segments' vectors), placed between the pair's mean cosine (unrelated texts) and
+  the mean cosine of each segment with its nearest segment on the other side (a typical match),
+  since models differ in both.
 
 Merged beads cost a prior per extra unit; leaving a segment unaligned costs less for short segments
 (inserted labels and page chrome are short). Title lines are variants of one title (a page title

@@ -38,10 +38,11 @@ def _positive(value: str) -> int:
     return number
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m eval",
-        description="Measure alignment quality against gold; print a Markdown report.",
+        prog=prog,
+        description="Measure alignment quality against gold; print a Markdown report. Each command has its own "
+                    "options: seeds --help, synthetic --help, output --help.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     seeds = commands.add_parser("seeds", help="align every pair of the seed files and score them against gold")
@@ -69,9 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m eval") -> int:
     """Run the command line; returns the exit status (1 if --check and a target is missed, 2 on bad input)."""
-    args = _parser().parse_args(argv)
+    args = _parser(prog).parse_args(argv)
     try:
         report: Report
         if args.command in ("seeds", "synthetic"):

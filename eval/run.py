@@ -13,6 +13,7 @@ from eval.baselines import gale_church_align, zip_align
 from eval.gold import SEEDS_GOLD, EvalDoc, LineUnits, load_gold
 from eval.score import LEVELS, Counts, ItemBead, Judged, PairEvaluation, evaluate_pair, segment_errors
 from eval.synthetic import DAMAGES, synthetic_cases
+from schemas.build import EMBEDDINGS_MISSING
 from tasks.align import PairAlignment, align_pair
 from tasks.langtag import tag_language
 from tasks.segment import Segment, segment_text
@@ -166,7 +167,7 @@ def embedding_aligner(cache_dir: Path) -> Aligner:
     from tasks.embeddings import EmbeddingCache, embeddings_available
 
     if not embeddings_available():
-        raise ImportError("--embeddings needs the embeddings extra: pip install 'parallel-corpus[embeddings]'")
+        raise ImportError(EMBEDDINGS_MISSING)
     embed = EmbeddingCache(cache_dir).embed
     return lambda src, tgt: align_pair(src, tgt, embed=embed)
 

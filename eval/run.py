@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,8 +72,8 @@ class Report:
     suite: str  # "seeds", "synthetic" or "output"
     command: str
     rows: list[Row]
-    judged: list[Judged]  # the aligner's linking segment beads, for the threshold curve
-    seconds: float  # time spent in the aligner
+    judged: dict[str, list[Judged]]  # by aligner (not baseline): its linking segment beads, for the threshold curve
+    seconds: dict[str, float]  # by aligner: time spent aligning (with embeddings, embedding included)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -117,18 +118,18 @@ def seed_documents(seeds_dir: Path = SEEDS_DIR, gold_path: Path = SEEDS_GOLD) ->
 def _run(suite: str, command: str, cases: Sequence[tuple[str, EvalDoc, EvalDoc]], systems: Mapping[str, Aligner]
          ) -> Report:
     rows: list[Row] = []
-    judged: list[Judged] = []
-    seconds = 0.0
+    judged: dict[str, list[Judged]] = {}
+    seconds: dict[str, float] = {}
     for name, aligner in systems.items():
         for group, src, tgt in cases:
             started = time.perf_counter()
             alignment = aligner(src.segments, tgt.segments)
-            if name == ALIGNER:
-                seconds += time.perf_counter() - started
+            elapsed = time.perf_counter() - started
             evaluation = evaluate_pair(src, tgt, alignment)
             rows += [Row(group, name, level, evaluation.counts[level]) for level in LEVELS]
-            if name == ALIGNER:
-                judged += evaluation.judged["segment"]
+            if name in (ALIGNER, EMBEDDING_ALIGNER):
+                seconds[name] = seconds.get(name, 0.0) + elapsed
+                judged.setdefault(name, []).extend(evaluation.judged["segment"])
     return Report(suite, command, rows, judged, seconds)
 
 
@@ -233,7 +234,7 @@ def format_report(report: Report) -> str:
     """The report as Markdown: totals per system and level, per group, threshold curve, targets."""
     head = "| system | strict P | strict R | strict F1 | lax F1 | link P | link R | link F1 |"
     rule = "|---|---|---|---|---|---|---|---|"
-    timing = f"; aligner time {report.seconds:.2f} s" if report.suite != "output" else ""
+    timing = "".join(f"; {system} time {seconds:.2f} s" for system, seconds in report.seconds.items())
     out = [f"# Alignment quality: {report.suite}", "", f"{date.today().isoformat()}, `{report.command}`{timing}.", ""]
     out += [f"{note}" for note in report.notes] + ([""] if report.notes else [])
     for level in reversed(LEVELS):
@@ -251,8 +252,9 @@ def format_report(report: Report) -> str:
             seg, sec = report.total(system, "segment", group), report.total(system, "section", group)
             cells.append(f"{seg.strict.f1:.3f} / {seg.links.f1:.3f}, {sec.strict.f1:.3f}")
         out.append(f"| {group} | " + " | ".join(cells) + " |")
-    out += ["", "## Precision of the aligner's linking segment beads by minimum score", ""]
-    out += _threshold_table(report.judged)
+    for system, judged in report.judged.items():
+        out += ["", f"## Precision of the linking segment beads of the {system} by minimum score", ""]
+        out += _threshold_table(judged)
     out += ["", "## Targets", ""]
     for result in check_targets(report):
         verdict = "ok  " if result.ok else "FAIL"
@@ -262,31 +264,66 @@ def format_report(report: Report) -> str:
 
 def format_seed_errors(system: str, aligner: Aligner, seeds_dir: Path = SEEDS_DIR, gold_path: Path = SEEDS_GOLD
                        ) -> str:
-    """Markdown list of every wrong and missed segment bead of an aligner on the seed pairs, with line texts."""
+    """Markdown listing of an aligner's segment errors on the seed pairs: each group of overlapping wrong and
+    missed beads with the gold beads, the aligner's beads and the text of every line involved."""
     docs = seed_documents(seeds_dir, gold_path)
     lines = {d.name: (seeds_dir / d.name).read_text(encoding="utf-8").splitlines() for d in docs}
-
-    def side(doc: EvalDoc, items: frozenset[int]) -> str:
-        return " | ".join(f"{x}: {lines[doc.name][x - 1].strip()[:_ERROR_TEXT]}" for x in sorted(items)) or "(none)"
-
-    def bead(src: EvalDoc, tgt: EvalDoc, item: ItemBead) -> list[str]:
-        return [f"  - {short(src.name)} {side(src, item[0])}", f"  - {short(tgt.name)} {side(tgt, item[1])}"]
-
-    out = [f"## Wrong and missed segment beads: {system}", ""]
+    languages = {d.name: tag_language("\n".join(lines[d.name])).lang for d in docs}
+    out = [f"## Wrong and missed segment beads: {system}", "",
+           "Each group: the gold beads, then the aligner's beads over the same lines (its score in brackets: how "
+           "sure it was; `-` is no counterpart), then the lines. Documents: "
+           + ", ".join(f"{short(d.name)} {languages[d.name]}" for d in docs) + ".", ""]
     for src, tgt in itertools.combinations(docs, 2):
         errors = segment_errors(src, tgt, aligner(src.segments, tgt.segments))
         if not errors.wrong and not errors.missed:
             continue
-        out += [f"### {pair_name(src.name, tgt.name)}", ""]
-        for item, score in errors.wrong:
-            out += [f"- wrong (score {score:.2f})", *bead(src, tgt, item)]
-        for item in errors.missed:
-            out += ["- missed (gold)", *bead(src, tgt, item)]
+        out += [f"### {short(src.name)} {languages[src.name]} - {short(tgt.name)} {languages[tgt.name]}", ""]
+        for wrong, missed in _error_groups(errors.wrong, errors.missed):
+            out.append("- gold: " + "; ".join(_bead_text(bead) for bead in sorted(missed, key=_bead_order)))
+            out.append("  aligner: " + "; ".join(f"{_bead_text(bead)} ({score:.2f})"
+                                                 for bead, score in sorted(wrong, key=lambda w: _bead_order(w[0]))))
+            for doc, side in ((src, 0), (tgt, 1)):
+                for x in sorted({x for bead in missed + [b for b, _ in wrong] for x in bead[side]}):
+                    out.append(f"  - {short(doc.name)} {x}: {_clipped(lines[doc.name][x - 1])}")
         out.append("")
     return "\n".join(out) + "\n"
 
 
-_ERROR_TEXT = 60  # characters of each line shown
+def _error_groups(wrong: Sequence[tuple[ItemBead, float]], missed: Sequence[ItemBead]
+                  ) -> list[tuple[list[tuple[ItemBead, float]], list[ItemBead]]]:
+    """Wrong and missed beads grouped where they share a line, in line order."""
+    groups: list[tuple[list[tuple[ItemBead, float]], list[ItemBead]]] = []
+    for item in [("wrong", w) for w in wrong] + [("missed", (m, 0.0)) for m in missed]:
+        kind, (bead, score) = item
+        touching = [g for g in groups
+                    if any(_overlap(bead, b) for b, _ in g[0]) or any(_overlap(bead, b) for b in g[1])]
+        merged: tuple[list[tuple[ItemBead, float]], list[ItemBead]] = (
+            [w for g in touching for w in g[0]], [m for g in touching for m in g[1]])
+        (merged[0].append((bead, score)) if kind == "wrong" else merged[1].append(bead))
+        groups = [g for g in groups if g not in touching] + [merged]
+    return sorted(groups, key=lambda g: min(min(b[0] | b[1]) for b in [w for w, _ in g[0]] + g[1]))
+
+
+def _bead_order(bead: ItemBead) -> tuple[float, float]:
+    return (min(bead[1], default=math.inf), min(bead[0], default=math.inf))
+
+
+def _overlap(a: ItemBead, b: ItemBead) -> bool:
+    return bool(a[0] & b[0] or a[1] & b[1])
+
+
+def _bead_text(bead: ItemBead) -> str:
+    def side(items: frozenset[int]) -> str:
+        return "+".join(str(x) for x in sorted(items)) or "-"
+    return f"{side(bead[0])} = {side(bead[1])}"
+
+
+def _clipped(line: str) -> str:
+    text = line.strip()
+    return text if len(text) <= _ERROR_TEXT else text[:_ERROR_TEXT - 1] + "…"
+
+
+_ERROR_TEXT = 80  # characters of each line shown
 
 
 def short(name: str) -> str:

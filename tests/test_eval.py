@@ -265,7 +265,7 @@ def test_seed_eval_meets_the_targets(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert "| aligner |" in out and "| gale-church |" in out and "| zip |" in out
     assert "FAIL" not in out and out.count("- ok") == 3
-    assert "## Precision of the aligner's linking segment beads by minimum score" in out
+    assert "## Precision of the linking segment beads of the aligner by minimum score" in out
 
 
 def test_a_missed_target_fails_the_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -290,8 +290,27 @@ def test_errors_lists_the_wrong_and_missed_beads_with_their_lines(capsys: pytest
     assert main(["seeds", "--no-baselines", "--errors"]) == 0
     out = capsys.readouterr().out
     errors = out[out.index("## Wrong and missed segment beads: aligner"):]
-    assert "### 000-001" in errors and "- wrong (score " in errors and "- missed (gold)" in errors
-    assert "  - 001 9: - Zero One Wanwu" in errors  # a Thai bullet, by its line number and text
+    assert "Documents: 000 sw, 001 th, 002 id, 003 mr, 004 zh-Hant." in errors
+    assert "### 000 sw - 001 th" in errors
+    # The Thai file's four bullets for one Swahili paragraph: the gold 1-4 bead, the aligner's two beads, the lines.
+    group = errors[errors.index("- gold: 4 = 9+10+11+12"):]
+    assert group.splitlines()[1].startswith("  aligner: - = 9 (0.")
+    assert "  - 001 9: - Zero One Wanwu" in group and "  - 000 4: Lee Kai-fu" in group
+
+
+def test_error_groups_join_the_beads_that_share_a_line() -> None:
+    from eval.run import _error_groups
+
+    def bead(src: set[int], tgt: set[int]) -> tuple[frozenset[int], frozenset[int]]:
+        return frozenset(src), frozenset(tgt)
+
+    wrong = [(bead({1}, {1}), 0.9), (bead({2}, set()), 0.5), (bead({5}, {6}), 0.8)]
+    missed = [bead({1, 2}, {1}), bead({5}, {5})]
+    groups = _error_groups(wrong, missed)
+    assert [(sorted(b for b, _ in w), m) for w, m in groups] == [
+        (sorted([bead({1}, {1}), bead({2}, set())]), [bead({1, 2}, {1})]),
+        ([bead({5}, {6})], [bead({5}, {5})]),
+    ]
 
 
 def test_synthetic_command_reports_every_damage(capsys: pytest.CaptureFixture[str]) -> None:

@@ -81,6 +81,7 @@ def print_build_summary(console: Console, summary: BuildSummary, quiet: bool = F
         headline = (
             f"built {summary.out}: {c['new']} new, {c['changed']} changed, {c['unchanged']} unchanged, "
             f"{c['pruned']} pruned documents; {summary.pairs_aligned} pairs aligned"
+            + (" (with sentence embeddings)" if summary.embeddings and summary.pairs_aligned else "")
         )
     if summary.rejects:
         headline += f"; {len(summary.rejects)} file(s) rejected (see {summary.out}/rejects)"

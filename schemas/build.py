@@ -132,6 +132,7 @@ class BuildSummary(BaseModel):
     missing: list[str] = Field(description="Stored documents whose source file is gone (kept without --prune).")
     pruned: list[str]
     pairs_aligned: int
+    embeddings: bool = Field(description="Whether this build's new pairs were aligned with sentence embeddings.")
     table_rows: dict[str, int]
     timings: dict[str, float] = Field(
         description="Seconds per stage: wall time of the flow's own steps and of 'rebuild (wall)'; the per-work "

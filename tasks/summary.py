@@ -40,6 +40,7 @@ def summarise(
         missing=list(plan.missing),
         pruned=list(plan.pruned),
         pairs_aligned=sum(r.n_pairs_aligned for r in results),
+        embeddings=params.embeddings,
         table_rows={name: t.rows for name, t in manifest.tables.items()} if manifest else {},
         timings={stage: round(seconds, 3) for stage, seconds in timings.items()},
     )
@@ -88,7 +89,8 @@ def render_markdown(summary: BuildSummary) -> str:
     if summary.missing:
         lines += ["", "Source file gone, rows kept (build with `--prune` to remove): "
                   + ", ".join(_md(p) for p in summary.missing)]
-    lines += ["", f"Pairs aligned in this build: {summary.pairs_aligned}"]
+    lines += ["", f"Pairs aligned in this build: {summary.pairs_aligned}"
+              + (" (with sentence embeddings)" if summary.embeddings and summary.pairs_aligned else "")]
     lines += ["", "## Rejects", ""]
     if summary.rejects:
         lines += ["| file | reason | what to do |", "|---|---|---|"]

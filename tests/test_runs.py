@@ -108,8 +108,10 @@ def test_embeddings_asked_for_are_used_or_say_what_to_install(seeds_copy: Path, 
         extra.unlink()
     for kept in (first, second):  # their first lines are enough, and embed in seconds
         kept.write_text("\n".join(kept.read_text(encoding="utf-8").splitlines()[:12]) + "\n", encoding="utf-8")
-    plain = runner.invoke(app, ["build", str(seeds_copy), "--out", str(tmp_path / "plain"), "--no-embeddings"])
+    plain = runner.invoke(app, ["build", str(seeds_copy), "--out", str(tmp_path / "plain"), "--no-embeddings",
+                                "--json"])
     assert plain.exit_code == 0, plain.output
+    assert json.loads(plain.stdout)["embeddings"] is False
     methods = set(ds.dataset(tmp_path / "plain" / "alignments").to_table()["method"].to_pylist())
     assert methods and not any(m.endswith(",embed") for m in methods)
     result = runner.invoke(app, ["build", str(seeds_copy), "--out", str(tmp_path / "out"), "--embeddings", "--json"])
@@ -117,6 +119,7 @@ def test_embeddings_asked_for_are_used_or_say_what_to_install(seeds_copy: Path, 
         assert result.exit_code == 2 and "pip install -e '.[embeddings]'" in result.output
         return
     assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["embeddings"] is True
     methods = set(ds.dataset(tmp_path / "out" / "alignments").to_table()["method"].to_pylist())
     assert methods and all(m.endswith(",embed") for m in methods)
     assert any((tmp_path / "out" / ".cache" / "embeddings").rglob("*.npz"))

@@ -32,8 +32,8 @@ def seeds() -> dict[str, EvalDoc]:
 
 
 def make_doc(lines: Sequence[str]) -> list[Segment]:
-    """One segment per line. The first line is the title; '# ' starts a section with a heading,
-    '- ' is a list item, '! ' is boilerplate, anything else a paragraph."""
+    """One segment per line. The first line is the title, and so is a line starting '^ '; '# ' starts a
+    section with a heading, '- ' is a list item, '! ' is boilerplate, anything else a paragraph."""
     segments: list[Segment] = []
     section = offset = 0
     for ordinal, line in enumerate(lines):
@@ -41,6 +41,8 @@ def make_doc(lines: Sequence[str]) -> list[Segment]:
         text = line
         if ordinal == 0:
             kind = "title"
+        elif line.startswith("^ "):
+            kind, text = "title", line[2:]
         elif line.startswith("# "):
             kind, text, section = "heading", line[2:], section + 1
         elif line.startswith("- "):
@@ -84,6 +86,7 @@ WORDS = ["alpha", "beta", "gamma", "delta", "Omega", "Kappa", "sigma", "tau", "Z
 @st.composite
 def documents(draw: st.DrawFn) -> list[Segment]:
     lines = [draw(st.sampled_from(["Title", "Title 2025", "Annual Report"]))]
+    lines += ["^ " + draw(st.sampled_from(["Title", "The Annual Report 2025"])) for _ in range(draw(st.integers(0, 2)))]
     for _ in range(draw(st.integers(0, 24))):
         words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=30))
         number = draw(st.sampled_from(["", " 7", " 1999", " 42.5"]))
@@ -171,11 +174,10 @@ def test_a_second_title_line_joins_the_title_bead() -> None:
             "Inside, the wheel still turns when the river runs high enough after the snow melts."]
     one_title = make_doc(["The Old Mill Turns Again", *body])
     page_and_article_title = make_doc([
-        "Le vieux moulin tourne encore", "Le vieux moulin tourne encore",
+        "Le vieux moulin tourne encore", "^ Le vieux moulin tourne encore",
         "Le moulin est reste vide trente ans avant que le village le rachete au printemps.",
         "Dedans, la roue tourne encore quand la riviere est haute apres la fonte.",
     ])
-    page_and_article_title[1] = dataclasses.replace(page_and_article_title[1], kind="title")
     forward = align_pair(one_title, page_and_article_title)
     assert (forward.segments[0].src, forward.segments[0].tgt) == ((0,), (0, 1))
     backward = align_pair(page_and_article_title, one_title)

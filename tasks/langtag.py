@@ -179,7 +179,7 @@ def tag_language(text: str) -> LanguageTag:
 
     winner = max(sorted(votes), key=votes.__getitem__)
     share = min(votes[winner] / (sum(line_weights) + whole_weight), 1.0)
-    if winner != UNDETERMINED and len(_SCRIPT_LANGUAGES[_LANGUAGE_SCRIPT[winner]]) > 1:
+    if winner != UNDETERMINED and not one_language_script(_LANGUAGE_SCRIPT[winner]):
         in_script = [line for line, line_count in zip(lines, line_counts, strict=True)
                      if line_count and _dominant_script(line_count, cjk_script) == _LANGUAGE_SCRIPT[winner]]
         share *= _familiarity(in_script, winner)

@@ -68,6 +68,15 @@ def read_works_file(path: Path) -> dict[str, str]:
     return mapping
 
 
+def _version(fp: Fingerprint) -> tuple[str, str]:
+    """A file version as the stored documents know it: its path and content hash."""
+    return fp.file.source_path, fp.content_sha256
+
+
+def _stored_versions(stored: Sequence[DocumentRow]) -> dict[tuple[str, str], DocumentRow]:
+    return {(d.source_path, d.content_sha256): d for d in stored}
+
+
 def _stored_profiles(cache: ProfileCache, out_dir: Path, stored: Sequence[DocumentRow]
                      ) -> list[tuple[DocumentRow, WorkProfile]]:
     """The profiles of stored documents: from the cache, else from their segments (and then cached)."""
@@ -92,17 +101,17 @@ def group_by_content(
 ) -> list[Fingerprint]:
     """Fingerprints with the work of each new file decided by content (stored documents keep theirs);
     only the new files of the given ``folders`` (work ids by folder), if given."""
-    stored_keys = {(d.source_path, d.content_sha256) for d in stored}
-    new = [fp for fp in fingerprints if (fp.file.source_path, fp.content_sha256) not in stored_keys
+    stored_versions = _stored_versions(stored)
+    new = [fp for fp in fingerprints if _version(fp) not in stored_versions
            and fp.file.work_assigned_by == "folder" and (folders is None or fp.file.work_id in folders)]
     if not new:
         return list(fingerprints)
     index = WorkIndex()
     cache = ProfileCache(out_dir)
-    # A changed file's old version leaves with it: it must not keep the new version out of its own work.
-    replaced = {fp.file.source_path for fp in new}
+    # The paths being placed: a changed file's old version leaves, it must not keep the new one out of its work.
+    placed = {fp.file.source_path for fp in new}
     by_work: dict[str, list[tuple[str, WorkProfile]]] = {}
-    for document, profile in _stored_profiles(cache, out_dir, [d for d in stored if d.source_path not in replaced]):
+    for document, profile in _stored_profiles(cache, out_dir, [d for d in stored if d.source_path not in placed]):
         by_work.setdefault(document.work_id, []).append((document.doc_id, profile))
     for stored_work, documents in by_work.items():
         index.add_work(stored_work, documents)
@@ -124,7 +133,6 @@ def group_by_content(
         work = work_of[doc_id_for(sha)]
         return work if work in given else AUTO_PREFIX + work
 
-    placed = {fp.file.source_path for fp in new}
     return [
         dataclasses.replace(fp, file=dataclasses.replace(
             fp.file, work_id=work_id(fp.content_sha256), work_assigned_by="auto",
@@ -140,19 +148,19 @@ def crowded_folders(fingerprints: Sequence[Fingerprint], stored: Sequence[Docume
     Only folders with a new file are looked at (the others do not change), and only files whose script
     another file of the folder shares are compared further.
     """
-    stored_keys = {(d.source_path, d.content_sha256) for d in stored}
-    stored_by_key = {(d.source_path, d.content_sha256): d for d in stored}
+    stored_versions = _stored_versions(stored)
     by_folder: dict[str, dict[str, Fingerprint]] = {}
     for fp in fingerprints:
         if fp.file.work_assigned_by == "folder":  # a copy of a file is a duplicate, not a second document
             by_folder.setdefault(fp.file.work_id, {}).setdefault(fp.content_sha256, fp)
-    return {
-        folder for folder, by_content in by_folder.items()
-        if len(members := list(by_content.values())) > 1
-        and not all((fp.file.source_path, fp.content_sha256) in stored_keys for fp in members)
-        and (_known_crowded([stored_by_key[k] for fp in members if (k := (fp.file.source_path, fp.content_sha256))
-                             in stored_by_key]) or _two_in_one_language(members, max_bytes))
-    }
+    crowded: set[str] = set()
+    for folder, by_content in by_folder.items():
+        members = list(by_content.values())
+        known = [stored_versions[_version(fp)] for fp in members if _version(fp) in stored_versions]
+        if len(members) > 1 and len(known) < len(members) and (
+                _known_crowded(known) or _two_in_one_language(members, max_bytes)):
+            crowded.add(folder)
+    return crowded
 
 
 def _known_crowded(stored: Sequence[DocumentRow]) -> bool:
@@ -197,9 +205,8 @@ def assignment_needed(fingerprints: Sequence[Fingerprint], stored: Sequence[Docu
     (a file stored unchanged keeps its work whatever the grouping)."""
     if works_file is not None:
         return True
-    stored_keys = {(d.source_path, d.content_sha256) for d in stored}
-    return grouping is not Grouping.folder and any(
-        (fp.file.source_path, fp.content_sha256) not in stored_keys for fp in fingerprints)
+    stored_versions = _stored_versions(stored)
+    return grouping is not Grouping.folder and any(_version(fp) not in stored_versions for fp in fingerprints)
 
 
 def assign_works(

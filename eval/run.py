@@ -293,14 +293,17 @@ def _error_groups(wrong: Sequence[tuple[ItemBead, float]], missed: Sequence[Item
                   ) -> list[tuple[list[tuple[ItemBead, float]], list[ItemBead]]]:
     """Wrong and missed beads grouped where they share a line, in line order."""
     groups: list[tuple[list[tuple[ItemBead, float]], list[ItemBead]]] = []
-    for item in [("wrong", w) for w in wrong] + [("missed", (m, 0.0)) for m in missed]:
-        kind, (bead, score) = item
+    entries = [(bead, (bead, score)) for bead, score in wrong] + [(bead, None) for bead in missed]
+    for bead, scored in entries:
         touching = [g for g in groups
                     if any(_overlap(bead, b) for b, _ in g[0]) or any(_overlap(bead, b) for b in g[1])]
-        merged: tuple[list[tuple[ItemBead, float]], list[ItemBead]] = (
-            [w for g in touching for w in g[0]], [m for g in touching for m in g[1]])
-        (merged[0].append((bead, score)) if kind == "wrong" else merged[1].append(bead))
-        groups = [g for g in groups if g not in touching] + [merged]
+        group_wrong = [w for g in touching for w in g[0]]
+        group_missed = [m for g in touching for m in g[1]]
+        if scored is None:
+            group_missed.append(bead)
+        else:
+            group_wrong.append(scored)
+        groups = [g for g in groups if g not in touching] + [(group_wrong, group_missed)]
     return sorted(groups, key=lambda g: min(min(b[0] | b[1]) for b in [w for w, _ in g[0]] + g[1]))
 
 

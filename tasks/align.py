@@ -1116,31 +1116,31 @@ def _with_title_variants(spans: Sequence[Span], s_title: Sequence[bool], t_title
     and an article title): both render the one title, so whatever the other side's title bead holds
     translates both. A merged bead must keep a shape of the dynamic program.
     """
-    def titles(i0: int, i1: int, j0: int, j1: int) -> bool:
+    def titles(span: Span) -> bool:
+        i0, i1, j0, j1 = span
         return all(s_title[i0:i1]) and all(t_title[j0:j1])
+
+    def linking(span: Span) -> bool:
+        return span[1] > span[0] and span[3] > span[2]
+
+    def joined(first: Span, last: Span) -> Span | None:
+        span = (first[0], last[1], first[2], last[3])
+        return span if (span[1] - span[0], span[3] - span[2]) in _LINK_SHAPES else None
 
     out: list[Span] = []
     pending: list[Span] = []  # unaligned title spans not yet joined to a following title bead
     for span in spans:
-        i0, i1, j0, j1 = span
-        linking = i1 > i0 and j1 > j0
-        if not linking and titles(*span):
-            if out and out[-1][1] > out[-1][0] and out[-1][3] > out[-1][2] and titles(*out[-1]):
-                merged = (out[-1][0], i1, out[-1][2], j1)
-                if (merged[1] - merged[0], merged[3] - merged[2]) in _LINK_SHAPES:
-                    out[-1] = merged
-                    continue
-            pending.append(span)
-            continue
-        if linking and titles(*span) and pending:
-            merged = (pending[0][0], i1, pending[0][2], j1)
-            if (merged[1] - merged[0], merged[3] - merged[2]) in _LINK_SHAPES:
-                out.append(merged)
-                pending = []
-                continue
-        out += pending
-        pending = []
-        out.append(span)
+        if titles(span) and not linking(span):
+            if out and linking(out[-1]) and titles(out[-1]) and (merged := joined(out[-1], span)):
+                out[-1] = merged
+            else:
+                pending.append(span)
+        elif pending and linking(span) and titles(span) and (merged := joined(pending[0], span)):
+            out.append(merged)
+            pending = []
+        else:
+            out += [*pending, span]
+            pending = []
     return out + pending
 
 

@@ -149,18 +149,20 @@ def build(
         except RuntimeError as error:
             raise _fail(str(error)) from None
         flow = build_corpus.with_options(task_runner=task_runner)
+    from flows.interrupt import run_interruptible, stop_at_once_on_signals
     from flows.views import stage_progress
 
     if params.embeddings and not (quiet or as_json):
         errors.print("sentence embeddings: on (new text is embedded, about 12 s per 60-segment document on 2 cores; "
                      "--no-embeddings turns them off)", highlight=False)
     try:
-        with stage_progress(errors, enabled=not (quiet or as_json)):
-            summary = flow(source=str(params.source), out=str(params.out), glob=params.glob, prune=params.prune,
-                           max_file_mb=params.max_file_mb, workers=params.workers,
-                           lock_wait_seconds=params.lock_wait_seconds, group=params.group.value,
-                           works_file=str(params.works_file) if params.works_file else None,
-                           embeddings=params.embeddings, yes=params.yes, dry_run=params.dry_run)
+        with stop_at_once_on_signals(lambda line: errors.print(f"error: {line}", highlight=False), params.out), \
+                stage_progress(errors, enabled=not (quiet or as_json)):
+            summary = run_interruptible(lambda: flow(
+                source=str(params.source), out=str(params.out), glob=params.glob, prune=params.prune,
+                max_file_mb=params.max_file_mb, workers=params.workers, lock_wait_seconds=params.lock_wait_seconds,
+                group=params.group.value, works_file=str(params.works_file) if params.works_file else None,
+                embeddings=params.embeddings, yes=params.yes, dry_run=params.dry_run))
     except (CorpusError, WorksFileError) as error:
         raise _fail(str(error)) from None
     if as_json:

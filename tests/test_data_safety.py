@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import shutil
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +203,36 @@ def test_refusals_and_a_damaged_manifest_are_one_line_in_a_real_process(three: P
         assert run.returncode == 2, run.stderr
         lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("error: "), lines
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_stops_at_once_and_the_next_build_converges(tmp_path: Path, sig: int, code: int) -> None:
+    import subprocess
+    import time
+
+    from bench.generate import generate_corpus
+    from flows.interrupt import _descendants, alive
+    from tests.conftest import BIN
+
+    source, out = tmp_path / "in", tmp_path / "out"
+    generate_corpus(source, works=30)
+    env = {**os.environ, "CORPUS_EMBEDDINGS": "off"}
+    build = subprocess.Popen([str(BIN / "corpus"), "build", str(source), "--out", str(out), "-q"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 240
+    while not (out / ".journal").exists() and time.monotonic() < deadline:  # until it writes files
+        time.sleep(0.2)
+    started = _descendants(build.pid)
+    build.send_signal(sig)
+    sent = time.monotonic()
+    output, _ = build.communicate(timeout=60)
+    assert build.returncode == code and time.monotonic() - sent < 5
+    assert [line for line in output.splitlines() if line.strip()] == [
+        line for line in output.splitlines() if line.startswith("error: interrupted")]
+    assert not [pid for pid in started if alive(pid)], "child processes left running"
+    final = subprocess.run([str(BIN / "corpus"), "build", str(source), "--out", str(out), "--json"], env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert final.returncode == 0, final.stderr
+    assert json.loads(final.stdout)["counts"]["new"] == 150
+    assert table_files(out) == manifest_files(out)

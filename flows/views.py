@@ -54,14 +54,16 @@ def stage_progress(console: Console, enabled: bool) -> Iterator[None]:
 def print_build_summary(console: Console, summary: BuildSummary, quiet: bool = False) -> None:
     c = summary.counts
     if not quiet:
-        if summary.new_documents:
-            table = Table(title="New documents")
-            for column in ("file", "lang", "confidence", "segments", "sections"):
-                table.add_column(column)
-            for d in summary.new_documents:
-                table.add_row(safe_text(d.source_path), d.lang, f"{d.lang_confidence:.2f}",
-                              str(d.n_segments), str(d.n_sections))
-            console.print(table)
+        for title, documents in (("New documents", summary.new_documents),
+                                 ("Changed documents (new versions)", summary.changed_documents)):
+            if documents:
+                table = Table(title=title)
+                for column in ("file", "lang", "confidence", "segments", "sections"):
+                    table.add_column(column)
+                for d in documents:
+                    table.add_row(safe_text(d.source_path), d.lang, f"{d.lang_confidence:.2f}",
+                                  str(d.n_segments), str(d.n_sections))
+                console.print(table)
         if summary.rejects:
             table = Table(title="Rejected files")
             for column in ("file", "reason", "what to do"):

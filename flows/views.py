@@ -121,6 +121,10 @@ def print_stats(console: Console, stats: CorpusStats) -> None:
 def print_status(console: Console, status: CorpusStatus) -> None:
     if not status.built:
         console.print(safe_text(f"{status.out} holds no corpus yet; run `corpus build SOURCE --out {status.out}`"))
+    elif not status.works:
+        rejected = f" ({len(status.rejects)} file(s) rejected, listed below)" if status.rejects else ""
+        console.print(safe_text(f"{status.out} holds a corpus with no documents{rejected}; add text files to the "
+                                f"input folder and run `corpus build SOURCE --out {status.out}`"))
     works = Table(title="Works")
     for column in ("work", "documents", "languages", "pairs aligned"):
         works.add_column(column)

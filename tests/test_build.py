@@ -146,3 +146,16 @@ def test_a_changed_file_is_listed_as_changed_not_new(seeds_copy: Path, tmp_path:
     summary = build_json(seeds_copy, out)
     assert summary["new_documents"] == []
     assert [d["source_path"] for d in summary["changed_documents"]] == ["001_7525a00fc9209105.txt"]  # type: ignore[index]
+
+
+def test_status_says_when_there_is_no_corpus_or_no_document(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["status", str(tmp_path / "nothing")])
+    assert result.exit_code == 0 and "holds no corpus yet" in result.output
+    source = tmp_path / "input"
+    source.mkdir()
+    (source / "empty.txt").write_bytes(b"")
+    build_json(source, tmp_path / "out")
+    result = runner.invoke(app, ["status", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "holds a corpus with no documents (1 file(s) rejected" in result.output
+    assert "rejected: empty.txt (empty)" in result.output

@@ -6,6 +6,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -90,28 +91,36 @@ def print_build_summary(console: Console, summary: BuildSummary, quiet: bool = F
     console.print(safe_text(headline))
 
 
+def _compact_table(title: str, columns: dict[str, str]) -> Table:
+    """A table without vertical rules, so that it stays readable at 80 columns; columns: header -> justify."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0),
+                  title_justify="left")
+    for header, justify in columns.items():
+        table.add_column(header, justify="left" if justify == "left" else "right", no_wrap=True)
+    return table
+
+
 def print_stats(console: Console, stats: CorpusStats) -> None:
     console.print(
         f"{stats.works} work(s), {stats.documents} documents, {stats.segments} segments, "
-        f"{stats.alignment_rows} alignment rows (snapshot of {stats.written_at})",
+        f"{stats.alignment_rows} alignment rows\nsnapshot of {stats.written_at}",
         highlight=False,
     )
-    languages = Table(title="Documents per language")
-    for column in ("lang", "documents", "segments", "title", "heading", "paragraph", "list_item", "boilerplate"):
-        languages.add_column(column, justify="left" if column == "lang" else "right")
+    kinds = ("title", "heading", "paragraph", "list_item", "boilerplate")
+    languages = _compact_table("Documents and segments (by kind) per language",
+                               {"lang": "left", "docs": "right", "segments": "right", **dict.fromkeys(kinds, "right")})
     for lang in stats.languages:
-        kinds = lang.segments_by_kind
-        languages.add_row(
-            lang.lang, str(lang.documents), str(lang.segments),
-            *(str(kinds.get(k, 0)) for k in ("title", "heading", "paragraph", "list_item", "boilerplate")),
-        )
+        languages.add_row(lang.lang, str(lang.documents), str(lang.segments),
+                          *(str(lang.segments_by_kind.get(k, 0)) for k in kinds))
+    console.print()
     console.print(languages)
-    pairs = Table(title="Alignment coverage per language pair (segment level)")
-    for column in ("pair", "doc pairs", "beads", "src coverage", "tgt coverage", "mean score"):
-        pairs.add_column(column, justify="left" if column == "pair" else "right")
+    pairs = _compact_table("Alignment coverage per language pair (segment level)",
+                           {"pair": "left", **dict.fromkeys(("doc pairs", "beads", "src cover", "tgt cover",
+                                                             "mean score"), "right")})
     for p in stats.pairs:
         pairs.add_row(f"{p.src_lang}-{p.tgt_lang}", str(p.pairs), str(p.beads), f"{p.src_coverage:.1%}",
                       f"{p.tgt_coverage:.1%}", f"{p.mean_score:.2f}")
+    console.print()
     console.print(pairs)
     if stats.rejects_by_reason:
         console.print("rejects: " + ", ".join(f"{k}: {v}" for k, v in sorted(stats.rejects_by_reason.items())),

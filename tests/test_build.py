@@ -99,6 +99,9 @@ def test_stats_prints_languages_and_pairs(seeds_output: Path) -> None:
     for lang in EXPECTED_LANGS.values():
         assert lang in result.output
     assert "coverage" in result.output
+    lines = result.output.splitlines()  # a terminal of 80 columns (the CLI runner's width): nothing cut
+    assert max(len(line) for line in lines) <= 80 and "…" not in result.output
+    assert all(k in result.output for k in ("segments", "title", "heading", "paragraph", "list_item", "boilerplate"))
     as_json = json.loads(runner.invoke(app, ["stats", str(seeds_output), "--json"]).stdout)
     assert as_json["documents"] == 5 and len(as_json["pairs"]) == 10
 

@@ -479,6 +479,10 @@ class ExportResult:
 _SUFFIXES: dict[str, str] = {"tmx": ".tmx", "tsv": ".tsv", "jsonl": ".jsonl", "moses": ""}
 
 
+def _pair_file_name(langs: tuple[str, str], fmt: Format) -> str:
+    return f"{langs[0]}-{langs[1]}{_SUFFIXES[fmt]}"
+
+
 def _write(corpus: Corpus, fmt: Format, langs: tuple[str, str], dest: Path, min_score: float, source: PairSource,
            spreadsheet_safe: bool, works: Collection[str] | None) -> ExportResult:
     pairs = iter_pairs(corpus, langs, min_score, source, works)
@@ -512,9 +516,13 @@ def export_pairs(
     works: Collection[str] | None = None,
 ) -> ExportResult:
     """Write the ``langs`` pairs of the corpus in ``out_dir`` (of ``works`` only, if given) to ``dest``
-    (for moses: a path prefix)."""
+    (for moses: a path prefix); into an existing folder ``dest``, under the name :func:`export_every_pair`
+    gives the pair."""
     corpus = _checked(out_dir, fmt, works)
-    return _write(corpus, fmt, corpus.pair(langs), dest, min_score, source, spreadsheet_safe, works)
+    pair = corpus.pair(langs)
+    if dest.is_dir():
+        dest = dest / _pair_file_name(pair, fmt)
+    return _write(corpus, fmt, pair, dest, min_score, source, spreadsheet_safe, works)
 
 
 def export_every_pair(
@@ -541,5 +549,5 @@ def export_every_pair(
     if not pairs:
         shown = ", ".join(sorted(chosen if chosen is not None else corpus.languages)) or "none"
         raise UnknownLanguageError(f"no two of these languages share a work: {shown}")
-    return [_write(corpus, fmt, pair, dest_dir / f"{pair[0]}-{pair[1]}{_SUFFIXES[fmt]}", min_score, source,
-                   spreadsheet_safe, works) for pair in pairs]
+    return [_write(corpus, fmt, pair, dest_dir / _pair_file_name(pair, fmt), min_score, source, spreadsheet_safe,
+                   works) for pair in pairs]

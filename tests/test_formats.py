@@ -310,6 +310,8 @@ def test_every_pair_that_shares_a_work_gets_its_own_file(corpus_dir: Path, tmp_p
     only = export_every_pair(corpus_dir, "moses", tmp_path / "m", langs=["EN", "fr"], works=["news/a"])
     assert [(r.langs, r.pairs) for r in only] == [(("en", "fr"), 3)]
     assert read_lines(tmp_path / "m" / "en-fr.fr") == ["Titre", "Un.", "Deux."]
+    into_folder = export_pairs(corpus_dir, "tsv", ["fr", "en"], tmp_path / "pairs")
+    assert into_folder.files == (tmp_path / "pairs" / "fr-en.tsv",)
     (tmp_path / "file").write_text("x")
     with pytest.raises(FileExistsError, match="is a file"):
         export_every_pair(corpus_dir, "tsv", tmp_path / "file")

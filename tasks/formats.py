@@ -141,6 +141,11 @@ def canonical_tag(tag: str) -> str:
     return "-".join(cased)
 
 
+def _of_works(data: pa.Table, works: Collection[str]) -> pa.ChunkedArray:
+    """Which rows of ``data`` belong to one of ``works``."""
+    return pc.is_in(data["work_id"], value_set=pa.array(sorted(works), pa.string()))
+
+
 _BEAD_COLUMNS = ["work_id", "src_doc_id", "tgt_doc_id", "src_lang", "tgt_lang", "level", "src_ids", "tgt_ids", "score"]
 
 
@@ -275,7 +280,7 @@ class Corpus:
             return []
         keep = pc.and_(pc.equal(data["level"], "segment"), pc.greater_equal(data["score"], min_score))
         if works is not None:
-            keep = pc.and_(keep, pc.is_in(data["work_id"], value_set=pa.array(sorted(works), pa.string())))
+            keep = pc.and_(keep, _of_works(data, works))
         if langs is not None:
             src, tgt = langs
             keep = pc.and_(keep, pc.or_(
@@ -318,7 +323,7 @@ def _pairs_from_parallel(corpus: Corpus, langs: tuple[str, str], min_score: floa
         data = pq.read_table(corpus.out_dir / file.path, columns=["work_id", "translation", "segment_ids", "score"])
         keep = pc.greater_equal(data["score"], min_score)
         if works is not None:
-            keep = pc.and_(keep, pc.is_in(data["work_id"], value_set=pa.array(sorted(works), pa.string())))
+            keep = pc.and_(keep, _of_works(data, works))
         for row in data.filter(keep).to_pylist():
             texts, ids = row["translation"], row["segment_ids"]
             if texts.get(src) is not None and texts.get(tgt) is not None:

@@ -39,7 +39,7 @@ def _read_errors() -> tuple[type[Exception], ...]:
     return CorpusNotFoundError, CorpusFormatError, UnknownLanguageError, UnknownWorkError, FileExistsError
 
 
-def _langs(value: str | None, corpus_dir: Path) -> list[str]:
+def _langs(value: str | None, corpus_dir: Path, every_pair: bool = False) -> list[str]:
     if value:
         return [part.strip() for part in value.split(",") if part.strip()]
     from tasks.formats import Corpus
@@ -48,7 +48,8 @@ def _langs(value: str | None, corpus_dir: Path) -> list[str]:
         available = ", ".join(Corpus.open(corpus_dir).languages)
     except _read_errors() as error:
         raise _fail(str(error)) from None
-    raise _fail(f"choose a language pair with --langs A,B; languages of the corpus: {available or 'none'}")
+    also = " (or --langs all for every pair)" if every_pair else ""
+    raise _fail(f"choose a language pair with --langs A,B{also}; languages of the corpus: {available or 'none'}")
 
 
 def export(
@@ -83,7 +84,7 @@ def export(
     from flows.cli import console
     from tasks.formats import FORMATS, ExportResult, PairSource, export_every_pair, export_pairs
 
-    tags = _langs(langs, corpus_dir)
+    tags = _langs(langs, corpus_dir, every_pair=True)
     every_language = [tag.lower() for tag in tags] == ["all"]
     several = every_language or len(tags) > 2
     if len(tags) < 2 and not every_language:

@@ -70,6 +70,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _progress(line: str) -> None:
+    """Progress of a long run on stderr, so that the report on stdout stays clean markdown."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None, prog: str = "python -m eval") -> int:
     """Run the command line; returns the exit status (1 if --check and a target is missed, 2 on bad input)."""
     args = _parser(prog).parse_args(argv)
@@ -81,7 +86,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m eval") -> int
                 systems = {ALIGNER: SYSTEMS[ALIGNER], EMBEDDING_ALIGNER: embedding_aligner(args.embedding_cache),
                            **systems}
             report = (run_seeds(args.seeds, args.gold, systems) if args.command == "seeds"
-                      else run_synthetic(args.docs, args.seed, args.seeds, args.gold, systems))
+                      else run_synthetic(args.docs, args.seed, args.seeds, args.gold, systems, _progress))
         else:
             report = evaluate_output(args.out_dir, load_gold(args.gold))
     except (GoldError, NoOutputError, FileNotFoundError, ImportError) as error:

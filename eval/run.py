@@ -42,6 +42,7 @@ __all__ = [
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 Aligner = Callable[[Sequence[Segment], Sequence[Segment]], PairAlignment]
+Progress = Callable[[str], None]  # told one line each time a system has aligned every case of a group
 ALIGNER = "aligner"
 EMBEDDING_ALIGNER = "aligner+embeddings"
 SYSTEMS: dict[str, Aligner] = {ALIGNER: align_pair, "gale-church": gale_church_align, "zip": zip_align}
@@ -115,12 +116,15 @@ def seed_documents(seeds_dir: Path = SEEDS_DIR, gold_path: Path = SEEDS_GOLD) ->
     return docs
 
 
-def _run(suite: str, command: str, cases: Sequence[tuple[str, EvalDoc, EvalDoc]], systems: Mapping[str, Aligner]
-         ) -> Report:
+def _run(suite: str, command: str, cases: Sequence[tuple[str, EvalDoc, EvalDoc]], systems: Mapping[str, Aligner],
+         progress: Progress | None = None) -> Report:
     rows: list[Row] = []
     judged: dict[str, list[Judged]] = {}
     seconds: dict[str, float] = {}
-    for name, aligner in systems.items():
+    started_at = time.perf_counter()
+    in_group = {group: sum(c[0] == group for c in cases) for group, _, _ in cases}
+    for step, (name, aligner) in enumerate(systems.items(), start=1):
+        done: dict[str, int] = dict.fromkeys(in_group, 0)
         for group, src, tgt in cases:
             started = time.perf_counter()
             alignment = aligner(src.segments, tgt.segments)
@@ -130,6 +134,10 @@ def _run(suite: str, command: str, cases: Sequence[tuple[str, EvalDoc, EvalDoc]]
             if name in (ALIGNER, EMBEDDING_ALIGNER):
                 seconds[name] = seconds.get(name, 0.0) + elapsed
                 judged.setdefault(name, []).extend(evaluation.judged["segment"])
+            done[group] += 1
+            if progress is not None and done[group] == in_group[group]:
+                progress(f"{suite}: system {step}/{len(systems)} {name}, {group}: {in_group[group]} pair(s) aligned "
+                         f"({time.perf_counter() - started_at:.0f} s so far)")
     return Report(suite, command, rows, judged, seconds)
 
 
@@ -143,19 +151,22 @@ def pair_name(src: str, tgt: str) -> str:
 
 
 def run_seeds(seeds_dir: Path = SEEDS_DIR, gold_path: Path = SEEDS_GOLD,
-              systems: Mapping[str, Aligner] = SYSTEMS) -> Report:
+              systems: Mapping[str, Aligner] = SYSTEMS, progress: Progress | None = None) -> Report:
     """Every pair of the gold documents, aligned by every system and scored."""
     docs = seed_documents(seeds_dir, gold_path)
     cases = [(pair_name(a.name, b.name), a, b) for a, b in itertools.combinations(docs, 2)]
-    return _run("seeds", "python -m eval seeds" + _embeddings_option(systems), cases, systems)
+    return _run("seeds", "python -m eval seeds" + _embeddings_option(systems), cases, systems, progress)
 
 
 def run_synthetic(n_docs: int, seed: int = 0, seeds_dir: Path = SEEDS_DIR, gold_path: Path = SEEDS_GOLD,
-                  systems: Mapping[str, Aligner] = SYSTEMS) -> Report:
+                  systems: Mapping[str, Aligner] = SYSTEMS, progress: Progress | None = None) -> Report:
     """n_docs damaged documents per damage type, aligned by every system and scored by damage type."""
     cases = synthetic_cases(seed_documents(seeds_dir, gold_path), n_docs, seed)
+    if progress is not None:
+        progress(f"synthetic: {len(cases)} damaged documents ({n_docs} per damage type, {len(DAMAGES)} types) "
+                 f"x {len(systems)} system(s)")
     report = _run("synthetic", f"python -m eval synthetic --docs {n_docs} --seed {seed}{_embeddings_option(systems)}",
-                  [(c.damage, c.src, c.tgt) for c in cases], systems)
+                  [(c.damage, c.src, c.tgt) for c in cases], systems, progress)
     sizes = [len(c.src.segments) for c in cases]
     report.notes.append(f"{len(cases)} documents, {min(sizes)}-{max(sizes)} source segments "
                         f"({sum(sizes) / len(sizes):.0f} on average)")

@@ -334,18 +334,28 @@ def evaluate(ctx: typer.Context) -> None:
 
 @app.command("schema-docs")
 def schema_docs(
-    path: Annotated[Path, typer.Argument(help="Where to write the markdown.")] = Path("docs/schema.md"),
+    path: Annotated[
+        Path | None, typer.Argument(help="Where to write the markdown (default: docs/schema.md of the project, "
+                                         "wherever the command runs).", show_default=False)
+    ] = None,
     check: Annotated[
-        bool, typer.Option(help="Exit 1 if the file differs from the schemas instead of writing.")
+        bool, typer.Option(help="Exit 1 if the file is missing or differs from the schemas instead of writing.")
     ] = False,
 ) -> None:
     """Render the documented schema of every output table (from schemas/) into markdown."""
-    from schemas.docs import render_schema_markdown
+    from schemas.docs import project_schema_docs, render_schema_markdown
 
+    path = path or project_schema_docs()
+    if path is None:
+        raise _fail("no project folder to write docs/schema.md into (an installed copy); give the file: "
+                    "corpus schema-docs PATH")
     rendered = render_schema_markdown()
     if check:
-        if not path.exists() or path.read_text(encoding="utf-8") != rendered:
+        if not path.is_file():
+            raise _fail(f"{path} is missing; run `corpus schema-docs {path}` to write it", code=1)
+        if path.read_text(encoding="utf-8") != rendered:
             raise _fail(f"{path} is out of date; run `corpus schema-docs {path}`", code=1)
+        console.print(f"{path} is up to date", highlight=False)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(rendered, encoding="utf-8")

@@ -20,7 +20,8 @@ _HTML_SUFFIXES = (".html", ".htm")
 
 CorpusArg = Annotated[Path, typer.Argument(help="Output folder of a corpus made by `corpus build`.")]
 LangsOpt = Annotated[
-    str | None, typer.Option("--langs", "-l", help="The language pair, two tags separated by a comma: sw,zh-Hant.")
+    str | None,
+    typer.Option("--langs", "-l", help="The language pair, two tags separated by a comma, in any case: sw,zh-Hant."),
 ]
 
 
@@ -35,10 +36,10 @@ def _read_errors() -> tuple[type[Exception], ...]:
     from tasks.formats import CorpusNotFoundError, UnknownLanguageError, UnknownWorkError
     from tasks.storage import CorpusFormatError
 
-    return CorpusNotFoundError, CorpusFormatError, UnknownLanguageError, UnknownWorkError
+    return CorpusNotFoundError, CorpusFormatError, UnknownLanguageError, UnknownWorkError, FileExistsError
 
 
-def _langs(value: str | None, corpus_dir: Path) -> list[str]:
+def _langs(value: str | None, corpus_dir: Path, every_pair: bool = False) -> list[str]:
     if value:
         return [part.strip() for part in value.split(",") if part.strip()]
     from tasks.formats import Corpus
@@ -47,48 +48,73 @@ def _langs(value: str | None, corpus_dir: Path) -> list[str]:
         available = ", ".join(Corpus.open(corpus_dir).languages)
     except _read_errors() as error:
         raise _fail(str(error)) from None
-    raise _fail(f"choose a language pair with --langs A,B; languages of the corpus: {available or 'none'}")
+    also = " (or --langs all for every pair)" if every_pair else ""
+    raise _fail(f"choose a language pair with --langs A,B{also}; languages of the corpus: {available or 'none'}")
 
 
 def export(
     corpus_dir: CorpusArg,
-    dest: Annotated[Path, typer.Argument(help="File to write; for moses the prefix of DEST.<src> and DEST.<tgt>.")],
-    langs: LangsOpt = None,
+    dest: Annotated[Path, typer.Argument(
+        help="File to write; for moses the prefix of DEST.<src> and DEST.<tgt>. With several pairs (--langs all): "
+             "a folder, one file per pair.")],
+    langs: Annotated[str | None, typer.Option(
+        "--langs", "-l", help="The language pair, two tags separated by a comma, in any case: sw,zh-Hant. "
+                              "'all' (or three tags or more): every pair that shares a work, one file each.")] = None,
     fmt: Annotated[
         str | None,
         typer.Option("--format", "-f", help="tmx, tsv, jsonl or moses (default: from DEST's extension)."),
     ] = None,
     min_score: Annotated[float, typer.Option(min=0.0, max=1.0, help="Keep pairs scored at least this (0-1).")] = 0.0,
     source: Annotated[
-        str, typer.Option(help="auto (the parallel table if built, else beads), parallel or beads.")
-    ] = "auto",
+        str, typer.Option(help="beads: the pair's own aligned beads, every 1-1 link kept (default); parallel: the "
+                               "multi-language units of parallel/, the same units in every pair, fewer and coarser.")
+    ] = "beads",
+    work: Annotated[list[str] | None, typer.Option(help="Only this work (repeat for several).")] = None,
     spreadsheet_safe: Annotated[
         bool, typer.Option(help="TSV: prefix cells starting with = + - @ with ' so spreadsheets show them as text.")
     ] = False,
 ) -> None:
-    """Export the sentence pairs of two languages as TMX, TSV, JSONL or Moses parallel text.
+    """Export the sentence pairs of two languages (or of every pair) as TMX, TSV, JSONL or Moses parallel text.
 
-    Example: corpus export output pairs.tmx --langs sw,id --min-score 0.5
+    Examples: corpus export output pairs.tmx --langs sw,id --min-score 0.5  |
+    corpus export output pairs/ --langs all --format tsv
     """
     from typing import get_args
 
     from flows.cli import console
-    from tasks.formats import FORMATS, PairSource, export_pairs
+    from tasks.formats import FORMATS, ExportResult, PairSource, export_every_pair, export_pairs
 
-    chosen = fmt or _SUFFIX_FORMATS.get(dest.suffix.lower())
+    tags = _langs(langs, corpus_dir, every_pair=True)
+    every_language = [tag.lower() for tag in tags] == ["all"]
+    several = every_language or len(tags) > 2
+    if len(tags) < 2 and not every_language:
+        raise _fail("give two languages, e.g. --langs sw,id, or --langs all for every pair")
+    chosen = fmt or (None if several else _SUFFIX_FORMATS.get(dest.suffix.lower()))
     if chosen not in FORMATS:
-        raise _fail(f"choose the format with --format ({', '.join(FORMATS)})" if chosen is None
-                    else f"unknown format {chosen!r}; choose one of {', '.join(FORMATS)}")
+        if chosen is not None:
+            raise _fail(f"unknown format {chosen!r}; choose one of {', '.join(FORMATS)}")
+        raise _fail(f"{'DEST is a folder of one file per pair: ' if several else ''}"
+                    f"choose the format with --format ({', '.join(FORMATS)})")
     if source not in get_args(PairSource):
         raise _fail(f"unknown source {source!r}; choose one of {', '.join(get_args(PairSource))}")
-    pair = _langs(langs, corpus_dir)
+    pair_source = cast("PairSource", source)
+    results: list[ExportResult]
     try:
-        result = export_pairs(corpus_dir, cast("Format", chosen), pair, dest, min_score=min_score,
-                              source=cast("PairSource", source), spreadsheet_safe=spreadsheet_safe)
+        if several:
+            results = export_every_pair(corpus_dir, cast("Format", chosen), dest,
+                                        langs=None if every_language else tags, min_score=min_score,
+                                        source=pair_source, spreadsheet_safe=spreadsheet_safe, works=work)
+        else:
+            results = [export_pairs(corpus_dir, cast("Format", chosen), tags, dest, min_score=min_score,
+                                    source=pair_source, spreadsheet_safe=spreadsheet_safe, works=work)]
     except _read_errors() as error:
         raise _fail(str(error)) from None
-    files = ", ".join(str(f) for f in result.files)
-    console.print(f"wrote {result.pairs} {'-'.join(pair)} pairs (from {result.source}) to {files}", highlight=False)
+    for r in results:
+        console.print(f"wrote {r.pairs} {'-'.join(r.langs)} pairs (from {r.source}) to "
+                      f"{', '.join(str(f) for f in r.files)}", highlight=False)
+    if several:
+        console.print(f"{len(results)} language pairs, {sum(r.pairs for r in results)} pairs in {dest}",
+                      highlight=False)
 
 
 def report(

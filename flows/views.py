@@ -6,6 +6,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -63,14 +64,16 @@ def print_build_summary(console: Console, summary: BuildSummary, quiet: bool = F
             f"{c['pruned']} pruned documents"))
         return
     if not quiet:
-        if summary.new_documents:
-            table = Table(title="New documents")
-            for column in ("file", "lang", "confidence", "segments", "sections"):
-                table.add_column(column)
-            for d in summary.new_documents:
-                table.add_row(safe_text(d.source_path), d.lang, f"{d.lang_confidence:.2f}",
-                              str(d.n_segments), str(d.n_sections))
-            console.print(table)
+        for title, documents in (("New documents", summary.new_documents),
+                                 ("Changed documents (new versions)", summary.changed_documents)):
+            if documents:
+                table = Table(title=title)
+                for column in ("file", "lang", "confidence", "segments", "sections"):
+                    table.add_column(column)
+                for d in documents:
+                    table.add_row(safe_text(d.source_path), d.lang, f"{d.lang_confidence:.2f}",
+                                  str(d.n_segments), str(d.n_sections))
+                console.print(table)
         if summary.rejects:
             table = Table(title="Rejected files")
             for column in ("file", "reason", "what to do"):
@@ -97,28 +100,36 @@ def print_build_summary(console: Console, summary: BuildSummary, quiet: bool = F
     console.print(safe_text(headline))
 
 
+def _compact_table(title: str, columns: dict[str, str]) -> Table:
+    """A table without vertical rules, so that it stays readable at 80 columns; columns: header -> justify."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0),
+                  title_justify="left")
+    for header, justify in columns.items():
+        table.add_column(header, justify="left" if justify == "left" else "right", no_wrap=True)
+    return table
+
+
 def print_stats(console: Console, stats: CorpusStats) -> None:
     console.print(
         f"{stats.works} work(s), {stats.documents} documents, {stats.segments} segments, "
-        f"{stats.alignment_rows} alignment rows (snapshot of {stats.written_at})",
+        f"{stats.alignment_rows} alignment rows\nsnapshot of {stats.written_at}",
         highlight=False,
     )
-    languages = Table(title="Documents per language")
-    for column in ("lang", "documents", "segments", "title", "heading", "paragraph", "list_item", "boilerplate"):
-        languages.add_column(column, justify="left" if column == "lang" else "right")
+    kinds = ("title", "heading", "paragraph", "list_item", "boilerplate")
+    languages = _compact_table("Documents and segments (by kind) per language",
+                               {"lang": "left", "docs": "right", "segments": "right", **dict.fromkeys(kinds, "right")})
     for lang in stats.languages:
-        kinds = lang.segments_by_kind
-        languages.add_row(
-            lang.lang, str(lang.documents), str(lang.segments),
-            *(str(kinds.get(k, 0)) for k in ("title", "heading", "paragraph", "list_item", "boilerplate")),
-        )
+        languages.add_row(lang.lang, str(lang.documents), str(lang.segments),
+                          *(str(lang.segments_by_kind.get(k, 0)) for k in kinds))
+    console.print()
     console.print(languages)
-    pairs = Table(title="Alignment coverage per language pair (segment level)")
-    for column in ("pair", "doc pairs", "beads", "src coverage", "tgt coverage", "mean score"):
-        pairs.add_column(column, justify="left" if column == "pair" else "right")
+    pairs = _compact_table("Alignment coverage per language pair (segment level)",
+                           {"pair": "left", **dict.fromkeys(("doc pairs", "beads", "src cover", "tgt cover",
+                                                             "mean score"), "right")})
     for p in stats.pairs:
         pairs.add_row(f"{p.src_lang}-{p.tgt_lang}", str(p.pairs), str(p.beads), f"{p.src_coverage:.1%}",
                       f"{p.tgt_coverage:.1%}", f"{p.mean_score:.2f}")
+    console.print()
     console.print(pairs)
     if stats.rejects_by_reason:
         console.print("rejects: " + ", ".join(f"{k}: {v}" for k, v in sorted(stats.rejects_by_reason.items())),
@@ -128,6 +139,10 @@ def print_stats(console: Console, stats: CorpusStats) -> None:
 def print_status(console: Console, status: CorpusStatus) -> None:
     if not status.built:
         console.print(safe_text(f"{status.out} holds no corpus yet; run `corpus build SOURCE --out {status.out}`"))
+    elif not status.works:
+        rejected = f" ({len(status.rejects)} file(s) rejected, listed below)" if status.rejects else ""
+        console.print(safe_text(f"{status.out} holds a corpus with no documents{rejected}; add text files to the "
+                                f"input folder and run `corpus build SOURCE --out {status.out}`"))
     works = Table(title="Works")
     for column in ("work", "documents", "languages", "pairs aligned"):
         works.add_column(column)

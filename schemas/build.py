@@ -143,7 +143,10 @@ class BuildSummary(BaseModel):
         "source files (documents whose source file is gone are lost and listed here too).",
     )
     counts: dict[str, int] = Field(description="new, changed, unchanged, missing, pruned documents")
-    new_documents: list[DocumentSummary]
+    new_documents: list[DocumentSummary] = Field(description="Documents of files new to the corpus.")
+    changed_documents: list[DocumentSummary] = Field(
+        default_factory=list, description="The new versions of files that changed since the last build."
+    )
     low_confidence: list[str] = Field(description="Documents whose language tag is uncertain.")
     rejects: list[RejectSummary]
     missing: list[str] = Field(description="Stored documents whose source file is gone (kept without --prune).")

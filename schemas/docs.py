@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from schemas.manifest import Manifest
 from schemas.tables import SCHEMA_VERSION, TABLES
+
+
+def project_schema_docs() -> Path | None:
+    """``docs/schema.md`` of the project this package runs from (a source checkout or an editable install),
+    wherever the command is run; None for an installed copy, which has no project folder."""
+    root = Path(__file__).resolve().parent.parent
+    return root / "docs" / "schema.md" if (root / "pyproject.toml").is_file() else None
 
 
 def render_schema_markdown() -> str:

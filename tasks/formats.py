@@ -21,10 +21,16 @@ Export formats, each safe for any text a document may hold:
   (the shape of Hugging Face's translation datasets); every control character, DEL, U+2028 and U+2029
   is written as a ``\\u`` escape.
 
-Pairs come from the ``parallel`` table when the snapshot has one (a unit with text in both languages;
-its score is the unit's, the lowest of every link that formed it across all languages, so a
-``min_score`` filter is conservative there), else from the segment-level beads of the pair's
-documents (a bead with text on both sides; its own score).
+Pairs come by default from the segment-level beads of the pair's own documents (``source="beads"``):
+every bead with text on both sides, with its own score, a bead of several segments on a side joined by
+a space; omissions (a side with no segment) are not exported. With ``source="parallel"`` they come from
+the multi-language units of the ``parallel`` table instead: a unit with text in both languages, whose
+score is the lowest of every link that formed it across all languages. A third language's disagreement
+can merge several clean 1-1 beads of the pair into one unit there, so units are fewer and coarser, and
+a ``min_score`` filter is conservative; choose it to get the same units in every language pair.
+
+:func:`export_pairs` writes one language pair to one file; :func:`export_every_pair` writes every pair
+of languages that share a work, one file per pair, into a folder.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import json
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -42,6 +48,7 @@ from pathlib import Path
 from typing import IO, Literal, get_args
 from xml.sax.saxutils import escape, quoteattr
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -61,6 +68,8 @@ __all__ = [
     "SegmentView",
     "UnknownLanguageError",
     "UnknownWorkError",
+    "canonical_tag",
+    "export_every_pair",
     "export_pairs",
     "iter_pairs",
     "one_line",
@@ -70,7 +79,7 @@ __all__ = [
 
 Format = Literal["tmx", "tsv", "jsonl", "moses"]
 FORMATS: tuple[str, ...] = get_args(Format)
-PairSource = Literal["auto", "parallel", "beads"]
+PairSource = Literal["beads", "parallel"]
 
 
 class CorpusNotFoundError(FileNotFoundError):
@@ -111,6 +120,30 @@ class Bead:
     src_ids: tuple[str, ...]
     tgt_ids: tuple[str, ...]
     score: float
+
+
+def canonical_tag(tag: str) -> str:
+    """A BCP-47 tag in its canonical case, ``_`` read as ``-``: language lower, script title, region upper
+    (``ZH_hant_tw`` -> ``zh-Hant-TW``); everything after a singleton (``x-``, ``u-``) lower."""
+    parts = [part for part in tag.strip().replace("_", "-").split("-") if part]
+    if not parts:
+        return ""
+    cased = [parts[0].lower()]
+    extension = False
+    for part in parts[1:]:
+        extension = extension or len(part) == 1
+        if not extension and len(part) == 4 and part.isalpha():
+            cased.append(part.title())
+        elif not extension and ((len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit())):
+            cased.append(part.upper())
+        else:
+            cased.append(part.lower())
+    return "-".join(cased)
+
+
+def _of_works(data: pa.Table, works: Collection[str]) -> pa.ChunkedArray:
+    """Which rows of ``data`` belong to one of ``works``."""
+    return pc.is_in(data["work_id"], value_set=pa.array(sorted(works), pa.string()))
 
 
 _BEAD_COLUMNS = ["work_id", "src_doc_id", "tgt_doc_id", "src_lang", "tgt_lang", "level", "src_ids", "tgt_ids", "score"]
@@ -165,6 +198,26 @@ class Corpus:
         """The files holding the work's rows (a file merged by ``corpus compact`` holds other works' too)."""
         return list(self._files_by_member.get((table, work_key(work_id)), []))
 
+    def files_of(self, table: str, works: Collection[str] | None) -> list[ManifestFile]:
+        """The table's files holding rows of ``works`` (each file once), or all its files for None."""
+        if works is None:
+            return self.files(table)
+        return list({f.path: f for w in sorted(works) for f in self.work_files(table, w)}.values())
+
+    def language(self, tag: str) -> str:
+        """The corpus's spelling of a language tag typed in any case (``ZH-HANT``, ``zh_hant`` -> ``zh-Hant``);
+        a tag the corpus does not have comes back in BCP-47 canonical case."""
+        by_key = {lang.lower(): lang for lang in self.languages}
+        return by_key.get(canonical_tag(tag).lower(), canonical_tag(tag))
+
+    def language_pairs(self, works: Collection[str] | None = None) -> list[tuple[str, str]]:
+        """The language pairs (in tag order) of documents that share a work: the pairs that can have beads."""
+        by_work: dict[str, set[str]] = defaultdict(set)
+        for d in self.documents.values():
+            if works is None or d.work_id in works:
+                by_work[d.work_id].add(d.lang)
+        return sorted({(a, b) for langs in by_work.values() for a in langs for b in langs if a < b})
+
     def check_languages(self, langs: Iterable[str]) -> None:
         unknown = [lang for lang in langs if lang not in self.languages]
         if unknown:
@@ -172,12 +225,27 @@ class Corpus:
                 f"no document in {', '.join(unknown)}; languages of the corpus: {', '.join(self.languages) or 'none'}"
             )
 
+    def pair(self, langs: Sequence[str]) -> tuple[str, str]:
+        """A checked language pair, typed in any case: two different languages the corpus has, in its spelling."""
+        tags = [self.language(lang) for lang in langs]
+        if len(tags) != 2 or tags[0] == tags[1]:
+            raise UnknownLanguageError(
+                f"give two different languages, e.g. --langs {','.join(self.languages[:2]) or 'en,fr'}; "
+                f"languages of the corpus: {', '.join(self.languages) or 'none'}"
+            )
+        self.check_languages(tags)
+        return tags[0], tags[1]
+
     def _works_shown(self) -> str:
         return ", ".join(repr(w) for w in self.works[:20]) + (" ..." if len(self.works) > 20 else "")
 
     def check_work(self, work_id: str) -> None:
         if work_id not in self.works:
             raise UnknownWorkError(f"no work {work_id!r}; works of the corpus: {self._works_shown() or 'none'}")
+
+    def check_works(self, works: Iterable[str]) -> None:
+        for work_id in works:
+            self.check_work(work_id)
 
     def only_work(self) -> str:
         """The corpus's one work (what a command shows when no work is named)."""
@@ -202,17 +270,17 @@ class Corpus:
     def beads(self, work_id: str, langs: tuple[str, str] | None = None, min_score: float = 0.0) -> list[Bead]:
         """Segment-level beads of a work, in bead order: of every document pair, as stored, or only of pairs
         in ``langs``, oriented ``langs[0]`` -> ``langs[1]``."""
-        return self.beads_in(self.work_files(ALIGNMENTS.name, work_id), langs, min_score, work_id)
+        return self.beads_in(self.work_files(ALIGNMENTS.name, work_id), langs, min_score, [work_id])
 
     def beads_in(self, files: Sequence[ManifestFile], langs: tuple[str, str] | None = None, min_score: float = 0.0,
-                 work_id: str | None = None) -> list[Bead]:
-        """Segment-level beads in the given alignment files (of one work only, if given), as ``beads``."""
+                 works: Collection[str] | None = None) -> list[Bead]:
+        """Segment-level beads in the given alignment files (of ``works`` only, if given), as ``beads``."""
         data = read_rows(self.out_dir, files, _BEAD_COLUMNS)
         if data is None:
             return []
         keep = pc.and_(pc.equal(data["level"], "segment"), pc.greater_equal(data["score"], min_score))
-        if work_id is not None:
-            keep = pc.and_(keep, pc.equal(data["work_id"], work_id))
+        if works is not None:
+            keep = pc.and_(keep, _of_works(data, works))
         if langs is not None:
             src, tgt = langs
             keep = pc.and_(keep, pc.or_(
@@ -233,15 +301,9 @@ class Corpus:
 
 
 def open_pair(out_dir: Path, langs: Sequence[str]) -> tuple[Corpus, tuple[str, str]]:
-    """The corpus and a checked language pair (two different languages the corpus has)."""
+    """The corpus and a checked language pair (two different languages the corpus has, in its spelling)."""
     corpus = Corpus.open(out_dir)
-    if len(langs) != 2 or langs[0] == langs[1]:
-        raise UnknownLanguageError(
-            f"give two different languages, e.g. --langs {','.join(corpus.languages[:2]) or 'en,fr'}; "
-            f"languages of the corpus: {', '.join(corpus.languages) or 'none'}"
-        )
-    corpus.check_languages(langs)
-    return corpus, (langs[0], langs[1])
+    return corpus, corpus.pair(langs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,20 +316,25 @@ class Pair:
     tgt_ids: tuple[str, ...]
 
 
-def _pairs_from_parallel(corpus: Corpus, langs: tuple[str, str], min_score: float) -> Iterator[Pair]:
+def _pairs_from_parallel(corpus: Corpus, langs: tuple[str, str], min_score: float,
+                         works: Collection[str] | None) -> Iterator[Pair]:
     src, tgt = langs
-    for file in corpus.files(PARALLEL.name):
+    for file in corpus.files_of(PARALLEL.name, works):
         data = pq.read_table(corpus.out_dir / file.path, columns=["work_id", "translation", "segment_ids", "score"])
-        for row in data.filter(pc.greater_equal(data["score"], min_score)).to_pylist():
+        keep = pc.greater_equal(data["score"], min_score)
+        if works is not None:
+            keep = pc.and_(keep, _of_works(data, works))
+        for row in data.filter(keep).to_pylist():
             texts, ids = row["translation"], row["segment_ids"]
             if texts.get(src) is not None and texts.get(tgt) is not None:
                 yield Pair(row["work_id"], texts[src], texts[tgt], row["score"],
                            tuple(ids.get(src) or ()), tuple(ids.get(tgt) or ()))
 
 
-def _pairs_from_beads(corpus: Corpus, langs: tuple[str, str], min_score: float) -> Iterator[Pair]:
-    for file in corpus.files(ALIGNMENTS.name):
-        beads = [b for b in corpus.beads_in([file], langs, min_score) if b.src_ids and b.tgt_ids]
+def _pairs_from_beads(corpus: Corpus, langs: tuple[str, str], min_score: float,
+                      works: Collection[str] | None) -> Iterator[Pair]:
+    for file in corpus.files_of(ALIGNMENTS.name, works):
+        beads = [b for b in corpus.beads_in([file], langs, min_score, works) if b.src_ids and b.tgt_ids]
         if not beads:
             continue
         segments = corpus.segments({b.src_doc_id for b in beads} | {b.tgt_doc_id for b in beads})
@@ -280,13 +347,13 @@ def _pairs_from_beads(corpus: Corpus, langs: tuple[str, str], min_score: float) 
             )
 
 
-def iter_pairs(corpus: Corpus, langs: tuple[str, str], min_score: float = 0.0,
-               source: PairSource = "auto") -> tuple[str, Iterator[Pair]]:
-    """The source used ('parallel' or 'beads') and the pairs, read one work file at a time."""
-    if source == "auto":
-        source = "parallel" if corpus.files(PARALLEL.name) else "beads"
+def iter_pairs(corpus: Corpus, langs: tuple[str, str], min_score: float = 0.0, source: PairSource = "beads",
+               works: Collection[str] | None = None) -> Iterator[Pair]:
+    """The pairs of ``langs`` (of ``works`` only, if given) from ``source``, read one work file at a time."""
+    if source not in get_args(PairSource):
+        raise ValueError(f"unknown source {source!r}; choose one of {', '.join(get_args(PairSource))}")
     reader = _pairs_from_parallel if source == "parallel" else _pairs_from_beads
-    return source, reader(corpus, langs, min_score)
+    return reader(corpus, langs, min_score, works)
 
 
 # --- making text safe for each format -------------------------------------------------------------
@@ -408,9 +475,38 @@ def write_moses(pairs: Iterable[Pair], langs: tuple[str, str], dest: Path) -> in
 
 @dataclass(frozen=True, slots=True)
 class ExportResult:
+    langs: tuple[str, str]
     pairs: int
     files: tuple[Path, ...]
-    source: str  # 'parallel' or 'beads'
+    source: PairSource
+
+
+_SUFFIXES: dict[str, str] = {"tmx": ".tmx", "tsv": ".tsv", "jsonl": ".jsonl", "moses": ""}
+
+
+def _pair_file_name(langs: tuple[str, str], fmt: Format) -> str:
+    return f"{langs[0]}-{langs[1]}{_SUFFIXES[fmt]}"
+
+
+def _write(corpus: Corpus, fmt: Format, langs: tuple[str, str], dest: Path, min_score: float, source: PairSource,
+           spreadsheet_safe: bool, works: Collection[str] | None) -> ExportResult:
+    pairs = iter_pairs(corpus, langs, min_score, source, works)
+    writers: dict[str, Callable[[], int]] = {
+        "tmx": lambda: write_tmx(pairs, langs, dest),
+        "tsv": lambda: write_tsv(pairs, langs, dest, spreadsheet_safe),
+        "jsonl": lambda: write_jsonl(pairs, langs, dest),
+        "moses": lambda: write_moses(pairs, langs, dest),
+    }
+    n = writers[fmt]()
+    return ExportResult(langs, n, moses_paths(dest, langs) if fmt == "moses" else (dest,), source)
+
+
+def _checked(out_dir: Path, fmt: Format, works: Collection[str] | None) -> Corpus:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    corpus = Corpus.open(out_dir)
+    corpus.check_works(works or ())
+    return corpus
 
 
 def export_pairs(
@@ -420,20 +516,43 @@ def export_pairs(
     dest: Path,
     *,
     min_score: float = 0.0,
-    source: PairSource = "auto",
+    source: PairSource = "beads",
     spreadsheet_safe: bool = False,
+    works: Collection[str] | None = None,
 ) -> ExportResult:
-    """Write the ``langs`` pairs of the corpus in ``out_dir`` to ``dest`` (for moses: a path prefix)."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    corpus, pair_langs = open_pair(out_dir, langs)
-    used, pairs = iter_pairs(corpus, pair_langs, min_score, source)
-    writers: dict[str, Callable[[], int]] = {
-        "tmx": lambda: write_tmx(pairs, pair_langs, dest),
-        "tsv": lambda: write_tsv(pairs, pair_langs, dest, spreadsheet_safe),
-        "jsonl": lambda: write_jsonl(pairs, pair_langs, dest),
-        "moses": lambda: write_moses(pairs, pair_langs, dest),
-    }
-    n = writers[fmt]()
-    files = moses_paths(dest, pair_langs) if fmt == "moses" else (dest,)
-    return ExportResult(n, files, used)
+    """Write the ``langs`` pairs of the corpus in ``out_dir`` (of ``works`` only, if given) to ``dest``
+    (for moses: a path prefix); into an existing folder ``dest``, under the name :func:`export_every_pair`
+    gives the pair."""
+    corpus = _checked(out_dir, fmt, works)
+    pair = corpus.pair(langs)
+    if dest.is_dir():
+        dest = dest / _pair_file_name(pair, fmt)
+    return _write(corpus, fmt, pair, dest, min_score, source, spreadsheet_safe, works)
+
+
+def export_every_pair(
+    out_dir: Path,
+    fmt: Format,
+    dest_dir: Path,
+    *,
+    langs: Sequence[str] | None = None,
+    min_score: float = 0.0,
+    source: PairSource = "beads",
+    spreadsheet_safe: bool = False,
+    works: Collection[str] | None = None,
+) -> list[ExportResult]:
+    """Write every language pair that shares a work (among ``langs``, if given; of ``works`` only, if given)
+    into the folder ``dest_dir``, one file per pair named ``<src>-<tgt>.<format>`` (moses:
+    ``<src>-<tgt>.<src>`` and ``<src>-<tgt>.<tgt>``), the languages of a pair in tag order."""
+    corpus = _checked(out_dir, fmt, works)
+    chosen = None if langs is None else {corpus.language(lang) for lang in langs}
+    if chosen is not None:
+        corpus.check_languages(sorted(chosen))
+    if dest_dir.exists() and not dest_dir.is_dir():
+        raise FileExistsError(f"{dest_dir} is a file; several pairs are written into a folder, one file per pair")
+    pairs = [p for p in corpus.language_pairs(works) if chosen is None or set(p) <= chosen]
+    if not pairs:
+        shown = ", ".join(sorted(chosen if chosen is not None else corpus.languages)) or "none"
+        raise UnknownLanguageError(f"no two of these languages share a work: {shown}")
+    return [_write(corpus, fmt, pair, dest_dir / _pair_file_name(pair, fmt), min_score, source, spreadsheet_safe,
+                   works) for pair in pairs]

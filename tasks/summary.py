@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from schemas import Manifest, RejectRow
+from schemas import DocumentRow, Manifest, RejectRow
 from schemas.build import BuildParameters, BuildSummary, DocumentSummary, RejectSummary
 from tasks.export import WorkResult
 from tasks.plan import BuildPlan
@@ -24,7 +24,11 @@ def summarise(
     nothing_to_do: bool,
     repaired: Sequence[str] = (),
 ) -> BuildSummary:
-    new_documents = sorted((d for r in results for d in r.new_documents), key=lambda d: d.source_path)
+    ingested = sorted((d for r in results for d in r.new_documents), key=lambda d: d.source_path)
+    # A changed file is one ingested again in place of a stored version under the same path.
+    replaced = {d.source_path for w in plan.works for d in w.dropped}
+    new_documents = [d for d in ingested if d.source_path not in replaced]
+    changed_documents = [d for d in ingested if d.source_path in replaced]
     return BuildSummary(
         build_id=build_id,
         source=str(params.source),
@@ -32,12 +36,9 @@ def summarise(
         nothing_to_do=nothing_to_do,
         repaired=list(repaired),
         counts=plan.summary(),
-        new_documents=[
-            DocumentSummary(source_path=d.source_path, lang=d.lang, lang_confidence=d.lang_confidence,
-                            n_segments=d.n_segments, n_sections=d.n_sections)
-            for d in new_documents
-        ],
-        low_confidence=[d.source_path for d in new_documents if d.lang_confidence < LOW_CONFIDENCE],
+        new_documents=[_document_summary(d) for d in new_documents],
+        changed_documents=[_document_summary(d) for d in changed_documents],
+        low_confidence=[d.source_path for d in ingested if d.lang_confidence < LOW_CONFIDENCE],
         rejects=[RejectSummary(source_path=r.source_path, reason=r.reason, message=r.message) for r in rejects],
         missing=list(plan.missing),
         pruned=list(plan.pruned),
@@ -46,6 +47,11 @@ def summarise(
         table_rows={name: t.rows for name, t in manifest.tables.items()} if manifest else {},
         timings={stage: round(seconds, 3) for stage, seconds in timings.items()},
     )
+
+
+def _document_summary(d: DocumentRow) -> DocumentSummary:
+    return DocumentSummary(source_path=d.source_path, lang=d.lang, lang_confidence=d.lang_confidence,
+                           n_segments=d.n_segments, n_sections=d.n_sections)
 
 
 def stage_log_lines(results: Sequence[WorkResult]) -> list[str]:
@@ -78,14 +84,16 @@ def render_markdown(summary: BuildSummary) -> str:
     lines += ["", "## Documents", "", "| new | changed | unchanged | missing | pruned |", "|---|---|---|---|---|"]
     c = summary.counts
     lines.append(f"| {c['new']} | {c['changed']} | {c['unchanged']} | {c['missing']} | {c['pruned']} |")
-    if summary.new_documents:
-        by_lang = Counter(d.lang for d in summary.new_documents)
-        lines += ["", "New documents by language: " + ", ".join(f"{k}: {v}" for k, v in sorted(by_lang.items()))]
-        lines += ["", "| file | lang | confidence | segments | sections |", "|---|---|---|---|---|"]
-        lines += [
-            f"| {_md(d.source_path)} | {d.lang} | {d.lang_confidence:.2f} | {d.n_segments} | {d.n_sections} |"
-            for d in summary.new_documents
-        ]
+    for title, documents in (("New documents", summary.new_documents),
+                             ("Changed documents (new versions)", summary.changed_documents)):
+        if documents:
+            by_lang = Counter(d.lang for d in documents)
+            lines += ["", f"{title} by language: " + ", ".join(f"{k}: {v}" for k, v in sorted(by_lang.items()))]
+            lines += ["", "| file | lang | confidence | segments | sections |", "|---|---|---|---|---|"]
+            lines += [
+                f"| {_md(d.source_path)} | {d.lang} | {d.lang_confidence:.2f} | {d.n_segments} | {d.n_sections} |"
+                for d in documents
+            ]
     if summary.low_confidence:
         lines += ["", "Uncertain language: " + ", ".join(_md(p) for p in summary.low_confidence)]
     if summary.missing:

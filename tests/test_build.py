@@ -99,6 +99,9 @@ def test_stats_prints_languages_and_pairs(seeds_output: Path) -> None:
     for lang in EXPECTED_LANGS.values():
         assert lang in result.output
     assert "coverage" in result.output
+    lines = result.output.splitlines()  # a terminal of 80 columns (the CLI runner's width): nothing cut
+    assert max(len(line) for line in lines) <= 80 and "…" not in result.output
+    assert all(k in result.output for k in ("segments", "title", "heading", "paragraph", "list_item", "boilerplate"))
     as_json = json.loads(runner.invoke(app, ["stats", str(seeds_output), "--json"]).stdout)
     assert as_json["documents"] == 5 and len(as_json["pairs"]) == 10
 
@@ -126,3 +129,36 @@ def test_strict_exits_1_when_a_file_is_rejected(seeds_copy: Path, tmp_path: Path
     assert [(r["source_path"], r["reason"]) for r in summary["rejects"]] == [("empty.txt", "empty")]  # type: ignore[index, union-attr]
     strict = runner.invoke(app, ["build", str(seeds_copy), "--out", str(out), "--strict", "--quiet"])
     assert strict.exit_code == 1
+
+
+def test_a_changed_file_is_listed_as_changed_not_new(seeds_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build_json(seeds_copy, out)
+    changed = seeds_copy / "001_7525a00fc9209105.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nบรรทัดใหม่ที่เพิ่มเข้ามาในเอกสารนี้\n", encoding="utf-8")
+    (seeds_copy / "sub").mkdir()
+    (seeds_copy / "sub" / "new.txt").write_text((SEEDS / "000_4cf4beee2d576faf.txt").read_text(encoding="utf-8")
+                                                + "\nMstari mpya.\n", encoding="utf-8")
+    result = runner.invoke(app, ["build", str(seeds_copy), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 new, 1 changed, 4 unchanged" in result.output
+    new_table, changed_table = result.output.split("Changed documents (new versions)")
+    assert "sub/new.txt" in new_table and "001_7525a00fc9209105.txt" not in new_table
+    assert "001_7525a00fc9209105.txt" in changed_table and "sub/new.txt" not in changed_table
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nอีกบรรทัดหนึ่ง\n", encoding="utf-8")
+    summary = build_json(seeds_copy, out)
+    assert summary["new_documents"] == []
+    assert [d["source_path"] for d in summary["changed_documents"]] == ["001_7525a00fc9209105.txt"]  # type: ignore[index]
+
+
+def test_status_says_when_there_is_no_corpus_or_no_document(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["status", str(tmp_path / "nothing")])
+    assert result.exit_code == 0 and "holds no corpus yet" in result.output
+    source = tmp_path / "input"
+    source.mkdir()
+    (source / "empty.txt").write_bytes(b"")
+    build_json(source, tmp_path / "out")
+    result = runner.invoke(app, ["status", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "holds a corpus with no documents (1 file(s) rejected" in result.output
+    assert "rejected: empty.txt (empty)" in result.output

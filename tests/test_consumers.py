@@ -136,7 +136,7 @@ def test_help_names_every_format_and_the_report_threshold() -> None:
 
 def test_export_writes_every_format(built: Path, tmp_path: Path) -> None:
     output = invoke("export", str(built), str(tmp_path / "pairs.tmx"), "--langs", "sw,zh-Hant", "--min-score", "0.5")
-    assert "pairs (from parallel)" in output
+    assert "pairs (from beads)" in output
     tmx = ET.parse(tmp_path / "pairs.tmx").getroot()
     units = tmx.findall("body/tu")
     assert units and all(
@@ -147,7 +147,7 @@ def test_export_writes_every_format(built: Path, tmp_path: Path) -> None:
            "--min-score", "0.5")
     sw = (tmp_path / "train.sw").read_text(encoding="utf-8").splitlines()
     assert len(sw) == len((tmp_path / "train.zh-Hant").read_text(encoding="utf-8").splitlines()) == len(units)
-    invoke("export", str(built), str(tmp_path / "pairs.tsv"), "--langs", "id,th", "--source", "beads")
+    invoke("export", str(built), str(tmp_path / "pairs.tsv"), "--langs", "id,th", "--source", "parallel")
     rows = (tmp_path / "pairs.tsv").read_text(encoding="utf-8").splitlines()
     assert rows[0] == "id\tth\tscore" and all(r.count("\t") == 2 for r in rows)
     invoke("export", str(built), str(tmp_path / "pairs.jsonl"), "--langs", "mr,id")
@@ -155,11 +155,57 @@ def test_export_writes_every_format(built: Path, tmp_path: Path) -> None:
     assert records and all(list(r["translation"]) == ["mr", "id"] for r in records)
 
 
+def linking_beads(out: Path, a: str, b: str) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The segment beads of the pair a-b with text on both sides, as (a's ids, b's ids)."""
+    rows = duckdb.connect().execute(
+        f"SELECT src_lang, src_ids, tgt_ids FROM read_parquet({listed(out, 'alignments')}) WHERE level = 'segment' "
+        f"AND len(src_ids) > 0 AND len(tgt_ids) > 0 AND [src_lang, tgt_lang] IN (['{a}', '{b}'], ['{b}', '{a}'])"
+    ).fetchall()
+    return {(tuple(s), tuple(t)) if lang == a else (tuple(t), tuple(s)) for lang, s, t in rows}
+
+
+def test_export_keeps_every_bead_of_the_pair_by_default(built: Path, tmp_path: Path) -> None:
+    output = invoke("export", str(built), str(tmp_path / "sw-id.jsonl"), "--langs", "sw,id")
+    records = [json.loads(line) for line in (tmp_path / "sw-id.jsonl").read_text(encoding="utf-8").splitlines()]
+    beads = linking_beads(built, "sw", "id")
+    assert len(records) == len(beads) > 50 and f"wrote {len(beads)} sw-id pairs (from beads)" in output
+    assert {(tuple(r["segment_ids"]["sw"]), tuple(r["segment_ids"]["id"])) for r in records} == beads
+    invoke("export", str(built), str(tmp_path / "units.jsonl"), "--langs", "sw,id", "--source", "parallel")
+    units = (tmp_path / "units.jsonl").read_text(encoding="utf-8").splitlines()
+    assert 0 < len(units) < len(records)  # the five languages' units merge some of the pair's own beads
+
+
+def test_export_of_every_pair_and_of_one_work(built: Path, tmp_path: Path) -> None:
+    output = invoke("export", str(built), str(tmp_path / "pairs"), "--langs", "all", "--format", "tsv")
+    pairs = [(a, b) for i, a in enumerate(LANGS) for b in LANGS[i + 1:]]
+    assert sorted(p.name for p in (tmp_path / "pairs").iterdir()) == sorted(f"{a}-{b}.tsv" for a, b in pairs)
+    for a, b in pairs:
+        lines = (tmp_path / "pairs" / f"{a}-{b}.tsv").read_text(encoding="utf-8").splitlines()
+        assert lines[0] == f"{a}\t{b}\tscore" and len(lines) - 1 == len(linking_beads(built, a, b))
+    assert "10 language pairs" in output
+    invoke("export", str(built), str(tmp_path / "work.tsv"), "--langs", "id,sw", "--work", ".")
+    assert (tmp_path / "work.tsv").read_bytes() == (tmp_path / "pairs" / "id-sw.tsv").read_bytes()
+    result = runner.invoke(app, ["export", str(built), str(tmp_path / "p.tsv"), "--langs", "sw,id", "--work", "x"])
+    assert result.exit_code == 2 and "no work 'x'; works of the corpus: '.'" in result.output
+    result = runner.invoke(app, ["export", str(built), str(tmp_path / "all"), "--langs", "all"])
+    assert result.exit_code == 2 and "DEST is a folder of one file per pair: choose the format with --format" \
+        in result.output
+
+
+def test_language_tags_are_matched_in_any_case(built: Path, tmp_path: Path) -> None:
+    output = invoke("export", str(built), str(tmp_path / "p.tmx"), "--langs", "SW,zh-hant")
+    assert "sw-zh-Hant pairs" in output
+    tuvs = ET.parse(tmp_path / "p.tmx").getroot().findall("body/tu/tuv")
+    assert {t.get("{http://www.w3.org/XML/1998/namespace}lang") for t in tuvs} == {"sw", "zh-Hant"}
+    assert "零一萬物" in invoke("show", str(built), "--langs", "Sw,ZH_HANT", "--limit", "3")
+
+
 def test_export_errors_say_what_to_do(built: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["export", str(built), str(tmp_path / "p.tmx"), "--langs", "sw,fr"])
     assert result.exit_code == 2 and "languages of the corpus: id, mr, sw, th, zh-Hant" in result.output
     result = runner.invoke(app, ["export", str(built), str(tmp_path / "p.tmx")])
-    assert result.exit_code == 2 and "--langs" in result.output and "zh-Hant" in result.output
+    assert result.exit_code == 2 and "--langs A,B (or --langs all for every pair)" in result.output
+    assert "zh-Hant" in result.output
     result = runner.invoke(app, ["export", str(built), str(tmp_path / "p.txt"), "--langs", "sw,id"])
     assert result.exit_code == 2 and "--format (tmx, tsv, jsonl, moses)" in result.output
     result = runner.invoke(app, ["export", str(tmp_path / "none"), str(tmp_path / "p.tmx"), "--langs", "sw,id"])

@@ -313,11 +313,18 @@ def test_error_groups_join_the_beads_that_share_a_line() -> None:
     ]
 
 
-def test_synthetic_command_reports_every_damage(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["synthetic", "--docs", "1", "--seed", "4", "--no-baselines"]) == 0
-    out = capsys.readouterr().out
+def test_synthetic_command_reports_every_damage_with_progress_on_stderr() -> None:
+    from flows.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "synthetic", "--docs", "1", "--seed", "4", "--no-baselines"])
+    assert result.exit_code == 0, result.output
+    progress = result.stderr.splitlines()
+    assert progress[0] == f"synthetic: {len(DAMAGES)} damaged documents (1 per damage type, {len(DAMAGES)} types) " \
+                          "x 1 system(s)"
     for damage in DAMAGES:
-        assert f"| {damage} |" in out
+        assert f"| {damage} |" in result.stdout
+        assert any(f"aligner, {damage}: 1 pair(s) aligned (" in line for line in progress), damage
+    assert "so far" not in result.stdout and result.stdout.startswith("#")
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,9 @@ from tasks.formats import (
     CorpusNotFoundError,
     Pair,
     UnknownLanguageError,
+    UnknownWorkError,
+    canonical_tag,
+    export_every_pair,
     export_pairs,
     one_line,
     tsv_cell,
@@ -263,13 +266,76 @@ def test_min_score_filters_beads(tmp_path: Path) -> None:
     assert read_lines(tmp_path / "good.tsv") == ["en\tfr\tscore", "a\tx\t0.9"]
 
 
-def test_export_uses_the_parallel_table_when_there_is_one(corpus_dir: Path, tmp_path: Path) -> None:
+def test_the_parallel_table_is_used_when_asked(corpus_dir: Path, tmp_path: Path) -> None:
     add_parallel_table(corpus_dir)
-    result = export_pairs(corpus_dir, "moses", ["fr", "de"], tmp_path / "train")
+    assert export_pairs(corpus_dir, "moses", ["fr", "de"], tmp_path / "b").source == "beads"
+    result = export_pairs(corpus_dir, "moses", ["fr", "de"], tmp_path / "train", source="parallel")
     assert result.source == "parallel"
     assert read_lines(tmp_path / "train.fr") == ["Titre", "Un.", "Deux."]
     assert read_lines(tmp_path / "train.de") == ["Titel", "Eins.", "Zwei."]
-    assert export_pairs(corpus_dir, "moses", ["fr", "de"], tmp_path / "b", source="beads").source == "beads"
+
+
+def test_a_third_language_does_not_merge_the_pairs_own_beads(tmp_path: Path) -> None:
+    """en and fr link sentence to sentence; de joins two sentences in one: its units are coarser."""
+    out = make_corpus(tmp_path / "c", {"w": {
+        "en": [("paragraph", "One."), ("paragraph", "Two."), ("paragraph", "Three.")],
+        "fr": [("paragraph", "Un."), ("paragraph", "Deux."), ("paragraph", "Trois.")],
+        "de": [("paragraph", "Eins und zwei."), ("paragraph", "Drei.")],
+    }}, beads={"w": [
+        ("en", "fr", [0], [0], 0.9), ("en", "fr", [1], [1], 0.9), ("en", "fr", [2], [2], 0.9),
+        ("de", "en", [0], [0, 1], 0.8), ("de", "en", [1], [2], 0.8),
+        ("de", "fr", [0], [0, 1], 0.8), ("de", "fr", [1], [2], 0.8),
+    ]})
+    add_parallel_table(out)
+    assert export_pairs(out, "tsv", ["en", "fr"], tmp_path / "own.tsv").pairs == 3
+    assert read_lines(tmp_path / "own.tsv")[1:] == ["One.\tUn.\t0.9", "Two.\tDeux.\t0.9", "Three.\tTrois.\t0.9"]
+    assert export_pairs(out, "tsv", ["en", "fr"], tmp_path / "units.tsv", source="parallel").pairs == 2
+    assert read_lines(tmp_path / "units.tsv")[1] == "One. Two.\tUn. Deux.\t0.8"
+
+
+def test_omissions_are_left_out_and_multi_segment_beads_joined(tmp_path: Path) -> None:
+    out = make_corpus(tmp_path / "c", {"w": {"en": [("paragraph", "a"), ("paragraph", "b"), ("paragraph", "c")],
+                                             "fr": [("paragraph", "x"), ("paragraph", "y")]}},
+                      beads={"w": [("en", "fr", [0, 1], [0], 0.7), ("en", "fr", [2], [], 0.5),
+                                   ("en", "fr", [], [1], 0.5)]})
+    export_pairs(out, "tsv", ["fr", "en"], tmp_path / "p.tsv")
+    assert read_lines(tmp_path / "p.tsv") == ["fr\ten\tscore", "x\ta b\t0.7"]
+
+
+def test_every_pair_that_shares_a_work_gets_its_own_file(corpus_dir: Path, tmp_path: Path) -> None:
+    results = export_every_pair(corpus_dir, "jsonl", tmp_path / "pairs")
+    assert [r.langs for r in results] == [("de", "en"), ("de", "fr"), ("en", "fr")]
+    assert sorted(p.name for p in (tmp_path / "pairs").iterdir()) == ["de-en.jsonl", "de-fr.jsonl", "en-fr.jsonl"]
+    assert [r.pairs for r in results] == [4, 3, 3 + len(HOSTILE)]
+    only = export_every_pair(corpus_dir, "moses", tmp_path / "m", langs=["EN", "fr"], works=["news/a"])
+    assert [(r.langs, r.pairs) for r in only] == [(("en", "fr"), 3)]
+    assert read_lines(tmp_path / "m" / "en-fr.fr") == ["Titre", "Un.", "Deux."]
+    into_folder = export_pairs(corpus_dir, "tsv", ["fr", "en"], tmp_path / "pairs")
+    assert into_folder.files == (tmp_path / "pairs" / "fr-en.tsv",)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FileExistsError, match="is a file"):
+        export_every_pair(corpus_dir, "tsv", tmp_path / "file")
+
+
+def test_one_work_is_exported_when_asked(corpus_dir: Path, tmp_path: Path) -> None:
+    assert export_pairs(corpus_dir, "tsv", ["en", "fr"], tmp_path / "b.tsv", works=["news/b"]).pairs == len(HOSTILE)
+    with pytest.raises(UnknownWorkError, match="no work 'news/c'; works of the corpus: 'news/a', 'news/b'"):
+        export_pairs(corpus_dir, "tsv", ["en", "fr"], tmp_path / "c.tsv", works=["news/c"])
+
+
+@pytest.mark.parametrize(("typed", "canonical"), [
+    ("zh-hant", "zh-Hant"), ("ZH_HANT_tw", "zh-Hant-TW"), ("EN", "en"), ("es-419", "es-419"),
+    ("sr-latn-rs", "sr-Latn-RS"), ("en-x-Private", "en-x-private"),
+])
+def test_language_tags_get_their_canonical_case(typed: str, canonical: str) -> None:
+    assert canonical_tag(typed) == canonical
+
+
+def test_languages_are_matched_in_any_case(corpus_dir: Path, tmp_path: Path) -> None:
+    result = export_pairs(corpus_dir, "tmx", ["EN", "Fr"], tmp_path / "p.tmx")
+    assert result.langs == ("en", "fr") and result.pairs == 3 + len(HOSTILE)
+    header = ET.parse(tmp_path / "p.tmx").getroot().find("header")
+    assert header is not None and header.get("srclang") == "en"
 
 
 def test_files_the_manifest_does_not_list_are_not_read(corpus_dir: Path, tmp_path: Path) -> None:

@@ -22,6 +22,20 @@ def test_docs_schema_md_is_rendered_from_the_schemas() -> None:
     assert CliRunner().invoke(app, ["schema-docs", str(DOCS), "--check"]).exit_code == 0
 
 
+def test_schema_docs_check_works_from_any_folder_and_names_a_missing_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["schema-docs", "--check"])
+    assert result.exit_code == 0 and f"{DOCS} is up to date" in result.output
+    result = CliRunner().invoke(app, ["schema-docs", "elsewhere/schema.md", "--check"])
+    assert result.exit_code == 1 and "elsewhere/schema.md is missing" in result.output
+    (tmp_path / "old.md").write_text("# old\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["schema-docs", "old.md", "--check"])
+    assert result.exit_code == 1 and "old.md is out of date" in result.output
+    assert CliRunner().invoke(app, ["schema-docs", "new.md"]).exit_code == 0
+    assert (tmp_path / "new.md").read_text(encoding="utf-8") == render_schema_markdown()
+
+
 @pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
 def test_every_column_is_typed_and_described(table: object) -> None:
     schema = table.arrow_schema  # type: ignore[attr-defined]

@@ -166,6 +166,8 @@ _MAX_LINE_CHARS = 2_000
 _FOREIGN_TRIGRAMS = 0.4
 _FAMILIAR_TRIGRAMS = 0.6
 _FAMILIARITY_CHARS = 6_000  # enough text to measure the share
+# Words joined by underscores are names in code or templates, in no language's spelling.
+_IDENTIFIERS = regex.compile(r"\w*[\p{L}\p{N}]_\w*|\w*_[\p{L}\p{N}]\w*")
 _COMBINING_MARKS = regex.compile(r"\p{Mn}+")
 
 
@@ -174,9 +176,10 @@ def tag_language(text: str) -> LanguageTag:
 
     Text with no letters, or too few to judge, is ``und`` with confidence 0; so is a text whose
     lines do not agree on any language. The detectors see the text in NFC (decomposed Vietnamese reads
-    as composed Vietnamese); the tag does not depend on offsets, so the caller's text is left as it is.
+    as composed Vietnamese) and without identifiers (``verbose_name_plural``: no language's words); the
+    tag does not depend on offsets, so the caller's text is left as it is.
     """
-    text = unicodedata.normalize("NFC", text)
+    text = _IDENTIFIERS.sub(" ", unicodedata.normalize("NFC", text))
     lines = _sample_lines(text)
     line_counts = [_script_counts(line) for line in lines]
     counts = sum(line_counts, Counter[str]())

@@ -179,7 +179,7 @@ def tag_language(text: str) -> LanguageTag:
     as composed Vietnamese) and without identifiers (``verbose_name_plural``: no language's words); the
     tag does not depend on offsets, so the caller's text is left as it is.
     """
-    text = _IDENTIFIERS.sub(" ", unicodedata.normalize("NFC", text))
+    text = unicodedata.normalize("NFC", text)
     lines = _sample_lines(text)
     line_counts = [_script_counts(line) for line in lines]
     counts = sum(line_counts, Counter[str]())
@@ -222,27 +222,11 @@ def tag_language(text: str) -> LanguageTag:
             # (fully vowelled Arabic is foreign to its Arabic profile, the same letters without are not).
             unmarked = _COMBINING_MARKS.sub("", in_script)
             familiarity = max(familiarity, _familiarity(unmarked.splitlines(), winner))
-    winner, share = _second_opinion(_second_sample(text, script, cjk_script), script, winner, share, familiarity)
+    winner, share = _second_opinion(in_script, script, winner, share, familiarity)
     if winner == UNDETERMINED or share < _MIN_SHARE:
         return undetermined
     script = _display_script(script, sample)
     return LanguageTag(_with_script_subtag(winner, script), script, round(share, 4))
-
-
-def _second_sample(text: str, script: str, cjk_script: str) -> str:
-    """What the second detector reads: the document's lines in ``script``, from its beginning, up to a
-    bounded length (more than langdetect's sample: the second detector is fast, and close neighbours
-    are told apart by few words)."""
-    sample: list[str] = []
-    size = 0
-    for line in text.splitlines():
-        line_count = _script_counts(line)
-        if line_count and _dominant_script(line_count, cjk_script) == script:
-            sample.append(line)
-            size += len(line)
-            if size >= _SECOND_MAX_CHARS:
-                break
-    return "\n".join(sample)
 
 
 def _winner_script(lang: str) -> str:
@@ -347,10 +331,14 @@ def same_language(a: LanguageSignature, b: LanguageSignature) -> bool:
 
 def _sample_lines(text: str) -> list[str]:
     """The non-blank lines, or an even sample of a long document's, each cut to a bounded length."""
-    lines = [line[:_MAX_LINE_CHARS] for line in text.splitlines() if line.strip()]
+    lines = [line[:_MAX_LINE_CHARS] for line in map(_without_identifiers, text.splitlines()) if line.strip()]
     if len(lines) <= _MAX_VOTING_LINES:
         return lines
     return [lines[i * len(lines) // _MAX_VOTING_LINES] for i in range(_MAX_VOTING_LINES)]
+
+
+def _without_identifiers(line: str) -> str:
+    return _IDENTIFIERS.sub(" ", line) if "_" in line else line
 
 
 def _script_counts(text: str) -> Counter[str]:
@@ -553,7 +541,7 @@ _SAME_NEIGHBOURHOOD = 0.95
 # ... and of which the language langdetect lacks must have this share: a closer call keeps langdetect's tag,
 # with the confidence the second detector leaves it (Indonesian scripture read as Malay 0.53, Indonesian 0.47).
 _CLEAR_CHOICE = 2 / 3
-_SECOND_MAX_CHARS = 10_000
+_SECOND_MAX_CHARS = 4_000  # of langdetect's sample: enough to tell neighbours apart
 
 
 def _second_detector(text: str, candidates: Sequence[str]) -> dict[str, float]:

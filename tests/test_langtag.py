@@ -332,6 +332,30 @@ def test_a_close_call_between_neighbours_is_uncertain() -> None:
     assert tag.lang in {"sr-Latn", "und"} or tag.confidence < 0.6
 
 
+def test_identifiers_in_a_line_do_not_outvote_its_language() -> None:
+    # django/contrib/admin/locale/hi/LC_MESSAGES/django.po (Django 5.2.19): the msgstr's with placeholders
+    hindi = (
+        "चुने हुए %(verbose_name_plural)s  हटा दीजिये\nएक और %(verbose_name)s जोड़ें\n%(class_name)s %(instance)s\n"
+        "तमाम %(total_count)s %(module_name)s चुनें\nश्रेणीकरण प्राथमिकता : %(priority_number)s\n%(filter_title)s द्वारा\n"
+        "%(full_result_count)s कुल परिणाम\n%(site_name)s दल\n"
+    )
+    assert tag_language(hindi).lang == "hi"
+
+
+def test_fully_vowelled_arabic_is_arabic() -> None:
+    # npm quran-json 3.1.2, dist/quran.json: chapters 112-114, one verse a line
+    vowelled = (
+        "قُلۡ هُوَ ٱللَّهُ أَحَدٌ\nٱللَّهُ ٱلصَّمَدُ\nلَمۡ يَلِدۡ وَلَمۡ يُولَدۡ\n"
+        "وَلَمۡ يَكُن لَّهُۥ كُفُوًا أَحَدُۢ\nقُلۡ أَعُوذُ بِرَبِّ ٱلۡفَلَقِ\nمِن شَرِّ مَا خَلَقَ\n"
+        "وَمِن شَرِّ غَاسِقٍ إِذَا وَقَبَ\nوَمِن شَرِّ ٱلنَّفَّـٰثَٰتِ فِي ٱلۡعُقَدِ\nوَمِن شَرِّ حَاسِدٍ إِذَا حَسَدَ\n"
+        "قُلۡ أَعُوذُ بِرَبِّ ٱلنَّاسِ\nمَلِكِ ٱلنَّاسِ\nإِلَٰهِ ٱلنَّاسِ\n"
+        "مِن شَرِّ ٱلۡوَسۡوَاسِ ٱلۡخَنَّاسِ\nٱلَّذِي يُوَسۡوِسُ فِي صُدُورِ ٱلنَّاسِ\nمِنَ ٱلۡجِنَّةِ وَٱلنَّاسِ\n"
+    )
+    tag = tag_language(vowelled)
+    assert (tag.lang, tag.script) == ("ar", "Arab")
+    assert tag.confidence >= 0.6
+
+
 def test_the_second_detector_is_only_asked_about_languages_of_the_script() -> None:
     probabilities = langtag._second_detector(DJANGO["ms"], ("id", "ms"))
     assert set(probabilities) == {"id", "ms"}

@@ -1,12 +1,21 @@
-"""Language tagging: BCP-47 tag with script, langdetect at the core, guarded by Unicode scripts.
+"""Language tagging: BCP-47 tag with script, langdetect at the core, guarded by Unicode scripts and checked
+by a second detector.
 
-The script of the letters decides the family of languages a text can be in; langdetect only
-chooses inside that family (Devanagari: hi/mr/ne, Cyrillic: bg/mk/ru/uk, ...). Han text is
-Chinese unless the document also uses kana (Japanese) or Hangul (Korean), and Traditional and
-Simplified Chinese are told apart by the characters that exist in only one of the two standard
-character sets. Each line votes, weighted by its letters, and the whole document votes once more;
-the confidence is the winner's share of the votes, lowered when the text's letter trigrams are foreign
-to the winner's langdetect profile (a language langdetect lacks, read as a neighbour it knows).
+The detectors read the text in NFC (decomposed Vietnamese is Vietnamese), without identifiers joined by
+underscores. The script of the letters decides the family of languages a text can be in; langdetect only
+chooses inside that family (Devanagari: hi/mr/ne, Cyrillic: bg/mk/ru/uk, ...). Han text is Chinese unless
+the document also uses kana (Japanese) or Hangul (Korean), and Traditional and Simplified Chinese are told
+apart by the characters that exist in only one of the two standard character sets. Each line votes,
+weighted by its letters, and the whole document votes once more; the confidence is the winner's share of
+the votes, lowered when the text's letter trigrams are foreign to the winner's langdetect profile (a
+language langdetect lacks, read as a neighbour it knows).
+
+A second detector with its own bundled model (py3langid, 140 languages) then reads the same lines, among
+the languages of the script including those langdetect has no profile for (Malay, Serbian, Belarusian,
+Galician, Amharic, Burmese, ...). It names the language langdetect lacks when both detectors read the
+text as the same neighbourhood (Malay beside Indonesian), and where the two disagree the tag is flagged
+as uncertain or becomes ``und``. A language written in several scripts carries its script (sr-Cyrl,
+sr-Latn), as Chinese does (zh-Hans, zh-Hant).
 """
 
 from __future__ import annotations

@@ -100,9 +100,9 @@ _LETTER_RUNS = regex.compile(
 # it twice keeps a Chinese line from being outweighed by the Latin brand names inside it.
 _SYLLABIC_WEIGHT = {"Hani": 2, "Hira": 2, "Kana": 2, "Hang": 2}
 
-# Languages written in each script. Several: langdetect chooses among them (they are all in its
-# profiles). One: the script names the language, whether langdetect knows it or not. Scripts missing
-# here (Ethiopic, Tibetan, ...) serve several languages langdetect does not know: "und".
+# Languages written in each script that langdetect has profiles for. With those of the second detector
+# (``_SECOND_LANGUAGES``): several, and the detectors choose among them; one, and the script names the
+# language, whether a detector knows it or not; none (Tibetan, ...): "und".
 _SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
     "Latn": (
         "af", "ca", "cs", "cy", "da", "de", "en", "es", "et", "fi", "fr", "hr", "hu", "id", "it", "lt",
@@ -379,7 +379,9 @@ def _dominant_script(counts: Counter[str], cjk_script: str) -> str:
 
 
 def _detect(text: str, script: str) -> Iterable[tuple[str, float]]:
-    """Languages of ``text`` with their probabilities, among those written in ``script``."""
+    """Languages of ``text`` with their probabilities, among those written in ``script`` that langdetect
+    knows; the script's only language, whoever knows it; or "und" when langdetect knows none or one of
+    several (then the second detector chooses)."""
     candidates = _SCRIPT_LANGUAGES.get(script, ())
     everyone = _all_languages(script)
     if len(everyone) == 1:

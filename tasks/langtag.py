@@ -149,10 +149,12 @@ _SECOND_LANGUAGES: dict[str, tuple[str, ...]] = {
     "Ethi": ("am",),
     "Mymr": ("my",),
 }
-_LANGUAGE_SCRIPTS: defaultdict[str, list[str]] = defaultdict(list)
-for _script, _langs in [*_SCRIPT_LANGUAGES.items(), *_SECOND_LANGUAGES.items()]:
-    for _lang in _langs:
-        _LANGUAGE_SCRIPTS[_lang].append(_script)
+# The scripts each language is written in (Serbian: Latin and Cyrillic).
+_LANGUAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
+    lang: tuple(script for script, langs in [*_SCRIPT_LANGUAGES.items(), *_SECOND_LANGUAGES.items()] if lang in langs)
+    for lang in {*(lang for langs in _SCRIPT_LANGUAGES.values() for lang in langs),
+                 *(lang for langs in _SECOND_LANGUAGES.values() for lang in langs)}
+}
 
 # Below this many (weighted) letters a line is too short to vote, and a document too short to tag.
 _MIN_LINE_LETTERS = 12
@@ -569,7 +571,8 @@ def _second_detector(text: str, candidates: Sequence[str]) -> dict[str, float]:
 
 @functools.cache
 def _second_identifier() -> LanguageIdentifier:
-    """py3langid's bundled model, loaded once (~0.8 s), with probabilities normalised over its languages."""
+    """py3langid's bundled model, loaded once (about a second, ~100 MB), with probabilities normalised over
+    its languages."""
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 

@@ -1,12 +1,21 @@
-"""Language tagging: BCP-47 tag with script, langdetect at the core, guarded by Unicode scripts.
+"""Language tagging: BCP-47 tag with script, langdetect at the core, guarded by Unicode scripts and checked
+by a second detector.
 
-The script of the letters decides the family of languages a text can be in; langdetect only
-chooses inside that family (Devanagari: hi/mr/ne, Cyrillic: bg/mk/ru/uk, ...). Han text is
-Chinese unless the document also uses kana (Japanese) or Hangul (Korean), and Traditional and
-Simplified Chinese are told apart by the characters that exist in only one of the two standard
-character sets. Each line votes, weighted by its letters, and the whole document votes once more;
-the confidence is the winner's share of the votes, lowered when the text's letter trigrams are foreign
-to the winner's langdetect profile (a language langdetect lacks, read as a neighbour it knows).
+The detectors read the text in NFC (decomposed Vietnamese is Vietnamese), without identifiers joined by
+underscores. The script of the letters decides the family of languages a text can be in; langdetect only
+chooses inside that family (Devanagari: hi/mr/ne, Cyrillic: bg/mk/ru/uk, ...). Han text is Chinese unless
+the document also uses kana (Japanese) or Hangul (Korean), and Traditional and Simplified Chinese are told
+apart by the characters that exist in only one of the two standard character sets. Each line votes,
+weighted by its letters, and the whole document votes once more; the confidence is the winner's share of
+the votes, lowered when the text's letter trigrams are foreign to the winner's langdetect profile (a
+language langdetect lacks, read as a neighbour it knows).
+
+A second detector with its own bundled model (py3langid, 140 languages) then reads the same lines, among
+the languages of the script including those langdetect has no profile for (Malay, Serbian, Belarusian,
+Galician, Amharic, Burmese, ...). It names the language langdetect lacks when both detectors read the
+text as the same neighbourhood (Malay beside Indonesian), and where the two disagree the tag is flagged
+as uncertain or becomes ``und``. A language written in several scripts carries its script (sr-Cyrl,
+sr-Latn), as Chinese does (zh-Hans, zh-Hant).
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import functools
 import math
 import random
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +36,7 @@ from langdetect import DetectorFactory
 from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.utils.ngram import NGram
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 __all__ = [
     "LanguageSignature",
@@ -89,9 +100,9 @@ _LETTER_RUNS = regex.compile(
 # it twice keeps a Chinese line from being outweighed by the Latin brand names inside it.
 _SYLLABIC_WEIGHT = {"Hani": 2, "Hira": 2, "Kana": 2, "Hang": 2}
 
-# Languages written in each script. Several: langdetect chooses among them (they are all in its
-# profiles). One: the script names the language, whether langdetect knows it or not. Scripts missing
-# here (Ethiopic, Tibetan, ...) serve several languages langdetect does not know: "und".
+# Languages written in each script that langdetect has profiles for. With those of the second detector
+# (``_SECOND_LANGUAGES``): several, and the detectors choose among them; one, and the script names the
+# language, whether a detector knows it or not; none (Tibetan, ...): "und".
 _SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
     "Latn": (
         "af", "ca", "cs", "cy", "da", "de", "en", "es", "et", "fi", "fr", "hr", "hu", "id", "it", "lt",
@@ -119,7 +130,31 @@ _SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
     "Jpan": ("ja",),
     "Hani": ("zh",),
 }
-_LANGUAGE_SCRIPT = {lang: script for script, langs in _SCRIPT_LANGUAGES.items() for lang in langs}
+# Languages langdetect has no profile for, per script, that the second detector (py3langid, 140 languages
+# of its own model) knows by their two-letter codes. langdetect names its nearest neighbour for them
+# (Malay as Indonesian, Serbian as Croatian or Macedonian); the second detector settles the choice between
+# a language langdetect knows and these. Its three-letter languages (dialects, historical forms) are left
+# out: text in them is in a neighbour's script, and agreeing with that neighbour is the safer error.
+_SECOND_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "Latn": (
+        "an", "az", "br", "bs", "eo", "eu", "fo", "fy", "ga", "gd", "gl", "ha", "ht", "ig", "is", "jv", "la",
+        "lb", "lg", "ln", "mg", "ms", "mt", "nn", "oc", "om", "qu", "rw", "se", "sn", "sr", "st", "tk", "uz",
+        "wa", "xh", "yo", "zu",
+    ),
+    "Cyrl": ("ba", "be", "kk", "ky", "mn", "sr", "tg", "tt"),
+    "Arab": ("ps", "ug"),
+    "Deva": ("sa",),
+    "Beng": ("as",),
+    "Orya": ("or",),
+    "Ethi": ("am",),
+    "Mymr": ("my",),
+}
+# The scripts each language is written in (Serbian: Latin and Cyrillic).
+_LANGUAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
+    lang: tuple(script for script, langs in [*_SCRIPT_LANGUAGES.items(), *_SECOND_LANGUAGES.items()] if lang in langs)
+    for lang in {*(lang for langs in _SCRIPT_LANGUAGES.values() for lang in langs),
+                 *(lang for langs in _SECOND_LANGUAGES.values() for lang in langs)}
+}
 
 # Below this many (weighted) letters a line is too short to vote, and a document too short to tag.
 _MIN_LINE_LETTERS = 12
@@ -142,14 +177,20 @@ _MAX_LINE_CHARS = 2_000
 _FOREIGN_TRIGRAMS = 0.4
 _FAMILIAR_TRIGRAMS = 0.6
 _FAMILIARITY_CHARS = 6_000  # enough text to measure the share
+# Words joined by underscores are names in code or templates, in no language's spelling.
+_IDENTIFIERS = regex.compile(r"\w*[\p{L}\p{N}]_\w*|\w*_[\p{L}\p{N}]\w*")
+_COMBINING_MARKS = regex.compile(r"\p{Mn}+")
 
 
 def tag_language(text: str) -> LanguageTag:
     """BCP-47 language tag, ISO 15924 script and confidence (0-1) of a document. Never raises.
 
     Text with no letters, or too few to judge, is ``und`` with confidence 0; so is a text whose
-    lines do not agree on any language.
+    lines do not agree on any language. The detectors see the text in NFC (decomposed Vietnamese reads
+    as composed Vietnamese) and without identifiers (``verbose_name_plural``: no language's words); the
+    tag does not depend on offsets, so the caller's text is left as it is.
     """
+    text = unicodedata.normalize("NFC", text)
     lines = _sample_lines(text)
     line_counts = [_script_counts(line) for line in lines]
     counts = sum(line_counts, Counter[str]())
@@ -179,14 +220,67 @@ def tag_language(text: str) -> LanguageTag:
 
     winner = max(sorted(votes), key=votes.__getitem__)
     share = min(votes[winner] / (sum(line_weights) + whole_weight), 1.0)
-    if winner != UNDETERMINED and not one_language_script(_LANGUAGE_SCRIPT[winner]):
-        in_script = [line for line, line_count in zip(lines, line_counts, strict=True)
-                     if line_count and _dominant_script(line_count, cjk_script) == _LANGUAGE_SCRIPT[winner]]
-        share *= _familiarity(in_script, winner)
+    if share < _MIN_SHARE:  # the lines do not agree on a language
+        return undetermined
+    script = document_script if winner in _all_languages(document_script) else _winner_script(winner)
+    in_script = "\n".join(line for line, line_count in zip(lines, line_counts, strict=True)
+                          if line_count and _dominant_script(line_count, cjk_script) == script)
+    familiarity = 1.0
+    if winner in _SCRIPT_LANGUAGES.get(script, ()) and len(_SCRIPT_LANGUAGES[script]) > 1:
+        familiarity = _familiarity(in_script.splitlines(), winner)
+        if familiarity < 1.0 and _COMBINING_MARKS.search(in_script):
+            # Vowel points and other marks that langdetect's profiles, built from unpointed text, lack
+            # (fully vowelled Arabic is foreign to its Arabic profile, the same letters without are not).
+            unmarked = _COMBINING_MARKS.sub("", in_script)
+            familiarity = max(familiarity, _familiarity(unmarked.splitlines(), winner))
+    winner, share = _second_opinion(in_script, script, winner, share, familiarity)
     if winner == UNDETERMINED or share < _MIN_SHARE:
         return undetermined
-    script = _display_script(_LANGUAGE_SCRIPT[winner], sample)
+    script = _display_script(script, sample)
     return LanguageTag(_with_script_subtag(winner, script), script, round(share, 4))
+
+
+def _winner_script(lang: str) -> str:
+    """The script of a language that won on lines in a script other than the document's."""
+    return _LANGUAGE_SCRIPTS[lang][0] if lang in _LANGUAGE_SCRIPTS else "Zyyy"
+
+
+def _all_languages(script: str) -> tuple[str, ...]:
+    """The languages told apart in ``script``: langdetect's, then the second detector's."""
+    return _SCRIPT_LANGUAGES.get(script, ()) + _SECOND_LANGUAGES.get(script, ())
+
+
+def _second_opinion(text: str, script: str, winner: str, share: float, familiarity: float) -> tuple[str, float]:
+    """The tag and confidence of a text in ``script``, from langdetect's ``winner`` (or "und"), its share of
+    the votes and how familiar the text is to its profile (``_familiarity``), checked by the second detector.
+
+    The second detector gives each language of the script a probability; its most probable is ``best``.
+    - ``best`` is the winner: the tag stands, as sure as langdetect is.
+    - ``best`` is a language langdetect lacks, langdetect's winner is the one the second detector ranks
+      first among langdetect's own languages, and the two hold nearly all of its probability: both read the
+      text alike, and the second detector knows one more language (Malay beside Indonesian, Belarusian
+      beside Russian). ``best`` is taken, langdetect's share counting for it; the familiarity is not held
+      against it, since a language langdetect lacks is foreign to its profiles by nature.
+    - Otherwise the two disagree. The tag goes to the better supported of the two, with at most half the
+      confidence: a language langdetect lacks (Irish read as English) or a neighbour in a close pair the
+      second detector cannot split (Serbian, Croatian and Bosnian in Latin letters) is flagged as uncertain.
+    """
+    candidates = _all_languages(script)
+    probabilities = _second_detector(text, candidates) if len(candidates) > 1 and text else {}
+    if not probabilities:
+        return winner, share * familiarity
+    best = max(probabilities, key=probabilities.__getitem__)
+    if best == winner:
+        return winner, share * familiarity
+    known = [lang for lang in candidates if lang in _SCRIPT_LANGUAGES.get(script, ())]
+    nearest_known = max(known, key=probabilities.__getitem__) if known else UNDETERMINED
+    p_best, p_winner = probabilities[best], probabilities.get(winner, 0.0)
+    if (best not in known and winner == nearest_known and p_best + p_winner >= _SAME_NEIGHBOURHOOD
+            and p_best >= _CLEAR_CHOICE * (p_best + p_winner)):
+        return best, (share + p_best) / 2
+    if p_best > share * familiarity + p_winner:
+        return best, p_best / 2
+    return winner, share * familiarity * p_winner / (p_best + p_winner)
 
 
 # Whether two texts are in one language, cheaply (no langdetect): texts in a script of a single language
@@ -218,7 +312,7 @@ def text_script(text: str) -> str | None:
 
 def one_language_script(script: str) -> bool:
     """Whether only one language is told apart in this script (Thai, Han, Hangul, ...), or none."""
-    return len(_SCRIPT_LANGUAGES.get(script, ())) <= 1
+    return len(_all_languages(script)) <= 1
 
 
 def language_signature(text: str) -> LanguageSignature | None:
@@ -248,10 +342,14 @@ def same_language(a: LanguageSignature, b: LanguageSignature) -> bool:
 
 def _sample_lines(text: str) -> list[str]:
     """The non-blank lines, or an even sample of a long document's, each cut to a bounded length."""
-    lines = [line[:_MAX_LINE_CHARS] for line in text.splitlines() if line.strip()]
+    lines = [line[:_MAX_LINE_CHARS] for line in map(_without_identifiers, text.splitlines()) if line.strip()]
     if len(lines) <= _MAX_VOTING_LINES:
         return lines
     return [lines[i * len(lines) // _MAX_VOTING_LINES] for i in range(_MAX_VOTING_LINES)]
+
+
+def _without_identifiers(line: str) -> str:
+    return _IDENTIFIERS.sub(" ", line) if "_" in line else line
 
 
 def _script_counts(text: str) -> Counter[str]:
@@ -283,12 +381,15 @@ def _dominant_script(counts: Counter[str], cjk_script: str) -> str:
 
 
 def _detect(text: str, script: str) -> Iterable[tuple[str, float]]:
-    """Languages of ``text`` with their probabilities, among those written in ``script``."""
+    """Languages of ``text`` with their probabilities, among those written in ``script`` that langdetect
+    knows; the script's only language, whoever knows it; or "und" when langdetect knows none or one of
+    several (then the second detector chooses)."""
     candidates = _SCRIPT_LANGUAGES.get(script, ())
-    if not candidates:
-        return [(UNDETERMINED, 1.0)]
-    if len(candidates) == 1:
-        return [(candidates[0], 1.0)]
+    everyone = _all_languages(script)
+    if len(everyone) == 1:
+        return [(everyone[0], 1.0)]
+    if len(candidates) <= 1:  # the second detector chooses (``_second_opinion``)
+        return [(candidates[0] if candidates else UNDETERMINED, 1.0)]
     return _langdetect(text, candidates) or [(UNDETERMINED, 1.0)]
 
 
@@ -447,6 +548,34 @@ def _detector_factory() -> DetectorFactory:
     return factory
 
 
+# The share of the second detector's probability that langdetect's winner and a language it lacks must
+# hold together for the second detector's choice between them to be taken (see ``_second_opinion``).
+_SAME_NEIGHBOURHOOD = 0.95
+# ... and of which the language langdetect lacks must have this share: a closer call keeps langdetect's tag,
+# with the confidence the second detector leaves it (Indonesian scripture read as Malay 0.53, Indonesian 0.47).
+_CLEAR_CHOICE = 2 / 3
+_SECOND_MAX_CHARS = 4_000  # of langdetect's sample: enough to tell neighbours apart
+
+
+def _second_detector(text: str, candidates: Sequence[str]) -> dict[str, float]:
+    """The second detector's probabilities (py3langid) of the ``candidates`` for ``text``, summing to 1;
+    empty when it finds no feature of any language in the text."""
+    identifier = _second_identifier()
+    scores = dict(identifier.rank(text[:_SECOND_MAX_CHARS]))
+    probabilities = {lang: float(scores[lang]) for lang in candidates if lang in scores}
+    total = sum(probabilities.values())
+    if not total or not math.isfinite(total):
+        return {}
+    return {lang: p / total for lang, p in probabilities.items()}
+
+
+@functools.cache
+def _second_identifier() -> LanguageIdentifier:
+    """py3langid's bundled model, loaded once (about a second, ~100 MB), with probabilities normalised over
+    its languages."""
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
 def _display_script(script: str, text: str) -> str:
     """The script code reported: Han text is refined to Traditional or Simplified when it can be."""
     if script != "Hani":
@@ -462,8 +591,11 @@ def _display_script(script: str, text: str) -> str:
 
 
 def _with_script_subtag(lang: str, script: str) -> str:
-    """Chinese is tagged with its script (zh-Hant, zh-Hans); other languages imply theirs."""
-    return f"{lang}-{script}" if lang == "zh" and script in ("Hant", "Hans") else lang
+    """Chinese is tagged with its script (zh-Hant, zh-Hans), and so is a language written in several
+    scripts (sr-Cyrl, sr-Latn); other languages imply theirs."""
+    if lang == "zh":
+        return f"{lang}-{script}" if script in ("Hant", "Hans") else lang
+    return f"{lang}-{script}" if len(_LANGUAGE_SCRIPTS.get(lang, ())) > 1 else lang
 
 
 @functools.cache

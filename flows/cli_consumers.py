@@ -83,6 +83,7 @@ def export(
 
     from flows.cli import console
     from tasks.formats import FORMATS, ExportResult, PairSource, export_every_pair, export_pairs
+    from tasks.storage import reading_the_current_snapshot
 
     tags = _langs(langs, corpus_dir, every_pair=True)
     every_language = [tag.lower() for tag in tags] == ["all"]
@@ -101,12 +102,13 @@ def export(
     results: list[ExportResult]
     try:
         if several:
-            results = export_every_pair(corpus_dir, cast("Format", chosen), dest,
-                                        langs=None if every_language else tags, min_score=min_score,
-                                        source=pair_source, spreadsheet_safe=spreadsheet_safe, works=work)
+            results = reading_the_current_snapshot(corpus_dir, lambda: export_every_pair(
+                corpus_dir, cast("Format", chosen), dest, langs=None if every_language else tags, min_score=min_score,
+                source=pair_source, spreadsheet_safe=spreadsheet_safe, works=work))
         else:
-            results = [export_pairs(corpus_dir, cast("Format", chosen), tags, dest, min_score=min_score,
-                                    source=pair_source, spreadsheet_safe=spreadsheet_safe, works=work)]
+            results = [reading_the_current_snapshot(corpus_dir, lambda: export_pairs(
+                corpus_dir, cast("Format", chosen), tags, dest, min_score=min_score, source=pair_source,
+                spreadsheet_safe=spreadsheet_safe, works=work))]
     except _read_errors() as error:
         raise _fail(str(error)) from None
     for r in results:
@@ -136,6 +138,7 @@ def report(
     """
     from flows.cli import console
     from tasks.report import LOW_SCORE, write_report
+    from tasks.storage import reading_the_current_snapshot
 
     if target.suffix.lower() in _HTML_SUFFIXES and not target.is_dir():
         if html is not None:
@@ -144,7 +147,8 @@ def report(
     else:
         corpus_dir, dest = target, html or target / "report.html"
     try:
-        result = write_report(corpus_dir, dest, works=work, low_score=LOW_SCORE if low_score is None else low_score)
+        result = reading_the_current_snapshot(corpus_dir, lambda: write_report(
+            corpus_dir, dest, works=work, low_score=LOW_SCORE if low_score is None else low_score))
     except _read_errors() as error:
         raise _fail(str(error)) from None
     console.print(f"wrote {result.path} ({result.works} works, {result.pairs} document pairs, {result.beads} beads, "

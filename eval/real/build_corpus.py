@@ -6,7 +6,8 @@ Usage (see README.md beside this file for the download commands)::
 
 PACKAGE_DIR holds the files as the registries serve them: ``gnome-user-docs_43.0-2_all.deb`` and
 ``debian-history_2.28_all.deb`` (Debian), ``quran-json-3.1.2.tgz`` (npm) and
-``Django-5.1.4-py3-none-any.whl`` (PyPI). The script reads them in place (no tool but Python), takes
+``Django-5.1.4-py3-none-any.whl`` (PyPI), and ``debian-reference-<lang>_2.100_all.deb`` for en, de, es, fr,
+id, it, ja, pt, zh-cn and zh-tw (Debian). The script reads them in place (no tool but Python), takes
 the translated texts out, lays each work's translations out as plain-text files the way users'
 files look, and writes the gold (``gold.tsv``: every non-blank line with the source ids it carries)
 and ``works.tsv`` (each file's work, kind of text, layout and true language tag). The text of every
@@ -19,7 +20,7 @@ The gold comes from the sources' own ids, never from an aligner:
 * GNOME Help (itstool-translated Mallard pages): the page file name and the position of each text
   block in the page, identical in every language since itstool rebuilds each translation from the
   English page's element tree; blocks still in English in a translation are dropped from that file.
-* Debian history (po4a-translated DocBook rendered to HTML): the position of each block (heading,
+* Debian history and Debian Reference (po4a-translated DocBook rendered to HTML): the position of each block (heading,
   paragraph, list item) in the chapter, identical in every language for the same reason; blocks
   still identical to the English in a translation are dropped.
 * Django (gettext catalogues): the msgid (and msgctxt) of each message; untranslated and fuzzy
@@ -209,7 +210,7 @@ def gnome_blocks(files: dict[str, bytes], lang_dir: str, pages: Sequence[str]) -
             raise ValueError(f"{lang_dir}/{page}: block structure differs from the English page")
         for en, tr in zip(english, translated, strict=True):
             total += 1
-            if lang_dir == "C" or not untranslated(tr.text, en.text):
+            if lang_dir == "C" or tr.role == "code" or not untranslated(tr.text, en.text):
                 out.append(tr)
                 kept += 1
     return out, kept, total
@@ -281,11 +282,13 @@ class _HistoryParser(HTMLParser):
             self._text.append(data)
 
 
-def history_blocks(files: dict[str, bytes], chapter: str, lang: str, limit: int | None = None
-                   ) -> tuple[list[Block], int, int]:
+def history_blocks(files: dict[str, bytes], chapter: str, lang: str, limit: int | None = None,
+                   root: str = HISTORY_ROOT) -> tuple[list[Block], int, int]:
+    """The blocks of a DocBook HTML chapter in one language (the first ``limit`` of the English ones),
+    untranslated blocks dropped; (blocks, kept, total)."""
     def parse(code: str) -> list[tuple[str, int, str]]:
         parser = _HistoryParser()
-        parser.feed(files[f"{HISTORY_ROOT}{chapter}.{code}.html"].decode("utf-8"))
+        parser.feed(files[f"{root}{chapter}.{code}.html"].decode("utf-8"))
         return [b for b in parser.blocks if b[2]]
 
     english, translated = parse("en"), parse(lang)
@@ -297,8 +300,8 @@ def history_blocks(files: dict[str, bytes], chapter: str, lang: str, limit: int 
         if limit is not None and index >= limit:
             break
         total += 1
-        if lang != "en" and untranslated(text, en):
-            continue
+        if lang != "en" and role != "code" and untranslated(text, en):
+            continue  # code (commands, file contents) is the same in every language; prose left in English is not
         kept += 1
         if role == "heading":
             role = "title" if level == 1 else "heading"
@@ -452,6 +455,32 @@ def layout_markdown(blocks: Sequence[Block], width: int | None = 72) -> Laid:
     return out
 
 
+def layout_source_numbered(blocks: Sequence[Block], width: int = 78) -> Laid:
+    """Headings with the source's own numbers ("2.1.1. ..."), blank-line paragraphs hard-wrapped at ``width``,
+    '*' bullets without indentation."""
+    out = Laid()
+    for block in blocks:
+        if block.role in ("title", "heading"):
+            out.blank()
+            out.add(block.text, [block.unit])
+            out.blank()
+        elif block.role == "item":
+            lines = wrapped(block.text, width - 2)
+            out.add(f"* {lines[0]}", [block.unit])
+            for line in lines[1:]:
+                out.add(f"  {line}", [block.unit])
+        elif block.role == "code":
+            for line in block.text.splitlines():
+                if line.strip():
+                    out.add("    " + line.rstrip(), [block.unit])
+        else:
+            out.blank()
+            for line in wrapped(block.text, width):
+                out.add(line, [block.unit])
+            out.blank()
+    return out
+
+
 def layout_numbered(blocks: Sequence[Block], bullet: str = "•") -> Laid:
     """No blank lines, one paragraph per line, headings numbered 1 / 1.1 / ..., bullets of one kind."""
     out = Laid()
@@ -580,6 +609,7 @@ class Work:
     langs: dict[str, str]  # file name -> language tag
     crlf: bool = False
     nfd: frozenset[str] = frozenset()  # file names stored decomposed (NFD)
+    bom: frozenset[str] = frozenset()  # file names that start with a UTF-8 byte-order mark
     sentence_per_line: bool = False
 
 
@@ -601,6 +631,9 @@ GNOME_LANGS = {
     "gnome-color": ["en", "de", "fr", "ru", "uk", "ko", "el", "id", "pl", "es", "hr", "lv"],
 }
 HISTORY_LANGS = ["en", "de", "es", "fr", "it", "ja", "ko", "lt", "pt", "ru"]
+REFERENCE_ROOT = "usr/share/debian-reference/"
+REFERENCE_LANGS = {"en": "en", "de": "de", "es": "es", "fr": "fr", "id": "id", "it": "it", "ja": "ja", "pt": "pt",
+                   "zh-Hans": "zh-cn", "zh-Hant": "zh-tw"}
 DJANGO_LANGS = ["en", "th", "zh-Hant", "zh-Hans", "ar", "he", "hi", "ko", "ja", "vi", "ru", "fa"]
 DJANGO_LOCALES = {"zh-Hant": "zh_Hant", "zh-Hans": "zh_Hans"}
 
@@ -610,6 +643,9 @@ def works(packages: Path, coverage: dict[str, str]) -> list[Work]:
     gnome = deb_members(packages / "gnome-user-docs_43.0-2_all.deb", GNOME_ROOT)
     history = deb_members(packages / "debian-history_2.28_all.deb", HISTORY_ROOT)
     django = zip_members(packages / "Django-5.1.4-py3-none-any.whl", "django/")
+    reference: dict[str, bytes] = {}
+    for code in REFERENCE_LANGS.values():
+        reference.update(deb_members(packages / f"debian-reference-{code}_2.100_all.deb", REFERENCE_ROOT))
     out: list[Work] = []
 
     def quran_work(name: str, chapters: Sequence[int], layout: str, fn: Callable[[Sequence[Block]], Laid],
@@ -647,6 +683,19 @@ def works(packages: Path, coverage: dict[str, str]) -> list[Work]:
                           crlf=True, nfd=frozenset({f"power-{GNOME_LANGS['gnome-power'].index('pt'):02d}.txt"})))
     out.append(gnome_work("gnome-color", "headings in capitals, blank-line paragraphs on one line, '*' bullets",
                           layout_capitals, lambda lang: f"colour_{lang}.txt"))
+
+    reference_files: dict[str, list[Block]] = {}
+    for lang, code in REFERENCE_LANGS.items():
+        blocks, kept, total = history_blocks(reference, "ch02", code, 90, root=REFERENCE_ROOT)
+        name = f"reference-ch02.{lang}.txt"
+        coverage[f"technical/debian-reference/{name}"] = f"{kept}/{total} blocks translated"
+        reference_files[name] = blocks
+    out.append(Work("technical", "debian-reference",
+                    "headings with their own numbers (2.1.1.), blank-line paragraphs hard-wrapped at 78 columns, "
+                    "'*' bullets; the Traditional Chinese file with a UTF-8 byte-order mark",
+                    layout_source_numbered, reference_files,
+                    {f"reference-ch02.{lang}.txt": lang for lang in REFERENCE_LANGS},
+                    bom=frozenset({"reference-ch02.zh-Hant.txt"})))
 
     def django_work(name: str, catalogue: str, limit: int, layout: str, fn: Callable[[Sequence[Block]], Laid],
                     naming: Callable[[str], str], **kw: object) -> Work:
@@ -716,7 +765,8 @@ def write(packages: Path, out_dir: Path) -> None:
                 text = unicodedata.normalize("NFD", text)
             if work.crlf:
                 text = text.replace("\n", "\r\n")
-            (folder / name).write_bytes(text.encode("utf-8"))
+            bom = "\ufeff" if name in work.bom else ""
+            (folder / name).write_bytes((bom + text).encode("utf-8"))
             rel = f"{work.kind}/{work.name}/{name}"
             for number, (line, units, note) in enumerate(lines, start=1):
                 if line.strip():
@@ -724,6 +774,8 @@ def write(packages: Path, out_dir: Path) -> None:
             notes = []
             if name in work.nfd:
                 notes.append("NFD")
+            if name in work.bom:
+                notes.append("BOM")
             if work.crlf:
                 notes.append("CRLF")
             if rel in coverage:

@@ -126,15 +126,13 @@ QURAN_LANGS = {"ar": "quran.json", "bn": "quran_bn.json", "en": "quran_en.json",
 
 def quran_blocks(files: dict[str, bytes], lang: str, chapters: Sequence[int]) -> list[Block]:
     data = json.loads(files["package/dist/" + QURAN_LANGS[lang]])
-    english = json.loads(files["package/dist/quran_en.json"])
     blocks = []
     for number in chapters:
         chapter = data[number - 1]
         assert chapter["id"] == number
-        # the chapter's heading: its name as the translation gives it (the Arabic original: its own name)
+        # the chapter's heading: its name as the translation gives it (the Arabic original: its own name);
+        # a name spelled as in English ("Ya Sin") is a transliterated name, not untranslated text
         name = chapter["name"] if lang == "ar" else chapter["translation"]
-        if lang != "en" and lang != "ar" and untranslated(name, english[number - 1]["translation"]):
-            name = ""
         if name:
             blocks.append(Block(f"{number}:0", "heading", clean(name), chapter=str(number)))
         for verse in chapter["verses"]:

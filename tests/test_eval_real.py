@@ -105,22 +105,37 @@ def test_grouping_comparison() -> None:
 
 
 def test_real_suite_on_a_small_subset_reports_every_section() -> None:
-    report = run_real(systems=SYSTEMS, works=["django-admin", "gnome-color"], files_per_work=3, grouping=False)
-    assert len(report.docs) == 6 and len(report.pairs) == 2 * 3 * len(SYSTEMS)
+    report = run_real(systems=SYSTEMS, works=["django-admin", "gnome-color"], files_per_work=2, grouping=False)
+    assert len(report.docs) == 4 and len(report.pairs) == 2 * len(SYSTEMS)
     text = format_real_report(report)
     for heading in ("## Segment level, overall", "## Section level, overall", "## Per kind of text",
                     "## Per work", "## One-sentence-per-line documents", "## Per language pair",
                     "worst pairs", "## Language tags", "## Targets"):
         assert heading in text, heading
-    assert "| technical | 6 |" in text
+    assert "| technical | 2 |" in text
     assert "sentence-per-line strict F1 (bertalign scoring)" in text
 
 
-def test_cli_real_check_fails_on_missed_targets(capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["real", "--works", "django-auth", "--files-per-work", "3", "--no-baselines", "--check",
-                   "--jobs", "1"])
+def _small_corpus(root: Path, work: str, n_files: int) -> Path:
+    """A copy of the first files of one work, with their rows of works.tsv and gold.tsv."""
+    files = [f for f in load_real_files() if f.work == work][:n_files]
+    for file in files:
+        (root / file.path).parent.mkdir(parents=True, exist_ok=True)
+        (root / file.path).write_bytes((REAL_DIR / file.path).read_bytes())
+    keep = {f.path for f in files}
+    for table in ("works.tsv", "gold.tsv"):
+        lines = (REAL_DIR / table).read_text(encoding="utf-8").splitlines(keepends=True)
+        (root / table).write_text(lines[0] + "".join(line for line in lines[1:] if line.split("\t")[0] in keep),
+                                  encoding="utf-8")
+    return root
+
+
+def test_cli_real_check_fails_on_missed_targets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = _small_corpus(tmp_path, "django-auth", 3)
+    status = main(["real", "--corpus", str(corpus), "--no-baselines", "--check", "--jobs", "1"])
     out, err = capsys.readouterr()
-    assert "## Targets" in out and "## Default grouping" in out
+    assert "3 documents in 1 works, 3 pairs" in out
+    assert "## Targets" in out and "| technical | 1 | 1 | yes |" in out
     failed = [line for line in out.splitlines() if line.startswith("- FAIL")]
     assert status == (1 if failed else 0)
     assert len(err.strip().splitlines()) == len(failed)

@@ -2,6 +2,7 @@
 
 ``python -m eval seeds`` aligns every pair of the seed files and scores them against the hand-made
 gold in ``eval/gold``; ``python -m eval synthetic --docs N`` does the same for damaged documents;
+``python -m eval real`` for the development corpus of real translations in ``eval/real``;
 ``python -m eval output DIR`` scores a built output folder. ``main`` is the command line, for a
 ``corpus eval`` command to delegate to.
 """

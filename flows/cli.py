@@ -321,7 +321,7 @@ def serve(
     add_help_option=False,
 )
 def evaluate(ctx: typer.Context) -> None:
-    """Measure alignment quality against gold: `corpus eval seeds|synthetic|output OUT [--check]`.
+    """Measure alignment quality against gold: `corpus eval seeds|synthetic|real|output OUT [--check]`.
 
     Prints precision, recall and F1 per language pair, section and segment level, strict and lax, with the
     positional and Gale-Church baselines. `corpus eval --help` lists the commands, `corpus eval seeds --help`

@@ -9,6 +9,7 @@ per document from its own statistics, never from a known language.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import unicodedata
@@ -36,6 +37,7 @@ class Segment:
 
 
 MarkerKind = Literal["", "bullet", "number", "hash"]
+_NumberedKey = tuple[str, str, int, str]  # label, numeral system, depth, punctuation after the number
 
 # Only these three are line breaks: str.splitlines() also splits on \v, \f, \x1c-\x1e, \x85, \u2028 and
 # \u2029, which editors do not show as new lines, so line numbers would drift from the source file.
@@ -61,7 +63,19 @@ _MARKERS: tuple[tuple[re.Pattern[str], MarkerKind], ...] = (
     (_NUMBER_SPACED, "number"), (_NUMBER_GLUED, "number"),
 )
 # "第一章", "第3节": a chapter label that stays part of the heading's text.
+# "9." and "IV.": numbers that open dates and sentences as often as lists.
+_LONE_NUMBER = re.compile(r"(\d{1,3})[.．]|([IVXLC]{1,5})\.")
+# A rule under a line of text: one symbol repeated, as Markdown and reStructuredText underline headings.
+_RULE = regex.compile(r"([=\-~_*+^:─━═])\1{2,}")
 _CHAPTER = re.compile(r"第[一二三四五六七八九十百千零〇\d]{1,6}[章节節部篇回卷]")
+# A numeral in a heading: digits of any script (1.2.3 numbering included), roman or Chinese numerals.
+_NUMERAL = regex.compile(r"\p{Nd}+(?:[.．]\p{Nd}+)*|[IVXLCDM]+|[ivxlcdm]+|[零〇一二两兩三四五六七八九十百千]+")
+_ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+_ROMAN_LETTERS = frozenset("IVXLCDMivxlcdm")
+_HAN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+               "八": 8, "九": 9}
+_HAN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _LABELLED = re.compile(r"([^:：]{1,80}?)\s*(?::\s+|：\s*)(\S.*)")
 _TABLE_CELLS = re.compile(r"\S\t+\S|\|.*\|")
 
@@ -103,6 +117,8 @@ _NUMERIC_DATE = re.compile(
 )
 _DATE_TOKEN = re.compile(r"\d+|[^\W\d_]+")
 _DIGIT = re.compile(r"\d")
+_SEPARATOR = re.compile(r"\s[—–|·•/]\s")
+_COPYRIGHT = re.compile(r"[©℗]|\([cCpP]\)\s*\d{4}")
 _TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?", re.IGNORECASE)
 
 # Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, kana, Han (and the CJK
@@ -132,6 +148,12 @@ _LABEL_MAX_WORDS = 6
 _WRAP_MAX_WIDTH = 200  # nobody hard-wraps prose wider than this
 _WRAP_MIN_WIDTH = 30
 _HEADER_MAX = 12  # segments from the start where an author box may begin
+_BYLINE_MAX_WORDS = 20
+_LABEL_PREFIX_MAX_WORDS = 3  # "Kifungu cha", "Chapter", "第": the label before a heading's number
+_LABEL_PREFIX_MAX_WIDTH = 32
+_PATTERN_STEP_SHARE = 0.7  # numbered headings whose numbers go up by one, at least this share of the time
+_CAPS_MIN_LETTERS = 4
+_CAPS_MAX_SHARE = 0.5  # capitals mark headings only where most lines are not in capitals
 _DUPLICATE_SIMILARITY = 0.9
 _SUBTITLE_SIMILARITY = 0.25
 
@@ -147,6 +169,9 @@ class _Line:
     body: str  # text after the marker, stripped
     table: bool
     width: int  # display width of the stripped line
+    content: str  # the stripped line, marker included
+    underlined: bool = False  # the next line is a rule (===, ---) that underlines this one
+    rule: bool = False  # a line of one repeated symbol that underlines the line above it
 
 
 @dataclass(slots=True)
@@ -220,9 +245,95 @@ def _read_lines(text: str) -> list[_Line | None]:
         lines.append(_Line(
             number=number, start=start + lead, end=end - trail, indent=indent, marker=marker,
             marker_kind=kind, body=stripped[len(marker):].strip(),
-            table=bool(_TABLE_CELLS.search(stripped)), width=_display_width(stripped),
+            table=bool(_TABLE_CELLS.search(stripped)), width=_display_width(stripped), content=stripped,
         ))
-    return lines
+    return _mark_underlines(_confirm_number_markers(lines))
+
+
+def _roman_value(numeral: str) -> int:
+    """The value of a well-formed roman numeral (either case), 0 for anything else."""
+    upper = numeral.upper()
+    if not upper or not _ROMAN.fullmatch(upper):
+        return 0
+    values = [_ROMAN_VALUES[char] for char in upper]
+    return sum(-value if value < after else value for value, after in zip(values, [*values[1:], 0], strict=True))
+
+
+def _han_value(numeral: str) -> int:
+    """The value of a number in Chinese numerals ("十一" 11, "二十" 20, "一百零五" 105, "三〇" 30)."""
+    if not any(char in _HAN_UNITS for char in numeral):
+        value = 0
+        for char in numeral:
+            value = 10 * value + _HAN_DIGITS[char]
+        return value
+    total, digit = 0, 0
+    for char in numeral:
+        if char in _HAN_UNITS:
+            total += (digit or 1) * _HAN_UNITS[char]
+            digit = 0
+        else:
+            digit = _HAN_DIGITS[char]
+    return total + digit
+
+
+def _lone_number(line: _Line) -> tuple[str, int] | None:
+    """Style and value of a "9." or "IV." marker: the markers that also open dates and sentences."""
+    match = _LONE_NUMBER.fullmatch(line.marker)
+    if match is None:
+        return None
+    if match.group(1):
+        return "digit", int(match.group(1))
+    value = _roman_value(match.group(2))
+    return ("roman", value) if value else None
+
+
+def _confirm_number_markers(lines: list[_Line | None]) -> list[_Line | None]:
+    """Keep a "9." or "IV." opening a line as a marker only where the document numbers lines with it.
+
+    It is a list or heading number when another line carries the number before it (earlier) or after it
+    (later) in the same style, or when it sits in a list (a neighbour line has another marker, or the line
+    before introduces a list); otherwise it is part of the text: "9. September 1988", "C. S. Lewis wrote".
+    """
+    present = [(index, line) for index, line in enumerate(lines) if line is not None]
+    seen: set[tuple[str, int]] = set()
+    follows: list[bool] = []
+    for _, line in present:
+        found = _lone_number(line)
+        follows.append(found is not None and (found[0], found[1] - 1) in seen)
+        if found is not None:
+            seen.add(found)
+    later: set[tuple[str, int]] = set()
+    confirmed: list[bool] = [False] * len(present)
+    for position in range(len(present) - 1, -1, -1):
+        found = _lone_number(present[position][1])
+        if found is not None:
+            confirmed[position] = follows[position] or (found[0], found[1] + 1) in later
+            later.add(found)
+    result = list(lines)
+    for position, (index, line) in enumerate(present):
+        if _lone_number(line) is None or confirmed[position]:
+            continue
+        before = present[position - 1][1] if position > 0 else None
+        after = present[position + 1][1] if position + 1 < len(present) else None
+        in_list = any(other is not None and other.marker_kind and _lone_number(other) is None
+                      for other in (before, after))
+        if in_list or (before is not None and _ends_colon(before.content)):
+            continue
+        result[index] = dataclasses.replace(line, marker="", marker_kind="", body=line.content)
+    return result
+
+
+def _mark_underlines(lines: list[_Line | None]) -> list[_Line | None]:
+    """A line of one repeated symbol (===, ---, ~~~) right under a line of text underlines it: a heading."""
+    result = list(lines)
+    for index in range(1, len(result)):
+        line, above = result[index], result[index - 1]
+        if (line is None or above is None or above.rule or above.table or above.marker_kind == "bullet"
+                or not _RULE.fullmatch(line.content) or not _has_word_char(above.content)):
+            continue
+        result[index - 1] = dataclasses.replace(above, underlined=True)
+        result[index] = dataclasses.replace(line, rule=True)
+    return result
 
 
 def _first_word_width(line: _Line) -> int:
@@ -254,7 +365,8 @@ def _wrap_width(lines: list[_Line | None]) -> int | None:
 
 def _continues(previous: _Line, line: _Line, wrap: int | None) -> bool:
     """Whether ``line`` is the hard-wrapped continuation of ``previous`` (same block, no blank between)."""
-    if wrap is None or line.marker_kind or line.table or previous.table or previous.marker_kind == "hash":
+    if (wrap is None or line.marker_kind or line.table or previous.table or previous.marker_kind == "hash"
+            or line.rule or line.underlined or previous.rule):
         return False
     if previous.width + 1 + _first_word_width(line) < 0.8 * wrap:
         return False
@@ -343,9 +455,32 @@ def _is_stamp(group: _Group) -> bool:
     if folded.strip(":：.!|-–—·•>»") in _STAMP_WHOLE:
         return True
     match = _STAMP_PREFIX.match(folded)
-    if match and _stamp_continues(match.group(), folded[match.end():]):
-        return True
-    return _is_date(folded)
+    return match is not None and _stamp_continues(match.group(), folded[match.end():])
+
+
+def _folded(group: _Group) -> str:
+    return " ".join(unicodedata.normalize("NFKC", group.text).casefold().split())
+
+
+def _is_date_line(group: _Group) -> bool:
+    return group.words <= _STAMP_MAX_WORDS and group.width <= _STAMP_MAX_WIDTH and _is_date(_folded(group))
+
+
+def _dated(text: str) -> bool:
+    """Whether a line carries a full date: "2024-05-03", "3 mai 2024", "May 3, 2024"."""
+    numbers = _DATE_TOKEN.findall(text)
+    numbers = [number for number in numbers if number.isdigit()]
+    return bool(_NUMERIC_DATE.search(text)) or (
+        len(numbers) >= 2 and any(len(number) == 4 for number in numbers))
+
+
+def _is_byline(group: _Group) -> bool:
+    """A name and a date set apart by a dash or bar: "By Ada Lovelace | 3 May 2024"."""
+    return group.words <= _BYLINE_MAX_WORDS and bool(_SEPARATOR.search(group.text)) and _dated(group.text)
+
+
+def _is_copyright(group: _Group) -> bool:
+    return group.words <= _BYLINE_MAX_WORDS * 2 and bool(_COPYRIGHT.search(group.text))
 
 
 def _stamp_continues(prefix: str, rest: str) -> bool:
@@ -392,9 +527,100 @@ def _title_shaped(group: _Group) -> bool:
 def _heading_shaped(group: _Group) -> bool:
     if group.first.table or group.marker_kind == "bullet" or len(group.lines) > 1:
         return False
-    limit = 2 * _HEADING_MAX_WIDTH if group.marker_kind == "hash" else _HEADING_MAX_WIDTH
+    limit = 2 * _HEADING_MAX_WIDTH if group.marker_kind == "hash" or group.first.underlined else _HEADING_MAX_WIDTH
     return (group.width <= limit and group.words <= _HEADING_MAX_WORDS and _has_word_char(group.text)
             and not _ends_final(group.text) and not _ends_colon(group.text))
+
+
+def _numeral_value(text: str, start: int, end: int) -> tuple[str, tuple[int, ...]] | None:
+    """The system and value of the numeral at text[start:end], None for letters that only look like one."""
+    numeral = text[start:end]
+    if numeral[0] in _HAN_DIGITS or numeral[0] in _HAN_UNITS:
+        return "han", (_han_value(numeral),)
+    if numeral[0] not in _ROMAN_LETTERS:
+        return "digit", tuple(int(part) for part in re.split("[.．]", numeral))
+    # A roman numeral is a word of its own ("Chapter IV", not the "C" of "Civil").
+    if (start and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha()):
+        return None
+    value = _roman_value(numeral)
+    return ("roman", (value,)) if value else None
+
+
+def _numbered_shape(text: str) -> tuple[_NumberedKey, tuple[int, ...], str] | None:
+    """The label, numeral system, depth and punctuation of a line opened by a numbered label; its number;
+    and the text after the label.
+
+    "Kifungu cha 1." gives (("kifungucha", "digit", 1, "."), (1,), ""); "第十一条" (("第", "han", 1, "条"),
+    (11,), ""); "2.1 Memory" (("", "digit", 2, ""), (2, 1), "Memory"). The label is at most a few words
+    before the number, in any script.
+    """
+    for match in _NUMERAL.finditer(text):
+        start, end = match.span()
+        prefix = text[:start]
+        if len(prefix.split()) > _LABEL_PREFIX_MAX_WORDS or _display_width(prefix) > _LABEL_PREFIX_MAX_WIDTH:
+            return None
+        numeral = _numeral_value(text, start, end)
+        if numeral is None:
+            continue
+        system, values = numeral
+        tail = end
+        while tail < len(text) and tail - end < 3 and unicodedata.category(text[tail])[0] in "PS":
+            tail += 1
+        if tail == end and tail < len(text) and text[tail].isalpha() and _is_no_space_char(text[tail]):
+            tail += 1  # the counter of "第一条", "第3章"
+        key = (_fingerprint(prefix), system, len(values), text[end:tail])
+        return key, values, text[tail:].strip()
+    return None
+
+
+def _follows(before: tuple[int, ...], after: tuple[int, ...]) -> bool:
+    """Whether one number comes next after another: 3 after 2, 2.1 after 1.4, and a restart at 1."""
+    if after == before:
+        return False
+    if all(part <= 1 for part in after):
+        return True
+    for was, now in zip(before, after, strict=True):
+        if was != now:
+            return now == was + 1
+    return False
+
+
+def _all_caps(text: str) -> bool:
+    cased = [char for char in text if char.isupper() or char.islower()]
+    letters = sum(char.isalpha() for char in text)
+    return len(cased) >= _CAPS_MIN_LETTERS and 2 * len(cased) >= letters and all(map(str.isupper, cased))
+
+
+def _mark_numbered_headings(groups: list[_Group]) -> None:
+    """Short lines that repeat one label with a number that goes up: "Article 1." ... "Article 2." ...
+
+    The label may be any words in any script, the number in any digits, roman or Chinese numerals, or
+    1.2.3 numbering; the label is learned from the document itself. Labelled lines next to each other
+    are a list or a table of contents, not headings; a label with no words ("1.", "IV") must recur at
+    least three times.
+    """
+    members: dict[_NumberedKey, list[tuple[int, tuple[int, ...]]]] = {}
+    for index, group in enumerate(groups):
+        if (len(group.lines) > 1 or group.first.table or group.marker_kind in ("bullet", "hash")
+                or group.first.width > _HEADING_MAX_WIDTH or group.words > _HEADING_MAX_WORDS):
+            continue
+        shape = _numbered_shape(group.first.content)
+        if shape is None:
+            continue
+        key, values, rest = shape
+        if rest and (_ends_final(rest) or _ends_colon(rest)):
+            continue  # a numbered sentence: a list item or a numbered paragraph
+        members.setdefault(key, []).append((index, values))
+    for key, found in members.items():
+        indices = {index for index, _ in found}
+        spaced = [(index, values) for index, values in found
+                  if index - 1 not in indices and index + 1 not in indices]
+        if len(spaced) < (2 if key[0] else 3):
+            continue
+        steps = sum(_follows(a, b) for (_, a), (_, b) in itertools.pairwise(spaced))
+        if steps >= _PATTERN_STEP_SHARE * (len(spaced) - 1):
+            for index, _ in spaced:
+                groups[index].kind = "heading"
 
 
 def _labelled_item(group: _Group) -> bool:
@@ -408,15 +634,41 @@ def _labelled_item(group: _Group) -> bool:
             and not any(char in _FINAL for char in label) and _display_width(rest) > label_width)
 
 
-def _mark_boilerplate(groups: list[_Group]) -> None:
+def _mark_stamps(groups: list[_Group]) -> None:
+    """Rules, stamps and copyright lines anywhere; dates only where they look like page furniture.
+
+    A date alone is content in the text ("9 September 1988" opening a diary entry, a date line the
+    translations share); it is a publication stamp when it is the first or last line of the document,
+    carries a time of day, or stands next to another stamp. A dated byline ("By Ada | 3 May 2024") is
+    a stamp in the header, the lines before the first prose.
+    """
     for group in groups:
-        if not _has_word_char(group.text) or (not group.first.body and group.marker_kind) or _is_stamp(group):
+        if group.kind is not None:
+            continue
+        if (not _has_word_char(group.text) or (not group.first.body and group.marker_kind) or _is_stamp(group)
+                or _is_copyright(group)):
             group.kind = "boilerplate"
+    content = [index for index, group in enumerate(groups) if group.kind != "boilerplate"]
+    header = next((i for i, group in enumerate(groups) if _is_prose(group) and group.kind is None), len(groups))
+    for position, index in enumerate(content):
+        group = groups[index]
+        if group.kind is not None:
+            continue
+        beside = any(0 <= other < len(groups) and groups[other].kind == "boilerplate"
+                     and _has_word_char(groups[other].text) for other in (index - 1, index + 1))
+        edge = position in (0, len(content) - 1)
+        stamp = _is_date_line(group) and (edge or beside or bool(_TIME.search(group.text)))
+        byline = position > 0 and index < header and _is_byline(group)
+        if stamp or byline:
+            group.kind = "boilerplate"
+
+
+def _mark_author_box(groups: list[_Group]) -> None:
     # An author box, byline or menu: a run of three or more tiny lines that starts in the header (the
-    # first few segments, before any prose), does not follow a line introducing a list and gives way to
-    # longer lines (a text made only of short lines, like a poem, has no author box).
+    # first few segments, before any prose) after the title, does not follow a line introducing a list
+    # and gives way to longer lines (a text made only of short lines, like a poem, has no author box).
     header = min(_HEADER_MAX, next((i for i, group in enumerate(groups) if _is_prose(group)), len(groups)))
-    index = 0
+    index = next((i + 1 for i in range(len(groups) - 1, -1, -1) if groups[i].kind == "title"), 0)
     while index < header:
         end = index
         while end < len(groups) and groups[end].kind is None and _is_tiny(groups[end]):
@@ -429,30 +681,54 @@ def _mark_boilerplate(groups: list[_Group]) -> None:
 
 
 def _mark_title(groups: list[_Group]) -> None:
-    """The first content line if it is title-shaped; the next one too if it rewords or repeats it.
+    """The first content line if it is title-shaped, and the next one if it continues it.
+
+    A continuation line starts small; the line after it must not (lines that all start small are verse).
+    """
+    content = [group for group in groups if group.kind != "boilerplate"]
+    if not content or content[0].kind is not None or not _title_shaped(content[0]):
+        return
+    content[0].kind = "title"
+    if len(content) > 1 and content[1].kind is None and _title_shaped(content[1]) and _continues_title(
+            content[0], content[1]) and (len(content) == 2 or not _starts_small(content[2])):
+        content[1].kind = "title"
+
+
+def _mark_title_variants(groups: list[_Group]) -> None:
+    """The line after the title (past an author box) if it rewords or repeats the title.
 
     Web pages often give the title twice (the page title, then the article's own): both are the
     work's title, translated in the other versions, so a second title line is a title even when it
     repeats the first word for word (the aligner joins title variants into one bead). A repeat
     further down, in the body, is page chrome: boilerplate.
     """
-    content = [group for group in groups if group.kind is None]
-    if not content or not _title_shaped(content[0]):
+    titles = [index for index, group in enumerate(groups) if group.kind == "title"]
+    if not titles:
         return
-    title = content[0]
-    title.kind = "title"
+    title = groups[titles[0]]
     key = _fingerprint(title.text)
-    second = content[1] if len(content) > 1 else None
-    if (second is not None and _title_shaped(second) and second.marker_kind == title.marker_kind
+    after = [group for group in groups[titles[-1] + 1:] if group.kind != "boilerplate"]
+    second = after[0] if after and len(titles) == 1 else None
+    if (second is not None and second.kind is None and _title_shaped(second)
+            and second.marker_kind == title.marker_kind
             and _similarity(key, _fingerprint(second.text)) >= _SUBTITLE_SIMILARITY):
         second.kind = "title"
     if not key:
         return
-    for group in content[1:]:
+    for group in after:
         if group.kind is not None or not 0.8 <= len(group.text) / len(title.text) <= 1.25:
             continue
         if _similarity(key, _fingerprint(group.text)) >= _DUPLICATE_SIMILARITY:
             group.kind = "boilerplate"
+
+
+def _starts_small(group: _Group) -> bool:
+    return next((char for char in group.text if char.isalpha()), "").islower()
+
+
+def _continues_title(title: _Group, line: _Group) -> bool:
+    """A title split over two lines: the second starts with a small letter (in a cased script)."""
+    return _starts_small(line) and not _ends_final(title.text) and not _ends_colon(title.text)
 
 
 def _heading_candidate(groups: list[_Group], index: int) -> bool:
@@ -466,17 +742,20 @@ def _heading_candidate(groups: list[_Group], index: int) -> bool:
     return True
 
 
-def _strong_heading(group: _Group) -> bool:
-    return group.marker_kind == "hash" or bool(_CHAPTER.match(group.text))
+def _strong_heading(group: _Group, caps: bool) -> bool:
+    return (group.marker_kind == "hash" or group.first.underlined or bool(_CHAPTER.match(group.text))
+            or (caps and _all_caps(group.text)))
 
 
 def _mark_headings(groups: list[_Group]) -> None:
     """Short lines that open a block of content.
 
     Runs of three or more short lines are not headings (a poem, an address, a list without markers), nor
-    are short lines right after a line introducing a list; Markdown and chapter headings always are.
+    are short lines right after a line introducing a list; Markdown, underlined and chapter headings
+    always are, and so are lines in capitals where most of the document is not.
     """
     content = [i for i, group in enumerate(groups) if group.kind is None]
+    caps = sum(_all_caps(groups[i].text) for i in content) < _CAPS_MAX_SHARE * len(content)
     candidate = {i: _heading_candidate(groups, i) for i in content}
     position = 0
     while position < len(content):
@@ -491,7 +770,7 @@ def _mark_headings(groups: list[_Group]) -> None:
         introduced = content[position] > 0 and _ends_colon(groups[content[position] - 1].text)
         opens_content = following is not None and (
             following.marker_kind != "" or following.width >= run[-1].width or _ends_colon(following.text))
-        strong = following is not None and all(map(_strong_heading, run))
+        strong = following is not None and all(_strong_heading(group, caps) for group in run)
         if strong or (opens_content and len(run) <= 2 and not introduced):
             for group in run:
                 group.kind = "heading"
@@ -520,8 +799,11 @@ def segment_text(text: str, script: str | None = None) -> list[Segment]:
     are joined where the characters at the break do not tell (no space for scripts written without spaces).
     """
     groups = _group_lines(_read_lines(text), script)
-    _mark_boilerplate(groups)
+    _mark_numbered_headings(groups)
+    _mark_stamps(groups)
     _mark_title(groups)
+    _mark_author_box(groups)
+    _mark_title_variants(groups)
     _mark_labelled_lists(groups)
     _mark_headings(groups)
     segments: list[Segment] = []

@@ -184,7 +184,8 @@ def test_markdown_and_numbered_headings() -> None:
         ("paragraph", "We spent it on:"), ("list_item", "roads"), ("list_item", "wells"),
     ]
     chapters = "第一章 起源\n很久以前，山村裡住著一位老人。\n第二章 旅程\n老人決定離開村莊，去看看世界。\n"
-    assert [kind for kind, _ in kinds(chapters, "Hans")] == ["title", "paragraph", "heading", "paragraph"]
+    # The first line opens chapter one of a numbered series: a heading, like the second, not a title.
+    assert [kind for kind, _ in kinds(chapters, "Hans")] == ["heading", "paragraph", "heading", "paragraph"]
 
 
 def test_short_lines_after_a_colon_are_list_items_and_a_poem_has_no_headings() -> None:
@@ -241,7 +242,8 @@ def test_stamps_and_dates_are_boilerplate_but_a_heading_with_a_year_is_not() -> 
 
 @pytest.mark.parametrize(("line", "kind"), [
     ("Posted by Ilse", "boilerplate"), ("Updated: 4 June", "boilerplate"), ("Share", "boilerplate"),
-    ("May 3, 2024", "boilerplate"), ("2024年5月3日", "boilerplate"),
+    # A date between two paragraphs is content (it opens the next block), not a publication stamp.
+    ("May 3, 2024", "heading"), ("2024年5月3日", "heading"),
     ("Published works", "heading"), ("Sharing the harvest", "heading"), ("Goals for 2030", "heading"),
 ])
 def test_stamp_words_need_a_stamp_shape(line: str, kind: str) -> None:
@@ -278,6 +280,209 @@ def test_hard_cases_keep_their_characters() -> None:
 def test_empty_and_blank_texts_have_no_segments() -> None:
     assert segment_text("") == []
     assert segment_text(" \n\t\r\n\u3000\r") == []
+
+
+# --- headings found by their shape, in any script and numbering ------------------------------------------
+
+def headings(text: str, script: str | None = None) -> list[str]:
+    return of_kind(segment_text(text, script), "heading")
+
+
+def numbered_statute(label: str, numerals: list[str], body: list[str], title: str, end: str = ".") -> str:
+    """A short statute: a title, a preamble, then numbered articles of one or two short paragraphs."""
+    lines = [title, body[0]]
+    for index, numeral in enumerate(numerals):
+        lines.append(f"{label} {numeral}{end}")
+        lines.append(body[1 + index % (len(body) - 1)])
+        if index % 2:
+            lines.append(body[1 + (index + 1) % (len(body) - 1)])
+    return "\n".join(lines) + "\n"
+
+
+SWAHILI = ["Wanachama wa chama cha ushirika wamekubaliana kanuni zifuatazo.",
+           "Kila mwanachama ana haki ya kupiga kura katika mkutano mkuu.",
+           "Mkutano mkuu utafanyika mara moja kila mwaka.",
+           "Hesabu za chama zitakaguliwa na mkaguzi huru."]
+MALAY = ["Ahli-ahli koperasi telah bersetuju dengan peraturan yang berikut.",
+         "Setiap ahli berhak mengundi dalam mesyuarat agung.",
+         "Mesyuarat agung hendaklah diadakan sekali setahun.",
+         "Akaun koperasi hendaklah diaudit oleh juruaudit bebas."]
+HINDI = ["सहकारी समिति के सदस्य निम्नलिखित नियमों पर सहमत हुए हैं।",
+         "प्रत्येक सदस्य को आम सभा में मत देने का अधिकार है।",
+         "आम सभा वर्ष में एक बार आयोजित की जाएगी।",
+         "समिति के खातों की जांच एक स्वतंत्र लेखा परीक्षक करेगा।"]
+THAI = ["สมาชิกของสหกรณ์ได้ตกลงตามข้อบังคับดังต่อไปนี้",
+        "สมาชิกทุกคนมีสิทธิออกเสียงในที่ประชุมใหญ่",
+        "ให้จัดการประชุมใหญ่ปีละหนึ่งครั้ง",
+        "บัญชีของสหกรณ์ต้องได้รับการตรวจสอบโดยผู้สอบบัญชีอิสระ"]
+ARABIC = ["اتفق أعضاء الجمعية التعاونية على القواعد التالية.",
+          "لكل عضو الحق في التصويت في الجمعية العامة.",
+          "تعقد الجمعية العامة مرة واحدة في السنة.",
+          "تدقق حسابات الجمعية من قبل مدقق مستقل."]
+CHINESE = ["合作社的社员同意以下规则。", "每个社员都有权在大会上投票。", "大会每年举行一次。",
+           "合作社的账目由独立审计师审核。"]
+RUSSIAN = ["Члены кооператива согласились со следующими правилами.",
+           "Каждый член имеет право голосовать на общем собрании.",
+           "Общее собрание проводится один раз в год.",
+           "Счета кооператива проверяет независимый аудитор."]
+ENGLISH = ["The members of the cooperative have agreed to the following rules.",
+           "Every member has the right to vote at the general meeting.",
+           "The general meeting shall be held once a year.",
+           "The accounts shall be audited by an independent auditor."]
+
+
+@pytest.mark.parametrize(("label", "numerals", "body", "end", "script"), [
+    ("Kifungu cha", ["1", "2", "3", "4"], SWAHILI, ".", "Latn"),
+    ("Perkara", ["1", "2", "3", "4"], MALAY, ".", "Latn"),
+    ("अनुच्छेद", ["१", "२", "३", "४"], HINDI, ".", "Deva"),
+    ("अनुच्छेद", ["१", "२", "३", "४"], HINDI, "", "Deva"),
+    ("ข้อ", ["๑", "๒", "๓", "๔"], THAI, "", "Thai"),
+    ("المادة", ["١", "٢", "٣", "٤"], ARABIC, ".", "Arab"),
+    ("Статья", ["1", "2", "3", "4"], RUSSIAN, ".", "Cyrl"),
+    ("Chapter", ["I", "II", "III", "IV"], ENGLISH, ".", "Latn"),
+    ("Article", ["9", "10", "11", "12"], ENGLISH, ":", "Latn"),
+], ids=["sw-period", "ms-period", "hi-deva-period", "hi-deva", "th-thai-digits", "ar-indic-digits",
+        "ru-period", "en-roman", "en-colon"])
+def test_numbered_article_headings_in_any_script(
+        label: str, numerals: list[str], body: list[str], end: str, script: str) -> None:
+    text = numbered_statute(label, numerals, body, "Kanuni / Rules / नियम", end)
+    segments = segment_text(text, script)
+    assert [h for h in of_kind(segments, "heading")] == [f"{label} {n}{end}" for n in numerals]
+    assert segments[-1].section == 4
+    assert segments[0].kind == "title"
+
+
+@pytest.mark.parametrize(("numerals", "tail"), [
+    (["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一"], "条"),
+    (["１", "２", "３", "４"], "条"),
+    (["1", "2", "3", "4"], "條"),
+])
+def test_han_article_headings_with_native_and_full_width_numerals(numerals: list[str], tail: str) -> None:
+    text = numbered_statute("第", numerals, CHINESE, "合作社章程", "").replace("第 ", "第")
+    text = text.replace("\n第", "\n第").replace("第" + numerals[0] + "\n", "第" + numerals[0] + tail + "\n")
+    for numeral in numerals[1:]:
+        text = text.replace("第" + numeral + "\n", "第" + numeral + tail + "\n")
+    assert headings(text, "Hans") == [f"第{n}{tail}" for n in numerals]
+
+
+def test_a_short_paragraph_between_numbered_headings_does_not_hide_them() -> None:
+    # Three short lines in a row are no headings by themselves (a poem); the repeated numbered label is.
+    text = "Sheria Ndogo\nKifungu cha 1.\nKila mtu.\nKifungu cha 2.\nHakuna mtu.\nKifungu cha 3.\nWote.\n"
+    assert headings(text) == ["Kifungu cha 1.", "Kifungu cha 2.", "Kifungu cha 3."]
+
+
+def test_multi_level_numbering_and_a_table_of_contents() -> None:
+    text = (
+        "Installation Guide\n"
+        "1 Preparing the host\n"
+        "Check that the host has enough memory and a recent kernel before you start.\n"
+        "1.1 Memory\n"
+        "Two gigabytes are enough for a small site; add more for every hundred users.\n"
+        "1.2 Kernel\n"
+        "Any kernel released in the last five years works.\n"
+        "2 Installing the package\n"
+        "Run the installer as an ordinary user; it asks for a password when it needs one.\n"
+        "2.1 Checking the result\n"
+        "The installer prints the address of the service when it has finished.\n"
+    )
+    assert headings(text) == ["1 Preparing the host", "1.1 Memory", "1.2 Kernel", "2 Installing the package",
+                              "2.1 Checking the result"]
+
+
+@pytest.mark.parametrize("rule", ["=", "-", "~"])
+def test_underlined_headings(rule: str) -> None:
+    text = (
+        "Harbour Survey\n==============\n\n"
+        "The divers inspected the north wall over three days in calm weather and took many photographs.\n\n"
+        f"Findings\n{rule * 8}\n\n"
+        "The wall has shifted by a hand's width since the last survey; two rings are missing.\n"
+        "Costs of the repair\n" + rule * 19 + "\n"
+        "Not known yet.\n"
+    )
+    segments = segment_text(text)
+    assert segments[0].kind == "title"
+    assert of_kind(segments, "heading") == ["Findings", "Costs of the repair"]
+    assert {s.kind for s in segments if not any(c.isalnum() for c in s.text)} == {"boilerplate"}
+    assert segments[-1].section == 2
+
+
+def test_all_capital_headings_in_cased_scripts() -> None:
+    text = (
+        "Отчёт о работе\n"
+        "ВВЕДЕНИЕ\n"
+        "В этом году кооператив открыл новый склад.\n"
+        "ФИНАНСЫ\n"
+        "Доходы выросли.\n"
+        "Расходы остались прежними.\n"
+        "Долгов нет.\n"
+        "PLANS FOR NEXT YEAR\n"
+        "More trucks.\n"
+    )
+    assert headings(text, "Cyrl") == ["ВВЕДЕНИЕ", "ФИНАНСЫ", "PLANS FOR NEXT YEAR"]
+
+
+def test_numbered_list_between_headings_is_still_a_list() -> None:
+    text = (
+        "Rules\nArticle 1.\nEveryone may join.\nArticle 2.\nMembers must:\n"
+        "1. pay the fee on time every year;\n2. attend the general meeting;\n3. respect the rules.\n"
+        "Article 3.\nThe fee is set by the meeting.\n"
+    )
+    segments = segment_text(text)
+    assert of_kind(segments, "heading") == ["Article 1.", "Article 2.", "Article 3."]
+    assert of_kind(segments, "list_item") == [
+        "pay the fee on time every year;", "attend the general meeting;", "respect the rules."]
+
+
+def test_a_repeated_label_without_increasing_numbers_is_not_a_heading_pattern() -> None:
+    text = (
+        "Diary\nWe walked to the lake and back before lunch and saw nobody at all.\n"
+        "Room 12.\nThe room was cold.\nRoom 4.\nThe room was warm.\nRoom 30.\nThe room was dark.\n"
+    )
+    assert headings(text) == []
+
+
+# --- one sentence per line, as aligners' users bring it ----------------------------------------------------
+
+SENTENCE_PER_LINE = """\
+Der lange Weg
+auf den Gipfel
+9. September 1988
+Wir brachen um 4.45 Uhr auf , als es noch dunkel war .
+Sicherlich .
+Der Weg war steil und vereist .
+Basta .
+Am 10. September 1988 standen wir oben .
+2. Oktober 1988
+Der Abstieg dauerte zwei Tage .
+"""
+
+
+def test_sentence_per_line_keeps_dates_numbers_and_short_lines() -> None:
+    segments = segment_text(SENTENCE_PER_LINE)
+    assert len(segments) == 10
+    assert [s.text for s in segments] == SENTENCE_PER_LINE.splitlines()
+    assert "boilerplate" not in {s.kind for s in segments}
+    assert [s.kind for s in segments[:2]] == ["title", "title"]
+    assert segments[4].kind == segments[6].kind == "paragraph"
+
+
+def test_a_numbered_list_keeps_its_markers_stripped() -> None:
+    text = "Steps to follow.\n1. Open the valve.\n2. Wait a minute.\n3. Close it again.\n"
+    assert of_kind(segment_text(text), "list_item") == ["Open the valve.", "Wait a minute.", "Close it again."]
+
+
+def test_copyright_byline_and_dates_at_the_edges_are_boilerplate() -> None:
+    text = (
+        "Le pont de pierre\n"
+        "Par Jeanne Martin — publié le 3 mai 2024 à 10 h 30\n"
+        "Les maçons ont travaillé deux étés pour fermer l'arche au-dessus de la gorge.\n"
+        "12 juin 1931\n"
+        "Ce jour-là, le premier train a traversé le pont sous les applaudissements du village.\n"
+        "© 2024 Journal de la Vallée, reproduction autorisée avec mention de la source et du lien\n"
+    )
+    assert [kind for kind, _ in kinds(text)] == [
+        "title", "boilerplate", "paragraph", "heading", "paragraph", "boilerplate"]
+    assert kinds("3 May 2024\n" + text)[0] == ("boilerplate", "3 May 2024")
 
 
 # --- seeds ---------------------------------------------------------------------------------------------

@@ -324,12 +324,16 @@ def _confirm_number_markers(lines: list[_Line | None]) -> list[_Line | None]:
 
 
 def _mark_underlines(lines: list[_Line | None]) -> list[_Line | None]:
-    """A line of one repeated symbol (===, ---, ~~~) right under a line of text underlines it: a heading."""
+    """A line of one repeated symbol (===, ---, ~~~) right under a line of text underlines it: a heading.
+
+    Not under a sentence: a rule after the last line of a paragraph only closes it.
+    """
     result = list(lines)
     for index in range(1, len(result)):
         line, above = result[index], result[index - 1]
         if (line is None or above is None or above.rule or above.table or above.marker_kind == "bullet"
-                or not _RULE.fullmatch(line.content) or not _has_word_char(above.content)):
+                or not _RULE.fullmatch(line.content) or not _has_word_char(above.content)
+                or _ends_final(above.content)):
             continue
         result[index - 1] = dataclasses.replace(above, underlined=True)
         result[index] = dataclasses.replace(line, rule=True)
@@ -610,6 +614,8 @@ def _mark_numbered_headings(groups: list[_Group]) -> None:
         key, values, rest = shape
         if rest and (_ends_final(rest) or _ends_colon(rest)):
             continue  # a numbered sentence: a list item or a numbered paragraph
+        if not key[0] and not _has_word_char(rest) and key[1] == "digit" and not key[3]:
+            continue  # a bare number ("12", "- 12 -"): a page number as often as a section's
         members.setdefault(key, []).append((index, values))
     for key, found in members.items():
         indices = {index for index, _ in found}

@@ -441,6 +441,20 @@ def test_a_repeated_label_without_increasing_numbers_is_not_a_heading_pattern() 
     assert headings(text) == []
 
 
+def test_parts_numbered_by_a_lone_numeral_are_headings() -> None:
+    prose = ["The valley was quiet that winter and the river froze from bank to bank.",
+             "In spring the ice broke up.",
+             "By summer the new bridge was open and the ferry stopped running."]
+    for end in (".", ""):
+        parts = "".join(f"{numeral}{end}\n{prose[n]}\n" for n, numeral in enumerate(["I", "II", "III"]))
+        assert headings("A Year on the River\n" + parts) == [f"I{end}", f"II{end}", f"III{end}"]
+
+
+def test_a_rule_under_a_sentence_does_not_make_it_a_heading() -> None:
+    text = "Notes\nThe meeting ended early because of the storm.\n---\nShort.\n"
+    assert headings(text) == []
+
+
 # --- one sentence per line, as aligners' users bring it ----------------------------------------------------
 
 SENTENCE_PER_LINE = """\

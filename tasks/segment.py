@@ -38,6 +38,7 @@ class Segment:
 
 MarkerKind = Literal["", "bullet", "number", "hash"]
 _NumberedKey = tuple[str, str, int, str]  # label, numeral system, depth, punctuation after the number
+_NumberedShape = tuple[_NumberedKey, tuple[int, ...], str]  # key, number, the text after the number
 
 # Only these three are line breaks: str.splitlines() also splits on \v, \f, \x1c-\x1e, \x85, \u2028 and
 # \u2029, which editors do not show as new lines, so line numbers would drift from the source file.
@@ -550,7 +551,7 @@ def _numeral_value(text: str, start: int, end: int) -> tuple[str, tuple[int, ...
     return ("roman", (value,)) if value else None
 
 
-def _numbered_shape(text: str) -> tuple[_NumberedKey, tuple[int, ...], str] | None:
+def _numbered_shape(text: str) -> _NumberedShape | None:
     """The label, numeral system, depth and punctuation of a line opened by a numbered label; its number;
     and the text after the label.
 
@@ -595,21 +596,39 @@ def _all_caps(text: str) -> bool:
     return len(cased) >= _CAPS_MIN_LETTERS and 2 * len(cased) >= letters and all(map(str.isupper, cased))
 
 
+def _mark_numbered_runs(groups: list[_Group], shapes: list[_NumberedShape | None]) -> None:
+    """Lines numbered one after the other ("1 ...", "2 ...", "3 ...") are a list or verses: body text.
+
+    Such lines are often short and unpunctuated (verses, a table of contents), the shape of headings;
+    numbered in sequence with the line before or after, they are none.
+    """
+    for index, group in enumerate(groups):
+        shape = shapes[index]
+        if shape is None or group.kind is not None:
+            continue
+        for before, after in ((index - 1, index), (index, index + 1)):
+            if before >= 0 and after < len(groups):
+                first, second = shapes[before], shapes[after]
+                if first and second and first[0] == second[0] and _follows(first[1], second[1]):
+                    group.kind = "list_item" if group.marker_kind else "paragraph"
+                    break
+
+
 def _mark_numbered_headings(groups: list[_Group]) -> None:
     """Short lines that repeat one label with a number that goes up: "Article 1." ... "Article 2." ...
 
     The label may be any words in any script, the number in any digits, roman or Chinese numerals, or
-    1.2.3 numbering; the label is learned from the document itself. Labelled lines next to each other
-    are a list or a table of contents, not headings; a label with no words ("1.", "IV") must recur at
-    least three times.
+    1.2.3 numbering; the label is learned from the document itself. Lines numbered one after the other
+    are a list, verses or a table of contents, not headings; a label with no words ("1.", "IV") must
+    recur at least three times.
     """
+    shapes = [_numbered_shape(group.first.content) if len(group.lines) == 1 and not group.first.table
+              and group.marker_kind not in ("bullet", "hash") else None for group in groups]
+    _mark_numbered_runs(groups, shapes)
     members: dict[_NumberedKey, list[tuple[int, tuple[int, ...]]]] = {}
-    for index, group in enumerate(groups):
-        if (len(group.lines) > 1 or group.first.table or group.marker_kind in ("bullet", "hash")
-                or group.first.width > _HEADING_MAX_WIDTH or group.words > _HEADING_MAX_WORDS):
-            continue
-        shape = _numbered_shape(group.first.content)
-        if shape is None:
+    for index, (group, shape) in enumerate(zip(groups, shapes, strict=True)):
+        if (shape is None or group.kind is not None or group.first.width > _HEADING_MAX_WIDTH
+                or group.words > _HEADING_MAX_WORDS):
             continue
         key, values, rest = shape
         if rest and (_ends_final(rest) or _ends_colon(rest)):
@@ -618,14 +637,11 @@ def _mark_numbered_headings(groups: list[_Group]) -> None:
             continue  # a bare number ("12", "- 12 -"): a page number as often as a section's
         members.setdefault(key, []).append((index, values))
     for key, found in members.items():
-        indices = {index for index, _ in found}
-        spaced = [(index, values) for index, values in found
-                  if index - 1 not in indices and index + 1 not in indices]
-        if len(spaced) < (2 if key[0] else 3):
+        if len(found) < (2 if key[0] else 3):
             continue
-        steps = sum(_follows(a, b) for (_, a), (_, b) in itertools.pairwise(spaced))
-        if steps >= _PATTERN_STEP_SHARE * (len(spaced) - 1):
-            for index, _ in spaced:
+        steps = sum(_follows(a, b) for (_, a), (_, b) in itertools.pairwise(found))
+        if steps >= _PATTERN_STEP_SHARE * (len(found) - 1):
+            for index, _ in found:
                 groups[index].kind = "heading"
 
 

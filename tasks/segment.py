@@ -153,6 +153,8 @@ _BYLINE_MAX_WORDS = 20
 _LABEL_PREFIX_MAX_WORDS = 3  # "Kifungu cha", "Chapter", "第": the label before a heading's number
 _LABEL_PREFIX_MAX_WIDTH = 32
 _PATTERN_STEP_SHARE = 0.7  # numbered headings whose numbers go up by one, at least this share of the time
+_SHORT_LINES_MAX_SHARE = 0.4  # short lines are headings only where most lines are longer
+_SHORT_LINES_FREE = 3  # ... or where there are only a few of them
 _CAPS_MIN_LETTERS = 4
 _CAPS_MAX_SHARE = 0.5  # capitals mark headings only where most lines are not in capitals
 _DUPLICATE_SIMILARITY = 0.9
@@ -376,7 +378,7 @@ def _continues(previous: _Line, line: _Line, wrap: int | None) -> bool:
     if previous.width + 1 + _first_word_width(line) < 0.8 * wrap:
         return False
     if previous.marker_kind:
-        return line.indent > previous.indent
+        return line.indent >= previous.indent
     return line.indent <= previous.indent
 
 
@@ -773,12 +775,16 @@ def _mark_headings(groups: list[_Group]) -> None:
     """Short lines that open a block of content.
 
     Runs of three or more short lines are not headings (a poem, an address, a list without markers), nor
-    are short lines right after a line introducing a list; Markdown, underlined and chapter headings
-    always are, and so are lines in capitals where most of the document is not.
+    are short lines right after a line introducing a list, nor any short line where most lines are
+    short; Markdown, underlined and chapter headings always are, and so are lines in capitals where
+    most of the document is not.
     """
     content = [i for i, group in enumerate(groups) if group.kind is None]
     caps = sum(_all_caps(groups[i].text) for i in content) < _CAPS_MAX_SHARE * len(content)
     candidate = {i: _heading_candidate(groups, i) for i in content}
+    # Where most lines are short (interface messages, verses, a poem), a short line is no sign of a
+    # heading: only the strong signs count.
+    weak = sum(candidate.values()) <= max(_SHORT_LINES_FREE, _SHORT_LINES_MAX_SHARE * len(content))
     position = 0
     while position < len(content):
         if not candidate[content[position]]:
@@ -791,9 +797,10 @@ def _mark_headings(groups: list[_Group]) -> None:
         following = groups[content[end]] if end < len(content) else None
         introduced = content[position] > 0 and _ends_colon(groups[content[position] - 1].text)
         opens_content = following is not None and (
-            following.marker_kind != "" or following.width >= run[-1].width or _ends_colon(following.text))
+            following.marker_kind != "" or _ends_colon(following.text)
+            or (following.width >= run[-1].width and (_is_prose(following) or following.kind is not None)))
         strong = following is not None and all(_strong_heading(group, caps) for group in run)
-        if strong or (opens_content and len(run) <= 2 and not introduced):
+        if strong or (weak and opens_content and len(run) <= 2 and not introduced):
             for group in run:
                 group.kind = "heading"
         elif introduced:

@@ -455,6 +455,47 @@ def test_a_rule_under_a_sentence_does_not_make_it_a_heading() -> None:
     assert headings(text) == []
 
 
+VERSES = ["the river runs under the stones all through the winter", "the herons stand in the shallows",
+          "and the mist lifts from the water when the sun comes over the far hill at last",
+          "the boats wait", "nobody calls across the water to the other bank in the evening",
+          "the ferryman sleeps", "the lamps of the village go out one by one along the shore"]
+
+
+def test_numbered_verses_are_body_and_numbered_chapters_headings() -> None:
+    text = "".join(f"{chapter}. Song of the {name}\n\n" + "".join(f"{n} {v}\n" for n, v in enumerate(VERSES, 1))
+                   + "\n" for chapter, name in ((4, "River"), (5, "Hill"), (6, "Shore")))
+    segments = segment_text(text)
+    assert of_kind(segments, "heading") == ["Song of the River", "Song of the Hill", "Song of the Shore"]
+    assert [s.text for s in segments if s.section == 1][1:3] == ["1 " + VERSES[0], "2 " + VERSES[1]]
+
+
+def test_lines_of_a_text_made_of_short_lines_are_not_headings() -> None:
+    verses = "The Ferry\n" + "\n".join(VERSES * 2) + "\n"
+    assert headings(verses) == []
+    messages = "\n".join([
+        "Delete selected items", "Successfully deleted 3 items.", "Cannot delete the item", "Are you sure?",
+        "Administration", "All", "Yes", "No", "Any date", "Today", "Past 7 days",
+        "Please enter the correct username and password for a staff account.", "Action:", "Add another item",
+        "Remove", "Change", "action time", "user", "content type", "object id", "No fields changed.",
+    ]) + "\n"
+    assert headings(messages) == []
+
+
+def test_hard_wrapped_paragraphs_opened_by_a_verse_number_are_joined() -> None:
+    text = (
+        "[12] The River\n\n"
+        "(1) The river runs under the stones all through the winter and the (2)\n"
+        "herons stand in the shallows until the mist lifts from the water. (3)\n"
+        "The boats wait at the landing for the ferryman, who sleeps.\n\n"
+        "(4) Nobody calls across the water to the other bank in the evening, and\n"
+        "the lamps of the village go out one by one along the shore. (5) At\n"
+        "dawn the first boat leaves the landing with the baker and his bread.\n"
+    )
+    segments = segment_text(text)
+    assert [(s.line_start, s.line_end) for s in segments] == [(1, 1), (3, 5), (7, 9)]
+    assert headings(text) == []
+
+
 # --- one sentence per line, as aligners' users bring it ----------------------------------------------------
 
 SENTENCE_PER_LINE = """\

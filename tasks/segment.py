@@ -689,16 +689,22 @@ def _mark_stamps(groups: list[_Group]) -> None:
 
 def _mark_author_box(groups: list[_Group]) -> None:
     # An author box, byline or menu: a run of three or more tiny lines that starts in the header (the
-    # first few segments, before any prose) after the title, does not follow a line introducing a list
-    # and gives way to longer lines (a text made only of short lines, like a poem, has no author box).
-    header = min(_HEADER_MAX, next((i for i, group in enumerate(groups) if _is_prose(group)), len(groups)))
+    # first few segments, before the first prose) after the title, does not follow a line introducing a
+    # list and gives way to longer lines, mostly not tiny (a text made mostly of short lines, like a
+    # poem, verses or interface messages, has no author box).
+    prose = next((i for i, group in enumerate(groups) if _is_prose(group)), None)
+    if prose is None:
+        return
+    header = min(_HEADER_MAX, prose)
     index = next((i + 1 for i in range(len(groups) - 1, -1, -1) if groups[i].kind == "title"), 0)
     while index < header:
         end = index
         while end < len(groups) and groups[end].kind is None and _is_tiny(groups[end]):
             end += 1
         introduced = index > 0 and _ends_colon(groups[index - 1].text)
-        if end - index >= 3 and end < len(groups) and not introduced:
+        rest = [group for group in groups[end:] if group.kind is None]
+        short = sum(map(_is_tiny, rest)) > _SHORT_LINES_MAX_SHARE * len(rest)
+        if end - index >= 3 and rest and not introduced and not short:
             for group in groups[index:end]:
                 group.kind = "boilerplate"
         index = max(end, index + 1)

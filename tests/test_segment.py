@@ -481,6 +481,13 @@ def test_lines_of_a_text_made_of_short_lines_are_not_headings() -> None:
     assert headings(messages) == []
 
 
+def test_short_lines_at_the_top_of_a_text_of_short_lines_are_no_author_box() -> None:
+    messages = "删除所选项目\n成功删除了 3 个项目。\n无法删除\n你确定吗？\n管理\n全部\n是\n否\n未知\n任意日期\n今天\n"
+    assert "boilerplate" not in {s.kind for s in segment_text(messages, "Hans")}
+    verses = "Song of the Ferry\nthe boats wait\nthe herons stand\nthe ferryman sleeps\n" + "\n".join(VERSES) + "\n"
+    assert "boilerplate" not in {s.kind for s in segment_text(verses)}
+
+
 def test_hard_wrapped_paragraphs_opened_by_a_verse_number_are_joined() -> None:
     text = (
         "[12] The River\n\n"

@@ -571,10 +571,10 @@ def _numbered_shape(text: str) -> _NumberedShape | None:
             continue
         system, values = numeral
         tail = end
+        if tail < len(text) and text[tail].isalpha() and not (text[tail].isupper() or text[tail].islower()):
+            tail += 1  # the counter glued to the number in uncased scripts: "第一条", "第3章", "1장", "제1조"
         while tail < len(text) and tail - end < 3 and unicodedata.category(text[tail])[0] in "PS":
             tail += 1
-        if tail == end and tail < len(text) and text[tail].isalpha() and _is_no_space_char(text[tail]):
-            tail += 1  # the counter of "第一条", "第3章"
         key = (_fingerprint(prefix), system, len(values), text[end:tail])
         return key, values, text[tail:].strip()
     return None
@@ -639,7 +639,8 @@ def _mark_numbered_headings(groups: list[_Group]) -> None:
             continue  # a bare number ("12", "- 12 -"): a page number as often as a section's
         members.setdefault(key, []).append((index, values))
     for key, found in members.items():
-        if len(found) < (2 if key[0] else 3):
+        labelled = bool(key[0]) or _has_word_char(key[3])
+        if len(found) < (2 if labelled else 3):
             continue
         steps = sum(_follows(a, b) for (_, a), (_, b) in itertools.pairwise(found))
         if steps >= _PATTERN_STEP_SHARE * (len(found) - 1):

@@ -365,6 +365,17 @@ def test_han_article_headings_with_native_and_full_width_numerals(numerals: list
     assert headings(text, "Hans") == [f"第{n}{tail}" for n in numerals]
 
 
+def test_korean_counters_glued_to_the_number() -> None:
+    text = (
+        "1장. 개요 -- 조합은 무엇인가?\n조합은 전 세계의 자원봉사자들이 함께 만든 단체이다.\n"
+        "1 시작\n조합은 1993년에 설립되었다.\n2 이름\n이름은 두 창립자의 이름에서 왔다.\n"
+        "2장. 지도자\n조합에는 여러 지도자가 있었다.\n"
+    )
+    assert headings(text, "Kore")[0::3] == ["1장. 개요 -- 조합은 무엇인가?", "2장. 지도자"]
+    articles = "조합 규약\n제1조\n모든 조합원은 투표할 수 있다.\n제2조\n총회는 매년 열린다.\n제3조\n감사.\n"
+    assert headings(articles, "Kore") == ["제1조", "제2조", "제3조"]
+
+
 def test_a_short_paragraph_between_numbered_headings_does_not_hide_them() -> None:
     # Three short lines in a row are no headings by themselves (a poem); the repeated numbered label is.
     text = "Sheria Ndogo\nKifungu cha 1.\nKila mtu.\nKifungu cha 2.\nHakuna mtu.\nKifungu cha 3.\nWote.\n"

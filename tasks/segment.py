@@ -84,6 +84,10 @@ _TABLE_CELLS = re.compile(r"\S\t+\S|\|.*\|")
 # Question marks are allowed: question headings are common.
 _FINAL = frozenset(".!。！．｡;；,，、،।॥۔።။។៕…")
 _COLON = frozenset(":：")
+# Sentence ends that are never abbreviation or number dots, and clause marks.
+_SENTENCE_END = frozenset("。！？｡।॥۔።။។៕")
+_CLAUSE = frozenset(",，、;；،؛")
+_QUESTION = frozenset("?？؟")
 _CLOSERS = "\"'”’»)]）】」』》〉"
 
 # Publication stamps and sharing widgets in common languages. _STAMP_PREFIXES may be followed by more
@@ -155,6 +159,8 @@ _LABEL_PREFIX_MAX_WIDTH = 32
 _PATTERN_STEP_SHARE = 0.7  # numbered headings whose numbers go up by one, at least this share of the time
 _SHORT_LINES_MAX_SHARE = 0.4  # short lines are headings only where most lines are longer
 _SHORT_LINES_FREE = 3  # ... or where there are only a few of them
+_CLAUSE_MIN_WORDS = 10  # a line this long with a clause comma reads as a sentence
+_SMALL_START_MIN_WORDS = 4  # a line this long that starts with a small letter is the rest of a sentence
 _CAPS_MIN_LETTERS = 4
 _CAPS_MAX_SHARE = 0.5  # capitals mark headings only where most lines are not in capitals
 _DUPLICATE_SIMILARITY = 0.9
@@ -447,7 +453,15 @@ def _stripped_end(text: str) -> str:
 
 def _ends_final(text: str) -> bool:
     end = _stripped_end(text)
-    return bool(end) and end[-1] in _FINAL
+    return bool(end) and end[-1] in _FINAL and not _greek_question(end)
+
+
+def _greek_question(end: str) -> bool:
+    """Greek writes its question mark as a semicolon (U+037E, the same character after NFC)."""
+    if end[-1] not in ";\u037e":
+        return False
+    letter = next((char for char in reversed(end) if char.isalpha()), "")
+    return "\u0370" <= letter <= "\u03ff" or "\u1f00" <= letter <= "\u1fff"
 
 
 def _ends_colon(text: str) -> bool:
@@ -527,7 +541,7 @@ def _is_prose(group: _Group) -> bool:
 def _title_shaped(group: _Group) -> bool:
     end = _stripped_end(group.text)
     return (group.marker_kind in ("", "hash") and not group.first.table and group.width <= _TITLE_MAX_WIDTH
-            and _has_word_char(group.text) and bool(end) and end[-1] not in _FINAL
+            and _has_word_char(group.text) and bool(end) and not _ends_final(group.text)
             and end[-1] not in _COLON)
 
 
@@ -770,7 +784,24 @@ def _heading_candidate(groups: list[_Group], index: int) -> bool:
         # Consecutive numbered lines are a list, not a run of numbered headings.
         neighbours = [groups[i] for i in (index - 1, index + 1) if 0 <= i < len(groups)]
         return not any(other.marker_kind == "number" and other.kind is None for other in neighbours)
-    return True
+    return group.marker_kind == "hash" or group.first.underlined or _all_caps(group.text) or not _sentence_like(group)
+
+
+def _sentence_like(group: _Group) -> bool:
+    """A short line that reads as a sentence or a piece of one, not a heading.
+
+    It has a sentence end inside it ("这是什么？我不知道", in scripts whose full stop is unambiguous), or a
+    clause comma in a line of many words that is not a question (questions with a comma are common
+    headings), or it starts with a small letter (the rest of a sentence split over lines) in a line of
+    several words.
+    """
+    end = _stripped_end(group.text)
+    if any(char in _SENTENCE_END for char in end[:-1]):
+        return True
+    if (group.words >= _CLAUSE_MIN_WORDS and any(char in _CLAUSE for char in group.text)
+            and end[-1:] not in _QUESTION):
+        return True
+    return group.words >= _SMALL_START_MIN_WORDS and _starts_small(group)
 
 
 def _strong_heading(group: _Group, caps: bool) -> bool:

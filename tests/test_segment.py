@@ -432,6 +432,25 @@ def test_all_capital_headings_in_cased_scripts() -> None:
     assert headings(text, "Cyrl") == ["ВВЕДЕНИЕ", "ФИНАНСЫ", "PLANS FOR NEXT YEAR"]
 
 
+def test_short_lines_that_read_as_sentences_are_not_headings() -> None:
+    prose = "The herons stood in the shallows until the mist had lifted from the water at last.\n"
+    assert headings("The Ferry\n" + prose + "and the boats waited at the landing\n" + prose) == []
+    assert headings("The Ferry\n" + prose + "Then, when the sun came up, the ferryman woke and went down\n"
+                    + prose) == []
+    assert headings("渡船\n他们说。我们为什么要等呢？\n" + "他们在岸边等了很久，直到太阳升起，渡船终于来了。\n") == []
+    question = "Why does my battery run down faster, even when the screen is off?\n"
+    assert headings("The Ferry\n" + prose + question + prose) == [question.strip()]
+
+
+def test_greek_question_headings() -> None:
+    text = (
+        "ΤΙ ΕΙΝΑΙ Ο ΧΡΩΜΑΤΙΚΟΣ ΧΩΡΟΣ;\n\nΈνας χρωματικός χώρος είναι μια περιοχή χρωμάτων.\n\n"
+        "Πώς βαθμονομώ την οθόνη μου;\n\nΜπορείτε να βαθμονομήσετε την οθόνη σας με ένα χρωματόμετρο.\n"
+    )
+    segments = segment_text(text, "Grek")
+    assert [s.kind for s in segments] == ["title", "paragraph", "heading", "paragraph"]
+
+
 def test_numbered_list_between_headings_is_still_a_list() -> None:
     text = (
         "Rules\nArticle 1.\nEveryone may join.\nArticle 2.\nMembers must:\n"

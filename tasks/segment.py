@@ -369,8 +369,9 @@ def _wrap_width(lines: list[_Line | None]) -> int | None:
     wrap = widths[min(len(widths) - 1, (len(widths) * 95) // 100)]
     if not _WRAP_MIN_WIDTH <= wrap <= _WRAP_MAX_WIDTH:
         return None
+    # Lines followed by a list item or by the rule that underlines them end where they must.
     continued = [line.width for line, after in itertools.pairwise(lines)
-                 if line is not None and after is not None]
+                 if line is not None and after is not None and not after.marker_kind and not after.rule]
     if not continued or sum(width >= 0.7 * wrap for width in continued) * 2 < len(continued):
         return None
     return wrap

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import textwrap
 import time
 import unicodedata
 from pathlib import Path
@@ -124,6 +125,20 @@ def test_hard_wrapped_prose_is_joined() -> None:
     assert (items[0].line_start, items[0].line_end) == (18, 19)
     assert of_kind(segments, "heading") == ["Early years", "Later years"]
     assert of_kind(segments, "boilerplate") == ["Posted by Ilse Varga", "12 March 2021", "Share"]
+
+
+def test_wrapped_paragraphs_between_underlined_headings_and_lists_are_joined() -> None:
+    # Hangul wrapped at 40 characters (textwrap counts characters, a terminal shows them twice as wide).
+    paragraph = ("파일 백업이란 간단히 말해서 안전하게 지키기 위한 사본을 만드는 것입니다. 원본 파일을 잃어버리거나 "
+                 "손상되었을 때를 대비합니다. 이 사본은 원본 데이터를 복원하는 데 사용할 수 있습니다.")
+    blocks = ["중요한 파일 백업\n" + "=" * 9, textwrap.fill(paragraph, 40), "백업 주기\n" + "-" * 5,
+              textwrap.fill(paragraph, 40), "\n".join(f"- 항목 {n}." for n in range(1, 9)),
+              textwrap.fill(paragraph, 40)]
+    text = "\n\n".join(blocks) + "\n"
+    segments = [s for s in segment_text(text, "Kore") if s.kind != "boilerplate"]
+    assert [s.kind for s in segments] == ["title", "paragraph", "heading", "paragraph", *["list_item"] * 8,
+                                          "paragraph"]
+    assert [s.text for s in segments if s.kind == "paragraph"] == [paragraph] * 3
 
 
 def test_wrapped_lines_of_a_script_without_spaces_join_without_space() -> None:

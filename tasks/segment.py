@@ -820,7 +820,10 @@ def _mark_headings(groups: list[_Group]) -> None:
     """
     content = [i for i, group in enumerate(groups) if group.kind is None]
     caps = sum(_all_caps(groups[i].text) for i in content) < _CAPS_MAX_SHARE * len(content)
-    candidate = {i: _heading_candidate(groups, i) for i in content}
+    # A dated line before the first prose is a byline or a dateline ("Written by Ada, revised 01/06/94"),
+    # not the heading of what follows.
+    header = next((i for i, group in enumerate(groups) if group.kind is None and _is_prose(group)), len(groups))
+    candidate = {i: _heading_candidate(groups, i) and not (i < header and _dated(groups[i].text)) for i in content}
     # Where most lines are short (interface messages, verses, a poem), a short line is no sign of a
     # heading: only the strong signs count.
     weak = sum(candidate.values()) <= max(_SHORT_LINES_FREE, _SHORT_LINES_MAX_SHARE * len(content))

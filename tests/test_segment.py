@@ -592,6 +592,18 @@ def test_copyright_byline_and_dates_at_the_edges_are_boilerplate() -> None:
     assert kinds("3 May 2024\n" + text)[0] == ("boilerplate", "3 May 2024")
 
 
+def test_a_dated_byline_without_separator_is_content_but_no_heading() -> None:
+    text = (
+        "The Stone Bridge\n=================\n\nWritten by Ada Stone and Tom Reed, revised 01/06/94\n\n"
+        "Why a bridge?\n-------------\n\nThe ferry could not cross when the river was high, so the village "
+        "voted to build a bridge of stone.\n"
+    )
+    segments = [s for s in segment_text(text) if s.kind != "boilerplate"]
+    assert [(s.kind, s.text) for s in segments[:3]] == [
+        ("title", "The Stone Bridge"), ("paragraph", "Written by Ada Stone and Tom Reed, revised 01/06/94"),
+        ("heading", "Why a bridge?")]
+
+
 # --- seeds ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", SEEDS, ids=[p.name for p in SEEDS])

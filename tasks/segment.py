@@ -5,6 +5,13 @@ text editor), groups them into segments (hard-wrapped prose and list-item contin
 classifies each segment from general layout signals: position, length, final punctuation, markers,
 repetition of the title and a short multilingual list of publication-stamp words. Every rule is decided
 per document from its own statistics, never from a known language.
+
+Headings are found by shape in any script: a label the document repeats with a number that goes up
+("Article 1." ... "Article 2.", "अनुच्छेद १.", "第一条", "Chapter IV", "2.1"), a line underlined with
+=== or ---, a Markdown #, a line in capitals where most lines are not, and a short line that opens
+prose (where most lines are longer and it does not read as a sentence). Lines numbered one after the
+other are a list or verses. Dates are content unless they look like page furniture (at the very start
+or end, with a time of day, or beside another stamp); copyright lines and dated bylines are stamps.
 """
 
 from __future__ import annotations
@@ -63,11 +70,11 @@ _MARKERS: tuple[tuple[re.Pattern[str], MarkerKind], ...] = (
     (_HASH, "hash"), (_ASCII_BULLET, "bullet"), (_GLUED_BULLET, "bullet"),
     (_NUMBER_SPACED, "number"), (_NUMBER_GLUED, "number"),
 )
-# "第一章", "第3节": a chapter label that stays part of the heading's text.
 # "9." and "IV.": numbers that open dates and sentences as often as lists.
 _LONE_NUMBER = re.compile(r"(\d{1,3})[.．]|([IVXLC]{1,5})\.")
 # A rule under a line of text: one symbol repeated, as Markdown and reStructuredText underline headings.
 _RULE = regex.compile(r"([=\-~_*+^:─━═])\1{2,}")
+# "第一章", "第3节": a chapter label that stays part of the heading's text.
 _CHAPTER = re.compile(r"第[一二三四五六七八九十百千零〇\d]{1,6}[章节節部篇回卷]")
 # A numeral in a heading: digits of any script (1.2.3 numbering included), roman or Chinese numerals.
 _NUMERAL = regex.compile(r"\p{Nd}+(?:[.．]\p{Nd}+)*|[IVXLCDM]+|[ivxlcdm]+|[零〇一二两兩三四五六七八九十百千]+")

@@ -307,8 +307,9 @@ def _confirm_number_markers(lines: list[_Line | None]) -> list[_Line | None]:
     """Keep a "9." or "IV." opening a line as a marker only where the document numbers lines with it.
 
     It is a list or heading number when another line carries the number before it (earlier) or after it
-    (later) in the same style, or when it sits in a list (a neighbour line has another marker, or the line
-    before introduces a list); otherwise it is part of the text: "9. September 1988", "C. S. Lewis wrote".
+    (later) in the same style, when it sits in a list (a neighbour line has another marker, or the line
+    before introduces a list), or when it numbers a heading ("1. Introduction": no sentence end, no other
+    number); otherwise it is part of the text: "9. September 1988", "C. S. Lewis wrote a letter.".
     """
     present = [(index, line) for index, line in enumerate(lines) if line is not None]
     seen: set[tuple[str, int]] = set()
@@ -333,7 +334,8 @@ def _confirm_number_markers(lines: list[_Line | None]) -> list[_Line | None]:
         after = present[position + 1][1] if position + 1 < len(present) else None
         in_list = any(other is not None and other.marker_kind and _lone_number(other) is None
                       for other in (before, after))
-        if in_list or (before is not None and _ends_colon(before.content)):
+        heading = not _ends_final(line.body) and not _DIGIT.search(line.body)
+        if in_list or heading or (before is not None and _ends_colon(before.content)):
             continue
         result[index] = dataclasses.replace(line, marker="", marker_kind="", body=line.content)
     return result

@@ -573,6 +573,17 @@ def test_sentence_per_line_keeps_dates_numbers_and_short_lines() -> None:
     assert segments[4].kind == segments[6].kind == "paragraph"
 
 
+@pytest.mark.parametrize(("line", "text"), [
+    ("9. September 1988", "9. September 1988"),
+    ("C. S. Lewis wrote to his brother every week.", "C. S. Lewis wrote to his brother every week."),
+    ("1. Utangulizi", "Utangulizi"),
+    ("IV. Shule na Maktaba", "Shule na Maktaba"),
+])
+def test_a_lone_number_is_a_marker_only_before_a_heading(line: str, text: str) -> None:
+    body = "The valley was quiet that winter and the river froze from bank to bank .\n"
+    assert segment_text(body + line + "\n" + body)[1].text == text
+
+
 def test_a_numbered_list_keeps_its_markers_stripped() -> None:
     text = "Steps to follow.\n1. Open the valve.\n2. Wait a minute.\n3. Close it again.\n"
     assert of_kind(segment_text(text), "list_item") == ["Open the valve.", "Wait a minute.", "Close it again."]

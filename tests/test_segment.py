@@ -584,6 +584,12 @@ def test_a_lone_number_is_a_marker_only_before_a_heading(line: str, text: str) -
     assert segment_text(body + line + "\n" + body)[1].text == text
 
 
+def test_subtitle_byline_and_place_under_a_title_stay_content() -> None:
+    text = ("Der Berg\nEin Bericht\nVon Hans Muster\nZürich 1988\nWir brachen früh auf , als es noch dunkel war .\n"
+            "Der Weg war steil und vereist .\n")
+    assert "boilerplate" not in {s.kind for s in segment_text(text)}
+
+
 def test_a_numbered_list_keeps_its_markers_stripped() -> None:
     text = "Steps to follow.\n1. Open the valve.\n2. Wait a minute.\n3. Close it again.\n"
     assert of_kind(segment_text(text), "list_item") == ["Open the valve.", "Wait a minute.", "Close it again."]

@@ -617,9 +617,10 @@ def _follows(before: tuple[int, ...], after: tuple[int, ...]) -> bool:
 
 
 def _all_caps(text: str) -> bool:
-    cased = [char for char in text if char.isupper() or char.islower()]
-    letters = sum(char.isalpha() for char in text)
-    return len(cased) >= _CAPS_MIN_LETTERS and 2 * len(cased) >= letters and all(map(str.isupper, cased))
+    if text.upper() != text or text.lower() == text:  # a small letter, or no cased letter: the quick answers
+        return False
+    cased = sum(char.isupper() for char in text)
+    return cased >= _CAPS_MIN_LETTERS and 2 * cased >= sum(char.isalpha() for char in text)
 
 
 def _mark_numbered_runs(groups: list[_Group], shapes: list[_NumberedShape | None]) -> None:

@@ -599,8 +599,10 @@ def _numbered_shape(text: str) -> _NumberedShape | None:
             tail += 1  # the counter glued to the number in uncased scripts: "第一条", "第3章", "1장", "제1조"
         while tail < len(text) and tail - end < 3 and unicodedata.category(text[tail])[0] in "PS":
             tail += 1
-        key = (_fingerprint(prefix), system, len(values), text[end:tail])
-        return key, values, text[tail:].strip()
+        label, punctuation, rest = _fingerprint(prefix), text[end:tail], text[tail:].strip()
+        if label and not rest:
+            punctuation = punctuation.rstrip(".．:：")  # "Article 1." and "Article 2" in one document
+        return (label, system, len(values), punctuation), values, rest
     return None
 
 

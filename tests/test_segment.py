@@ -391,6 +391,11 @@ def test_korean_counters_glued_to_the_number() -> None:
     assert headings(articles, "Kore") == ["제1조", "제2조", "제3조"]
 
 
+def test_numbered_headings_punctuated_unevenly_are_one_pattern() -> None:
+    text = "Sheria Ndogo\nKifungu cha 1.\nKila mtu.\nKifungu cha 2\nHakuna mtu.\nKifungu cha 3.\nWote.\n"
+    assert headings(text) == ["Kifungu cha 1.", "Kifungu cha 2", "Kifungu cha 3."]
+
+
 def test_a_short_paragraph_between_numbered_headings_does_not_hide_them() -> None:
     # Three short lines in a row are no headings by themselves (a poem); the repeated numbered label is.
     text = "Sheria Ndogo\nKifungu cha 1.\nKila mtu.\nKifungu cha 2.\nHakuna mtu.\nKifungu cha 3.\nWote.\n"

@@ -550,7 +550,9 @@ def _is_prose(group: _Group) -> bool:
 
 def _title_shaped(group: _Group) -> bool:
     end = _stripped_end(group.text)
-    return (group.marker_kind in ("", "hash") and not group.first.table and group.width <= _TITLE_MAX_WIDTH
+    # A numbered title ("36. Ya Sin") is one whose number no other line continues: lists and numbered
+    # headings are marked before the title is looked for.
+    return (group.marker_kind != "bullet" and not group.first.table and group.width <= _TITLE_MAX_WIDTH
             and _has_word_char(group.text) and bool(end) and not _ends_final(group.text)
             and end[-1] not in _COLON)
 
@@ -768,7 +770,7 @@ def _mark_title_variants(groups: list[_Group]) -> None:
     after = [group for group in groups[titles[-1] + 1:] if group.kind != "boilerplate"]
     second = after[0] if after and len(titles) == 1 else None
     if (second is not None and second.kind is None and _title_shaped(second)
-            and second.marker_kind == title.marker_kind
+            and (second.marker_kind == "hash") == (title.marker_kind == "hash")
             and _similarity(key, _fingerprint(second.text)) >= _SUBTITLE_SIMILARITY):
         second.kind = "title"
     if not key:

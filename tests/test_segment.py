@@ -174,6 +174,12 @@ def test_reworded_or_repeated_title_is_a_second_title_line() -> None:
     assert [kind for kind, _ in unrelated[:2]] == ["title", "heading"]
 
 
+def test_a_numbered_title_and_its_reworded_repeat_are_title_lines() -> None:
+    body = "The orchard gave apples for a century before the frost of that winter killed the old trees.\n"
+    assert kinds("36. Apple Harvests\n\nApple-Harvests\n" + body)[:2] == [
+        ("title", "Apple Harvests"), ("title", "Apple-Harvests")]
+
+
 def test_title_repeated_in_the_body_is_boilerplate() -> None:
     text = (
         "Building a Stone Bridge\nThe masons worked through two summers to close the arch over the gorge.\n"

@@ -5,10 +5,18 @@ text editor), groups them into segments (hard-wrapped prose and list-item contin
 classifies each segment from general layout signals: position, length, final punctuation, markers,
 repetition of the title and a short multilingual list of publication-stamp words. Every rule is decided
 per document from its own statistics, never from a known language.
+
+Headings are found by shape in any script: a label the document repeats with a number that goes up
+("Article 1." ... "Article 2.", "अनुच्छेद १.", "第一条", "Chapter IV", "2.1"), a line underlined with
+=== or ---, a Markdown #, a line in capitals where most lines are not, and a short line that opens
+prose (where most lines are longer and it does not read as a sentence). Lines numbered one after the
+other are a list or verses. Dates are content unless they look like page furniture (at the very start
+or end, with a time of day, or beside another stamp); copyright lines and dated bylines are stamps.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import unicodedata
@@ -36,6 +44,8 @@ class Segment:
 
 
 MarkerKind = Literal["", "bullet", "number", "hash"]
+_NumberedKey = tuple[str, str, int, str]  # label, numeral system, depth, punctuation after the number
+_NumberedShape = tuple[_NumberedKey, tuple[int, ...], str]  # key, number, the text after the number
 
 # Only these three are line breaks: str.splitlines() also splits on \v, \f, \x1c-\x1e, \x85, \u2028 and
 # \u2029, which editors do not show as new lines, so line numbers would drift from the source file.
@@ -60,8 +70,20 @@ _MARKERS: tuple[tuple[re.Pattern[str], MarkerKind], ...] = (
     (_HASH, "hash"), (_ASCII_BULLET, "bullet"), (_GLUED_BULLET, "bullet"),
     (_NUMBER_SPACED, "number"), (_NUMBER_GLUED, "number"),
 )
+# "9." and "IV.": numbers that open dates and sentences as often as lists.
+_LONE_NUMBER = re.compile(r"(\d{1,3})[.．]|([IVXLC]{1,5})\.")
+# A rule under a line of text: one symbol repeated, as Markdown and reStructuredText underline headings.
+_RULE = regex.compile(r"([=\-~_*+^:─━═])\1{2,}")
 # "第一章", "第3节": a chapter label that stays part of the heading's text.
 _CHAPTER = re.compile(r"第[一二三四五六七八九十百千零〇\d]{1,6}[章节節部篇回卷]")
+# A numeral in a heading: digits of any script (1.2.3 numbering included), roman or Chinese numerals.
+_NUMERAL = regex.compile(r"\p{Nd}+(?:[.．]\p{Nd}+)*|[IVXLCDM]+|[ivxlcdm]+|[零〇一二两兩三四五六七八九十百千]+")
+_ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+_ROMAN_LETTERS = frozenset("IVXLCDMivxlcdm")
+_HAN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+               "八": 8, "九": 9}
+_HAN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _LABELLED = re.compile(r"([^:：]{1,80}?)\s*(?::\s+|：\s*)(\S.*)")
 _TABLE_CELLS = re.compile(r"\S\t+\S|\|.*\|")
 
@@ -69,6 +91,10 @@ _TABLE_CELLS = re.compile(r"\S\t+\S|\|.*\|")
 # Question marks are allowed: question headings are common.
 _FINAL = frozenset(".!。！．｡;；,，、،।॥۔።။។៕…")
 _COLON = frozenset(":：")
+# Sentence ends that are never abbreviation or number dots, and clause marks.
+_SENTENCE_END = frozenset("。！？｡।॥۔።။។៕")
+_CLAUSE = frozenset(",，、;；،؛")
+_QUESTION = frozenset("?？؟")
 _CLOSERS = "\"'”’»)]）】」』》〉"
 
 # Publication stamps and sharing widgets in common languages. _STAMP_PREFIXES may be followed by more
@@ -103,6 +129,8 @@ _NUMERIC_DATE = re.compile(
 )
 _DATE_TOKEN = re.compile(r"\d+|[^\W\d_]+")
 _DIGIT = re.compile(r"\d")
+_SEPARATOR = re.compile(r"\s[—–|·•/]\s")
+_COPYRIGHT = re.compile(r"[©℗]|\([cCpP]\)\s*\d{4}")
 _TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?", re.IGNORECASE)
 
 # Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, kana, Han (and the CJK
@@ -124,7 +152,7 @@ _TITLE_MAX_WIDTH = 160
 _HEADING_MAX_WIDTH = 90
 _HEADING_MAX_WORDS = 14
 _TINY_MAX_WIDTH = 24
-_TINY_MAX_WORDS = 3
+_TINY_MAX_WORDS = 2  # an author box or menu: "Author", "Ada Lovelace", "Twitter"
 _STAMP_MAX_WORDS = 6
 _STAMP_MAX_WIDTH = 64
 _LABEL_MAX_WIDTH = 48
@@ -132,6 +160,16 @@ _LABEL_MAX_WORDS = 6
 _WRAP_MAX_WIDTH = 200  # nobody hard-wraps prose wider than this
 _WRAP_MIN_WIDTH = 30
 _HEADER_MAX = 12  # segments from the start where an author box may begin
+_BYLINE_MAX_WORDS = 20
+_LABEL_PREFIX_MAX_WORDS = 3  # "Kifungu cha", "Chapter", "第": the label before a heading's number
+_LABEL_PREFIX_MAX_WIDTH = 32
+_PATTERN_STEP_SHARE = 0.7  # numbered headings whose numbers go up by one, at least this share of the time
+_SHORT_LINES_MAX_SHARE = 0.4  # short lines are headings only where most lines are longer
+_SHORT_LINES_FREE = 3  # ... or where there are only a few of them
+_CLAUSE_MIN_WORDS = 10  # a line this long with a clause comma reads as a sentence
+_SMALL_START_MIN_WORDS = 4  # a line this long that starts with a small letter is the rest of a sentence
+_CAPS_MIN_LETTERS = 4
+_CAPS_MAX_SHARE = 0.5  # capitals mark headings only where most lines are not in capitals
 _DUPLICATE_SIMILARITY = 0.9
 _SUBTITLE_SIMILARITY = 0.25
 
@@ -147,6 +185,9 @@ class _Line:
     body: str  # text after the marker, stripped
     table: bool
     width: int  # display width of the stripped line
+    content: str  # the stripped line, marker included
+    underlined: bool = False  # the next line is a rule (===, ---) that underlines this one
+    rule: bool = False  # a line of one repeated symbol that underlines the line above it
 
 
 @dataclass(slots=True)
@@ -220,9 +261,101 @@ def _read_lines(text: str) -> list[_Line | None]:
         lines.append(_Line(
             number=number, start=start + lead, end=end - trail, indent=indent, marker=marker,
             marker_kind=kind, body=stripped[len(marker):].strip(),
-            table=bool(_TABLE_CELLS.search(stripped)), width=_display_width(stripped),
+            table=bool(_TABLE_CELLS.search(stripped)), width=_display_width(stripped), content=stripped,
         ))
-    return lines
+    return _mark_underlines(_confirm_number_markers(lines))
+
+
+def _roman_value(numeral: str) -> int:
+    """The value of a well-formed roman numeral (either case), 0 for anything else."""
+    upper = numeral.upper()
+    if not upper or not _ROMAN.fullmatch(upper):
+        return 0
+    values = [_ROMAN_VALUES[char] for char in upper]
+    return sum(-value if value < after else value for value, after in zip(values, [*values[1:], 0], strict=True))
+
+
+def _han_value(numeral: str) -> int:
+    """The value of a number in Chinese numerals ("十一" 11, "二十" 20, "一百零五" 105, "三〇" 30)."""
+    if not any(char in _HAN_UNITS for char in numeral):
+        value = 0
+        for char in numeral:
+            value = 10 * value + _HAN_DIGITS[char]
+        return value
+    total, digit = 0, 0
+    for char in numeral:
+        if char in _HAN_UNITS:
+            total += (digit or 1) * _HAN_UNITS[char]
+            digit = 0
+        else:
+            digit = _HAN_DIGITS[char]
+    return total + digit
+
+
+def _lone_number(line: _Line) -> tuple[str, int] | None:
+    """Style and value of a "9." or "IV." marker: the markers that also open dates and sentences."""
+    match = _LONE_NUMBER.fullmatch(line.marker)
+    if match is None:
+        return None
+    if match.group(1):
+        return "digit", int(match.group(1))
+    value = _roman_value(match.group(2))
+    return ("roman", value) if value else None
+
+
+def _confirm_number_markers(lines: list[_Line | None]) -> list[_Line | None]:
+    """Keep a "9." or "IV." opening a line as a marker only where the document numbers lines with it.
+
+    It is a list or heading number when another line carries the number before it (earlier) or after it
+    (later) in the same style, when it sits in a list (a neighbour line has another marker, or the line
+    before introduces a list), or when it numbers a heading ("1. Introduction": no sentence end, no other
+    number); otherwise it is part of the text: "9. September 1988", "C. S. Lewis wrote a letter.".
+    """
+    present = [(index, line) for index, line in enumerate(lines) if line is not None]
+    seen: set[tuple[str, int]] = set()
+    follows: list[bool] = []
+    for _, line in present:
+        found = _lone_number(line)
+        follows.append(found is not None and (found[0], found[1] - 1) in seen)
+        if found is not None:
+            seen.add(found)
+    later: set[tuple[str, int]] = set()
+    confirmed: list[bool] = [False] * len(present)
+    for position in range(len(present) - 1, -1, -1):
+        found = _lone_number(present[position][1])
+        if found is not None:
+            confirmed[position] = follows[position] or (found[0], found[1] + 1) in later
+            later.add(found)
+    result = list(lines)
+    for position, (index, line) in enumerate(present):
+        if _lone_number(line) is None or confirmed[position]:
+            continue
+        before = present[position - 1][1] if position > 0 else None
+        after = present[position + 1][1] if position + 1 < len(present) else None
+        in_list = any(other is not None and other.marker_kind and _lone_number(other) is None
+                      for other in (before, after))
+        heading = not _ends_final(line.body) and not _DIGIT.search(line.body)
+        if in_list or heading or (before is not None and _ends_colon(before.content)):
+            continue
+        result[index] = dataclasses.replace(line, marker="", marker_kind="", body=line.content)
+    return result
+
+
+def _mark_underlines(lines: list[_Line | None]) -> list[_Line | None]:
+    """A line of one repeated symbol (===, ---, ~~~) right under a line of text underlines it: a heading.
+
+    Not under a sentence: a rule after the last line of a paragraph only closes it.
+    """
+    result = list(lines)
+    for index in range(1, len(result)):
+        line, above = result[index], result[index - 1]
+        if (line is None or above is None or above.rule or above.table or above.marker_kind == "bullet"
+                or not _RULE.fullmatch(line.content) or not _has_word_char(above.content)
+                or _ends_final(above.content)):
+            continue
+        result[index - 1] = dataclasses.replace(above, underlined=True)
+        result[index] = dataclasses.replace(line, rule=True)
+    return result
 
 
 def _first_word_width(line: _Line) -> int:
@@ -245,8 +378,9 @@ def _wrap_width(lines: list[_Line | None]) -> int | None:
     wrap = widths[min(len(widths) - 1, (len(widths) * 95) // 100)]
     if not _WRAP_MIN_WIDTH <= wrap <= _WRAP_MAX_WIDTH:
         return None
+    # Lines followed by a list item or by the rule that underlines them end where they must.
     continued = [line.width for line, after in itertools.pairwise(lines)
-                 if line is not None and after is not None]
+                 if line is not None and after is not None and not after.marker_kind and not after.rule]
     if not continued or sum(width >= 0.7 * wrap for width in continued) * 2 < len(continued):
         return None
     return wrap
@@ -254,12 +388,13 @@ def _wrap_width(lines: list[_Line | None]) -> int | None:
 
 def _continues(previous: _Line, line: _Line, wrap: int | None) -> bool:
     """Whether ``line`` is the hard-wrapped continuation of ``previous`` (same block, no blank between)."""
-    if wrap is None or line.marker_kind or line.table or previous.table or previous.marker_kind == "hash":
+    if (wrap is None or line.marker_kind or line.table or previous.table or previous.marker_kind == "hash"
+            or line.rule or line.underlined or previous.rule):
         return False
     if previous.width + 1 + _first_word_width(line) < 0.8 * wrap:
         return False
     if previous.marker_kind:
-        return line.indent > previous.indent
+        return line.indent >= previous.indent
     return line.indent <= previous.indent
 
 
@@ -328,7 +463,15 @@ def _stripped_end(text: str) -> str:
 
 def _ends_final(text: str) -> bool:
     end = _stripped_end(text)
-    return bool(end) and end[-1] in _FINAL
+    return bool(end) and end[-1] in _FINAL and not _greek_question(end)
+
+
+def _greek_question(end: str) -> bool:
+    """Greek writes its question mark as a semicolon (U+037E, the same character after NFC)."""
+    if end[-1] not in ";\u037e":
+        return False
+    letter = next((char for char in reversed(end) if char.isalpha()), "")
+    return "\u0370" <= letter <= "\u03ff" or "\u1f00" <= letter <= "\u1fff"
 
 
 def _ends_colon(text: str) -> bool:
@@ -343,9 +486,32 @@ def _is_stamp(group: _Group) -> bool:
     if folded.strip(":：.!|-–—·•>»") in _STAMP_WHOLE:
         return True
     match = _STAMP_PREFIX.match(folded)
-    if match and _stamp_continues(match.group(), folded[match.end():]):
-        return True
-    return _is_date(folded)
+    return match is not None and _stamp_continues(match.group(), folded[match.end():])
+
+
+def _folded(group: _Group) -> str:
+    return " ".join(unicodedata.normalize("NFKC", group.text).casefold().split())
+
+
+def _is_date_line(group: _Group) -> bool:
+    return group.words <= _STAMP_MAX_WORDS and group.width <= _STAMP_MAX_WIDTH and _is_date(_folded(group))
+
+
+def _dated(text: str) -> bool:
+    """Whether a line carries a full date: "2024-05-03", "3 mai 2024", "May 3, 2024"."""
+    numbers = _DATE_TOKEN.findall(text)
+    numbers = [number for number in numbers if number.isdigit()]
+    return bool(_NUMERIC_DATE.search(text)) or (
+        len(numbers) >= 2 and any(len(number) == 4 for number in numbers))
+
+
+def _is_byline(group: _Group) -> bool:
+    """A name and a date set apart by a dash or bar: "By Ada Lovelace | 3 May 2024"."""
+    return group.words <= _BYLINE_MAX_WORDS and bool(_SEPARATOR.search(group.text)) and _dated(group.text)
+
+
+def _is_copyright(group: _Group) -> bool:
+    return group.words <= _BYLINE_MAX_WORDS * 2 and bool(_COPYRIGHT.search(group.text))
 
 
 def _stamp_continues(prefix: str, rest: str) -> bool:
@@ -384,17 +550,131 @@ def _is_prose(group: _Group) -> bool:
 
 def _title_shaped(group: _Group) -> bool:
     end = _stripped_end(group.text)
-    return (group.marker_kind in ("", "hash") and not group.first.table and group.width <= _TITLE_MAX_WIDTH
-            and _has_word_char(group.text) and bool(end) and end[-1] not in _FINAL
+    # A numbered title ("36. Ya Sin") is one whose number no other line continues: lists and numbered
+    # headings are marked before the title is looked for.
+    return (group.marker_kind != "bullet" and not group.first.table and group.width <= _TITLE_MAX_WIDTH
+            and _has_word_char(group.text) and bool(end) and not _ends_final(group.text)
             and end[-1] not in _COLON)
 
 
 def _heading_shaped(group: _Group) -> bool:
     if group.first.table or group.marker_kind == "bullet" or len(group.lines) > 1:
         return False
-    limit = 2 * _HEADING_MAX_WIDTH if group.marker_kind == "hash" else _HEADING_MAX_WIDTH
+    limit = 2 * _HEADING_MAX_WIDTH if group.marker_kind == "hash" or group.first.underlined else _HEADING_MAX_WIDTH
     return (group.width <= limit and group.words <= _HEADING_MAX_WORDS and _has_word_char(group.text)
             and not _ends_final(group.text) and not _ends_colon(group.text))
+
+
+def _numeral_value(text: str, start: int, end: int) -> tuple[str, tuple[int, ...]] | None:
+    """The system and value of the numeral at text[start:end], None for letters that only look like one."""
+    numeral = text[start:end]
+    if numeral[0] in _HAN_DIGITS or numeral[0] in _HAN_UNITS:
+        return "han", (_han_value(numeral),)
+    if numeral[0] not in _ROMAN_LETTERS:
+        return "digit", tuple(int(part) for part in re.split("[.．]", numeral))
+    # A roman numeral is a word of its own ("Chapter IV", not the "C" of "Civil").
+    if (start and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha()):
+        return None
+    value = _roman_value(numeral)
+    return ("roman", (value,)) if value else None
+
+
+def _numbered_shape(text: str) -> _NumberedShape | None:
+    """The label, numeral system, depth and punctuation of a line opened by a numbered label; its number;
+    and the text after the label.
+
+    "Kifungu cha 1." gives (("kifungucha", "digit", 1, "."), (1,), ""); "第十一条" (("第", "han", 1, "条"),
+    (11,), ""); "2.1 Memory" (("", "digit", 2, ""), (2, 1), "Memory"). The label is at most a few words
+    before the number, in any script.
+    """
+    for match in _NUMERAL.finditer(text):
+        start, end = match.span()
+        prefix = text[:start]
+        if len(prefix.split()) > _LABEL_PREFIX_MAX_WORDS or _display_width(prefix) > _LABEL_PREFIX_MAX_WIDTH:
+            return None
+        numeral = _numeral_value(text, start, end)
+        if numeral is None:
+            continue
+        system, values = numeral
+        tail = end
+        if tail < len(text) and text[tail].isalpha() and not (text[tail].isupper() or text[tail].islower()):
+            tail += 1  # the counter glued to the number in uncased scripts: "第一条", "第3章", "1장", "제1조"
+        while tail < len(text) and tail - end < 3 and unicodedata.category(text[tail])[0] in "PS":
+            tail += 1
+        label, punctuation, rest = _fingerprint(prefix), text[end:tail], text[tail:].strip()
+        if label and not rest:
+            punctuation = punctuation.rstrip(".．:：")  # "Article 1." and "Article 2" in one document
+        return (label, system, len(values), punctuation), values, rest
+    return None
+
+
+def _follows(before: tuple[int, ...], after: tuple[int, ...]) -> bool:
+    """Whether one number comes next after another: 3 after 2, 2.1 after 1.4, and a restart at 1."""
+    if after == before:
+        return False
+    if all(part <= 1 for part in after):
+        return True
+    for was, now in zip(before, after, strict=True):
+        if was != now:
+            return now == was + 1
+    return False
+
+
+def _all_caps(text: str) -> bool:
+    if text.upper() != text or text.lower() == text:  # a small letter, or no cased letter: the quick answers
+        return False
+    cased = sum(char.isupper() for char in text)
+    return cased >= _CAPS_MIN_LETTERS and 2 * cased >= sum(char.isalpha() for char in text)
+
+
+def _mark_numbered_runs(groups: list[_Group], shapes: list[_NumberedShape | None]) -> None:
+    """Lines numbered one after the other ("1 ...", "2 ...", "3 ...") are a list or verses: body text.
+
+    Such lines are often short and unpunctuated (verses, a table of contents), the shape of headings;
+    numbered in sequence with the line before or after, they are none.
+    """
+    for index, group in enumerate(groups):
+        shape = shapes[index]
+        if shape is None or group.kind is not None:
+            continue
+        for before, after in ((index - 1, index), (index, index + 1)):
+            if before >= 0 and after < len(groups):
+                first, second = shapes[before], shapes[after]
+                if first and second and first[0] == second[0] and _follows(first[1], second[1]):
+                    group.kind = "list_item" if group.marker_kind else "paragraph"
+                    break
+
+
+def _mark_numbered_headings(groups: list[_Group]) -> None:
+    """Short lines that repeat one label with a number that goes up: "Article 1." ... "Article 2." ...
+
+    The label may be any words in any script, the number in any digits, roman or Chinese numerals, or
+    1.2.3 numbering; the label is learned from the document itself. Lines numbered one after the other
+    are a list, verses or a table of contents, not headings; a label with no words ("1.", "IV") must
+    recur at least three times.
+    """
+    shapes = [_numbered_shape(group.first.content) if len(group.lines) == 1 and not group.first.table
+              and group.marker_kind not in ("bullet", "hash") else None for group in groups]
+    _mark_numbered_runs(groups, shapes)
+    members: dict[_NumberedKey, list[tuple[int, tuple[int, ...]]]] = {}
+    for index, (group, shape) in enumerate(zip(groups, shapes, strict=True)):
+        if (shape is None or group.kind is not None or group.first.width > _HEADING_MAX_WIDTH
+                or group.words > _HEADING_MAX_WORDS):
+            continue
+        key, values, rest = shape
+        if rest and (_ends_final(rest) or _ends_colon(rest)):
+            continue  # a numbered sentence: a list item or a numbered paragraph
+        if not key[0] and not _has_word_char(rest) and key[1] == "digit" and not key[3]:
+            continue  # a bare number ("12", "- 12 -"): a page number as often as a section's
+        members.setdefault(key, []).append((index, values))
+    for key, found in members.items():
+        labelled = bool(key[0]) or _has_word_char(key[3])
+        if len(found) < (2 if labelled else 3):
+            continue
+        steps = sum(_follows(a, b) for (_, a), (_, b) in itertools.pairwise(found))
+        if steps >= _PATTERN_STEP_SHARE * (len(found) - 1):
+            for index, _ in found:
+                groups[index].kind = "heading"
 
 
 def _labelled_item(group: _Group) -> bool:
@@ -408,51 +688,107 @@ def _labelled_item(group: _Group) -> bool:
             and not any(char in _FINAL for char in label) and _display_width(rest) > label_width)
 
 
-def _mark_boilerplate(groups: list[_Group]) -> None:
+def _mark_stamps(groups: list[_Group]) -> None:
+    """Rules, stamps and copyright lines anywhere; dates only where they look like page furniture.
+
+    A date alone is content in the text ("9 September 1988" opening a diary entry, a date line the
+    translations share); it is a publication stamp when it is the first or last line of the document,
+    carries a time of day, or stands next to another stamp. A dated byline ("By Ada | 3 May 2024") is
+    a stamp in the header, the lines before the first prose.
+    """
     for group in groups:
-        if not _has_word_char(group.text) or (not group.first.body and group.marker_kind) or _is_stamp(group):
+        if group.kind is not None:
+            continue
+        if (not _has_word_char(group.text) or (not group.first.body and group.marker_kind) or _is_stamp(group)
+                or _is_copyright(group)):
             group.kind = "boilerplate"
+    content = [index for index, group in enumerate(groups) if group.kind != "boilerplate"]
+    header = next((i for i, group in enumerate(groups) if _is_prose(group) and group.kind is None), len(groups))
+    for position, index in enumerate(content):
+        group = groups[index]
+        if group.kind is not None:
+            continue
+        beside = any(0 <= other < len(groups) and groups[other].kind == "boilerplate"
+                     and _has_word_char(groups[other].text) for other in (index - 1, index + 1))
+        edge = position in (0, len(content) - 1)
+        stamp = _is_date_line(group) and (edge or beside or bool(_TIME.search(group.text)))
+        byline = position > 0 and index < header and _is_byline(group)
+        if stamp or byline:
+            group.kind = "boilerplate"
+
+
+def _mark_author_box(groups: list[_Group]) -> None:
     # An author box, byline or menu: a run of three or more tiny lines that starts in the header (the
-    # first few segments, before any prose), does not follow a line introducing a list and gives way to
-    # longer lines (a text made only of short lines, like a poem, has no author box).
-    header = min(_HEADER_MAX, next((i for i, group in enumerate(groups) if _is_prose(group)), len(groups)))
-    index = 0
+    # first few segments, before the first prose) after the title, does not follow a line introducing a
+    # list and gives way to longer lines, mostly not tiny (a text made mostly of short lines, like a
+    # poem, verses or interface messages, has no author box).
+    prose = next((i for i, group in enumerate(groups) if _is_prose(group)), None)
+    if prose is None:
+        return
+    header = min(_HEADER_MAX, prose)
+    index = next((i + 1 for i in range(len(groups) - 1, -1, -1) if groups[i].kind == "title"), 0)
     while index < header:
         end = index
         while end < len(groups) and groups[end].kind is None and _is_tiny(groups[end]):
             end += 1
         introduced = index > 0 and _ends_colon(groups[index - 1].text)
-        if end - index >= 3 and end < len(groups) and not introduced:
+        rest = [group for group in groups[end:] if group.kind is None]
+        short = sum(map(_is_tiny, rest)) > _SHORT_LINES_MAX_SHARE * len(rest)
+        if end - index >= 3 and rest and not introduced and not short:
             for group in groups[index:end]:
                 group.kind = "boilerplate"
         index = max(end, index + 1)
 
 
 def _mark_title(groups: list[_Group]) -> None:
-    """The first content line if it is title-shaped; the next one too if it rewords or repeats it.
+    """The first content line if it is title-shaped, and the next one if it continues it.
+
+    A continuation line starts small; the line after it must not (lines that all start small are verse).
+    """
+    content = [group for group in groups if group.kind != "boilerplate"]
+    if not content or content[0].kind is not None or not _title_shaped(content[0]):
+        return
+    content[0].kind = "title"
+    if len(content) > 1 and content[1].kind is None and _title_shaped(content[1]) and _continues_title(
+            content[0], content[1]) and (len(content) == 2 or not _starts_small(content[2])):
+        content[1].kind = "title"
+
+
+def _mark_title_variants(groups: list[_Group]) -> None:
+    """The line after the title (past an author box) if it rewords or repeats the title.
 
     Web pages often give the title twice (the page title, then the article's own): both are the
     work's title, translated in the other versions, so a second title line is a title even when it
     repeats the first word for word (the aligner joins title variants into one bead). A repeat
     further down, in the body, is page chrome: boilerplate.
     """
-    content = [group for group in groups if group.kind is None]
-    if not content or not _title_shaped(content[0]):
+    titles = [index for index, group in enumerate(groups) if group.kind == "title"]
+    if not titles:
         return
-    title = content[0]
-    title.kind = "title"
+    title = groups[titles[0]]
     key = _fingerprint(title.text)
-    second = content[1] if len(content) > 1 else None
-    if (second is not None and _title_shaped(second) and second.marker_kind == title.marker_kind
+    after = [group for group in groups[titles[-1] + 1:] if group.kind != "boilerplate"]
+    second = after[0] if after and len(titles) == 1 else None
+    if (second is not None and second.kind is None and _title_shaped(second)
+            and (second.marker_kind == "hash") == (title.marker_kind == "hash")
             and _similarity(key, _fingerprint(second.text)) >= _SUBTITLE_SIMILARITY):
         second.kind = "title"
     if not key:
         return
-    for group in content[1:]:
+    for group in after:
         if group.kind is not None or not 0.8 <= len(group.text) / len(title.text) <= 1.25:
             continue
         if _similarity(key, _fingerprint(group.text)) >= _DUPLICATE_SIMILARITY:
             group.kind = "boilerplate"
+
+
+def _starts_small(group: _Group) -> bool:
+    return next((char for char in group.text if char.isalpha()), "").islower()
+
+
+def _continues_title(title: _Group, line: _Group) -> bool:
+    """A title split over two lines: the second starts with a small letter (in a cased script)."""
+    return _starts_small(line) and not _ends_final(title.text) and not _ends_colon(title.text)
 
 
 def _heading_candidate(groups: list[_Group], index: int) -> bool:
@@ -463,21 +799,48 @@ def _heading_candidate(groups: list[_Group], index: int) -> bool:
         # Consecutive numbered lines are a list, not a run of numbered headings.
         neighbours = [groups[i] for i in (index - 1, index + 1) if 0 <= i < len(groups)]
         return not any(other.marker_kind == "number" and other.kind is None for other in neighbours)
-    return True
+    return group.marker_kind == "hash" or group.first.underlined or _all_caps(group.text) or not _sentence_like(group)
 
 
-def _strong_heading(group: _Group) -> bool:
-    return group.marker_kind == "hash" or bool(_CHAPTER.match(group.text))
+def _sentence_like(group: _Group) -> bool:
+    """A short line that reads as a sentence or a piece of one, not a heading.
+
+    It has a sentence end inside it ("这是什么？我不知道", in scripts whose full stop is unambiguous), or a
+    clause comma in a line of many words that is not a question (questions with a comma are common
+    headings), or it starts with a small letter (the rest of a sentence split over lines) in a line of
+    several words.
+    """
+    end = _stripped_end(group.text)
+    if any(char in _SENTENCE_END for char in end[:-1]):
+        return True
+    if (group.words >= _CLAUSE_MIN_WORDS and any(char in _CLAUSE for char in group.text)
+            and end[-1:] not in _QUESTION):
+        return True
+    return group.words >= _SMALL_START_MIN_WORDS and _starts_small(group)
+
+
+def _strong_heading(group: _Group, caps: bool) -> bool:
+    return (group.marker_kind == "hash" or group.first.underlined or bool(_CHAPTER.match(group.text))
+            or (caps and _all_caps(group.text)))
 
 
 def _mark_headings(groups: list[_Group]) -> None:
     """Short lines that open a block of content.
 
     Runs of three or more short lines are not headings (a poem, an address, a list without markers), nor
-    are short lines right after a line introducing a list; Markdown and chapter headings always are.
+    are short lines right after a line introducing a list, nor any short line where most lines are
+    short; Markdown, underlined and chapter headings always are, and so are lines in capitals where
+    most of the document is not.
     """
     content = [i for i, group in enumerate(groups) if group.kind is None]
-    candidate = {i: _heading_candidate(groups, i) for i in content}
+    caps = sum(_all_caps(groups[i].text) for i in content) < _CAPS_MAX_SHARE * len(content)
+    # A dated line before the first prose is a byline or a dateline ("Written by Ada, revised 01/06/94"),
+    # not the heading of what follows.
+    header = next((i for i, group in enumerate(groups) if group.kind is None and _is_prose(group)), len(groups))
+    candidate = {i: _heading_candidate(groups, i) and not (i < header and _dated(groups[i].text)) for i in content}
+    # Where most lines are short (interface messages, verses, a poem), a short line is no sign of a
+    # heading: only the strong signs count.
+    weak = sum(candidate.values()) <= max(_SHORT_LINES_FREE, _SHORT_LINES_MAX_SHARE * len(content))
     position = 0
     while position < len(content):
         if not candidate[content[position]]:
@@ -490,9 +853,10 @@ def _mark_headings(groups: list[_Group]) -> None:
         following = groups[content[end]] if end < len(content) else None
         introduced = content[position] > 0 and _ends_colon(groups[content[position] - 1].text)
         opens_content = following is not None and (
-            following.marker_kind != "" or following.width >= run[-1].width or _ends_colon(following.text))
-        strong = following is not None and all(map(_strong_heading, run))
-        if strong or (opens_content and len(run) <= 2 and not introduced):
+            following.marker_kind != "" or _ends_colon(following.text)
+            or (following.width >= run[-1].width and (_is_prose(following) or following.kind is not None)))
+        strong = following is not None and all(_strong_heading(group, caps) for group in run)
+        if strong or (weak and opens_content and len(run) <= 2 and not introduced):
             for group in run:
                 group.kind = "heading"
         elif introduced:
@@ -520,8 +884,11 @@ def segment_text(text: str, script: str | None = None) -> list[Segment]:
     are joined where the characters at the break do not tell (no space for scripts written without spaces).
     """
     groups = _group_lines(_read_lines(text), script)
-    _mark_boilerplate(groups)
+    _mark_numbered_headings(groups)
+    _mark_stamps(groups)
     _mark_title(groups)
+    _mark_author_box(groups)
+    _mark_title_variants(groups)
     _mark_labelled_lists(groups)
     _mark_headings(groups)
     segments: list[Segment] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import textwrap
 import time
 import unicodedata
 from pathlib import Path
@@ -126,6 +127,20 @@ def test_hard_wrapped_prose_is_joined() -> None:
     assert of_kind(segments, "boilerplate") == ["Posted by Ilse Varga", "12 March 2021", "Share"]
 
 
+def test_wrapped_paragraphs_between_underlined_headings_and_lists_are_joined() -> None:
+    # Hangul wrapped at 40 characters (textwrap counts characters, a terminal shows them twice as wide).
+    paragraph = ("파일 백업이란 간단히 말해서 안전하게 지키기 위한 사본을 만드는 것입니다. 원본 파일을 잃어버리거나 "
+                 "손상되었을 때를 대비합니다. 이 사본은 원본 데이터를 복원하는 데 사용할 수 있습니다.")
+    blocks = ["중요한 파일 백업\n" + "=" * 9, textwrap.fill(paragraph, 40), "백업 주기\n" + "-" * 5,
+              textwrap.fill(paragraph, 40), "\n".join(f"- 항목 {n}." for n in range(1, 9)),
+              textwrap.fill(paragraph, 40)]
+    text = "\n\n".join(blocks) + "\n"
+    segments = [s for s in segment_text(text, "Kore") if s.kind != "boilerplate"]
+    assert [s.kind for s in segments] == ["title", "paragraph", "heading", "paragraph", *["list_item"] * 8,
+                                          "paragraph"]
+    assert [s.text for s in segments if s.kind == "paragraph"] == [paragraph] * 3
+
+
 def test_wrapped_lines_of_a_script_without_spaces_join_without_space() -> None:
     line = "很久以前在一個遙遠的山村裡住著一位老人他每天早上都去河邊釣魚"
     text = f"山村的故事\n\n{line}，\n{line}。\n\n{line}，\n{line}。\n"
@@ -159,6 +174,12 @@ def test_reworded_or_repeated_title_is_a_second_title_line() -> None:
     assert [kind for kind, _ in unrelated[:2]] == ["title", "heading"]
 
 
+def test_a_numbered_title_and_its_reworded_repeat_are_title_lines() -> None:
+    body = "The orchard gave apples for a century before the frost of that winter killed the old trees.\n"
+    assert kinds("36. Apple Harvests\n\nApple-Harvests\n" + body)[:2] == [
+        ("title", "Apple Harvests"), ("title", "Apple-Harvests")]
+
+
 def test_title_repeated_in_the_body_is_boilerplate() -> None:
     text = (
         "Building a Stone Bridge\nThe masons worked through two summers to close the arch over the gorge.\n"
@@ -184,7 +205,8 @@ def test_markdown_and_numbered_headings() -> None:
         ("paragraph", "We spent it on:"), ("list_item", "roads"), ("list_item", "wells"),
     ]
     chapters = "第一章 起源\n很久以前，山村裡住著一位老人。\n第二章 旅程\n老人決定離開村莊，去看看世界。\n"
-    assert [kind for kind, _ in kinds(chapters, "Hans")] == ["title", "paragraph", "heading", "paragraph"]
+    # The first line opens chapter one of a numbered series: a heading, like the second, not a title.
+    assert [kind for kind, _ in kinds(chapters, "Hans")] == ["heading", "paragraph", "heading", "paragraph"]
 
 
 def test_short_lines_after_a_colon_are_list_items_and_a_poem_has_no_headings() -> None:
@@ -241,7 +263,8 @@ def test_stamps_and_dates_are_boilerplate_but_a_heading_with_a_year_is_not() -> 
 
 @pytest.mark.parametrize(("line", "kind"), [
     ("Posted by Ilse", "boilerplate"), ("Updated: 4 June", "boilerplate"), ("Share", "boilerplate"),
-    ("May 3, 2024", "boilerplate"), ("2024年5月3日", "boilerplate"),
+    # A date between two paragraphs is content (it opens the next block), not a publication stamp.
+    ("May 3, 2024", "heading"), ("2024年5月3日", "heading"),
     ("Published works", "heading"), ("Sharing the harvest", "heading"), ("Goals for 2030", "heading"),
 ])
 def test_stamp_words_need_a_stamp_shape(line: str, kind: str) -> None:
@@ -278,6 +301,335 @@ def test_hard_cases_keep_their_characters() -> None:
 def test_empty_and_blank_texts_have_no_segments() -> None:
     assert segment_text("") == []
     assert segment_text(" \n\t\r\n\u3000\r") == []
+
+
+# --- headings found by their shape, in any script and numbering ------------------------------------------
+
+def headings(text: str, script: str | None = None) -> list[str]:
+    return of_kind(segment_text(text, script), "heading")
+
+
+def numbered_statute(label: str, numerals: list[str], body: list[str], title: str, end: str = ".") -> str:
+    """A short statute: a title, a preamble, then numbered articles of one or two short paragraphs."""
+    lines = [title, body[0]]
+    for index, numeral in enumerate(numerals):
+        lines.append(f"{label} {numeral}{end}")
+        lines.append(body[1 + index % (len(body) - 1)])
+        if index % 2:
+            lines.append(body[1 + (index + 1) % (len(body) - 1)])
+    return "\n".join(lines) + "\n"
+
+
+SWAHILI = ["Wanachama wa chama cha ushirika wamekubaliana kanuni zifuatazo.",
+           "Kila mwanachama ana haki ya kupiga kura katika mkutano mkuu.",
+           "Mkutano mkuu utafanyika mara moja kila mwaka.",
+           "Hesabu za chama zitakaguliwa na mkaguzi huru."]
+MALAY = ["Ahli-ahli koperasi telah bersetuju dengan peraturan yang berikut.",
+         "Setiap ahli berhak mengundi dalam mesyuarat agung.",
+         "Mesyuarat agung hendaklah diadakan sekali setahun.",
+         "Akaun koperasi hendaklah diaudit oleh juruaudit bebas."]
+HINDI = ["सहकारी समिति के सदस्य निम्नलिखित नियमों पर सहमत हुए हैं।",
+         "प्रत्येक सदस्य को आम सभा में मत देने का अधिकार है।",
+         "आम सभा वर्ष में एक बार आयोजित की जाएगी।",
+         "समिति के खातों की जांच एक स्वतंत्र लेखा परीक्षक करेगा।"]
+THAI = ["สมาชิกของสหกรณ์ได้ตกลงตามข้อบังคับดังต่อไปนี้",
+        "สมาชิกทุกคนมีสิทธิออกเสียงในที่ประชุมใหญ่",
+        "ให้จัดการประชุมใหญ่ปีละหนึ่งครั้ง",
+        "บัญชีของสหกรณ์ต้องได้รับการตรวจสอบโดยผู้สอบบัญชีอิสระ"]
+ARABIC = ["اتفق أعضاء الجمعية التعاونية على القواعد التالية.",
+          "لكل عضو الحق في التصويت في الجمعية العامة.",
+          "تعقد الجمعية العامة مرة واحدة في السنة.",
+          "تدقق حسابات الجمعية من قبل مدقق مستقل."]
+CHINESE = ["合作社的社员同意以下规则。", "每个社员都有权在大会上投票。", "大会每年举行一次。",
+           "合作社的账目由独立审计师审核。"]
+RUSSIAN = ["Члены кооператива согласились со следующими правилами.",
+           "Каждый член имеет право голосовать на общем собрании.",
+           "Общее собрание проводится один раз в год.",
+           "Счета кооператива проверяет независимый аудитор."]
+ENGLISH = ["The members of the cooperative have agreed to the following rules.",
+           "Every member has the right to vote at the general meeting.",
+           "The general meeting shall be held once a year.",
+           "The accounts shall be audited by an independent auditor."]
+
+
+@pytest.mark.parametrize(("label", "numerals", "body", "end", "script"), [
+    ("Kifungu cha", ["1", "2", "3", "4"], SWAHILI, ".", "Latn"),
+    ("Perkara", ["1", "2", "3", "4"], MALAY, ".", "Latn"),
+    ("अनुच्छेद", ["१", "२", "३", "४"], HINDI, ".", "Deva"),
+    ("अनुच्छेद", ["१", "२", "३", "४"], HINDI, "", "Deva"),
+    ("ข้อ", ["๑", "๒", "๓", "๔"], THAI, "", "Thai"),
+    ("المادة", ["١", "٢", "٣", "٤"], ARABIC, ".", "Arab"),
+    ("Статья", ["1", "2", "3", "4"], RUSSIAN, ".", "Cyrl"),
+    ("Chapter", ["I", "II", "III", "IV"], ENGLISH, ".", "Latn"),
+    ("Article", ["9", "10", "11", "12"], ENGLISH, ":", "Latn"),
+], ids=["sw-period", "ms-period", "hi-deva-period", "hi-deva", "th-thai-digits", "ar-indic-digits",
+        "ru-period", "en-roman", "en-colon"])
+def test_numbered_article_headings_in_any_script(
+        label: str, numerals: list[str], body: list[str], end: str, script: str) -> None:
+    text = numbered_statute(label, numerals, body, "Kanuni / Rules / नियम", end)
+    segments = segment_text(text, script)
+    assert [h for h in of_kind(segments, "heading")] == [f"{label} {n}{end}" for n in numerals]
+    assert segments[-1].section == 4
+    assert segments[0].kind == "title"
+
+
+@pytest.mark.parametrize(("numerals", "tail"), [
+    (["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一"], "条"),
+    (["１", "２", "３", "４"], "条"),
+    (["1", "2", "3", "4"], "條"),
+])
+def test_han_article_headings_with_native_and_full_width_numerals(numerals: list[str], tail: str) -> None:
+    text = numbered_statute("第", numerals, CHINESE, "合作社章程", "").replace("第 ", "第")
+    text = text.replace("\n第", "\n第").replace("第" + numerals[0] + "\n", "第" + numerals[0] + tail + "\n")
+    for numeral in numerals[1:]:
+        text = text.replace("第" + numeral + "\n", "第" + numeral + tail + "\n")
+    assert headings(text, "Hans") == [f"第{n}{tail}" for n in numerals]
+
+
+def test_korean_counters_glued_to_the_number() -> None:
+    text = (
+        "1장. 개요 -- 조합은 무엇인가?\n조합은 전 세계의 자원봉사자들이 함께 만든 단체이다.\n"
+        "1 시작\n조합은 1993년에 설립되었다.\n2 이름\n이름은 두 창립자의 이름에서 왔다.\n"
+        "2장. 지도자\n조합에는 여러 지도자가 있었다.\n"
+    )
+    assert headings(text, "Kore")[0::3] == ["1장. 개요 -- 조합은 무엇인가?", "2장. 지도자"]
+    articles = "조합 규약\n제1조\n모든 조합원은 투표할 수 있다.\n제2조\n총회는 매년 열린다.\n제3조\n감사.\n"
+    assert headings(articles, "Kore") == ["제1조", "제2조", "제3조"]
+
+
+def test_numbered_headings_punctuated_unevenly_are_one_pattern() -> None:
+    text = "Sheria Ndogo\nKifungu cha 1.\nKila mtu.\nKifungu cha 2\nHakuna mtu.\nKifungu cha 3.\nWote.\n"
+    assert headings(text) == ["Kifungu cha 1.", "Kifungu cha 2", "Kifungu cha 3."]
+
+
+def test_a_short_paragraph_between_numbered_headings_does_not_hide_them() -> None:
+    # Three short lines in a row are no headings by themselves (a poem); the repeated numbered label is.
+    text = "Sheria Ndogo\nKifungu cha 1.\nKila mtu.\nKifungu cha 2.\nHakuna mtu.\nKifungu cha 3.\nWote.\n"
+    assert headings(text) == ["Kifungu cha 1.", "Kifungu cha 2.", "Kifungu cha 3."]
+
+
+def test_multi_level_numbering_and_a_table_of_contents() -> None:
+    text = (
+        "Installation Guide\n"
+        "1 Preparing the host\n"
+        "Check that the host has enough memory and a recent kernel before you start.\n"
+        "1.1 Memory\n"
+        "Two gigabytes are enough for a small site; add more for every hundred users.\n"
+        "1.2 Kernel\n"
+        "Any kernel released in the last five years works.\n"
+        "2 Installing the package\n"
+        "Run the installer as an ordinary user; it asks for a password when it needs one.\n"
+        "2.1 Checking the result\n"
+        "The installer prints the address of the service when it has finished.\n"
+    )
+    assert headings(text) == ["1 Preparing the host", "1.1 Memory", "1.2 Kernel", "2 Installing the package",
+                              "2.1 Checking the result"]
+
+
+@pytest.mark.parametrize("rule", ["=", "-", "~"])
+def test_underlined_headings(rule: str) -> None:
+    text = (
+        "Harbour Survey\n==============\n\n"
+        "The divers inspected the north wall over three days in calm weather and took many photographs.\n\n"
+        f"Findings\n{rule * 8}\n\n"
+        "The wall has shifted by a hand's width since the last survey; two rings are missing.\n"
+        "Costs of the repair\n" + rule * 19 + "\n"
+        "Not known yet.\n"
+    )
+    segments = segment_text(text)
+    assert segments[0].kind == "title"
+    assert of_kind(segments, "heading") == ["Findings", "Costs of the repair"]
+    assert {s.kind for s in segments if not any(c.isalnum() for c in s.text)} == {"boilerplate"}
+    assert segments[-1].section == 2
+
+
+def test_all_capital_headings_in_cased_scripts() -> None:
+    text = (
+        "Отчёт о работе\n"
+        "ВВЕДЕНИЕ\n"
+        "В этом году кооператив открыл новый склад.\n"
+        "ФИНАНСЫ\n"
+        "Доходы выросли.\n"
+        "Расходы остались прежними.\n"
+        "Долгов нет.\n"
+        "PLANS FOR NEXT YEAR\n"
+        "More trucks.\n"
+    )
+    assert headings(text, "Cyrl") == ["ВВЕДЕНИЕ", "ФИНАНСЫ", "PLANS FOR NEXT YEAR"]
+
+
+def test_short_lines_that_read_as_sentences_are_not_headings() -> None:
+    prose = "The herons stood in the shallows until the mist had lifted from the water at last.\n"
+    assert headings("The Ferry\n" + prose + "and the boats waited at the landing\n" + prose) == []
+    assert headings("The Ferry\n" + prose + "Then, when the sun came up, the ferryman woke and went down\n"
+                    + prose) == []
+    assert headings("渡船\n他们说。我们为什么要等呢？\n" + "他们在岸边等了很久，直到太阳升起，渡船终于来了。\n") == []
+    question = "Why does my battery run down faster, even when the screen is off?\n"
+    assert headings("The Ferry\n" + prose + question + prose) == [question.strip()]
+
+
+def test_greek_question_headings() -> None:
+    text = (
+        "ΤΙ ΕΙΝΑΙ Ο ΧΡΩΜΑΤΙΚΟΣ ΧΩΡΟΣ;\n\nΈνας χρωματικός χώρος είναι μια περιοχή χρωμάτων.\n\n"
+        "Πώς βαθμονομώ την οθόνη μου;\n\nΜπορείτε να βαθμονομήσετε την οθόνη σας με ένα χρωματόμετρο.\n"
+    )
+    segments = segment_text(text, "Grek")
+    assert [s.kind for s in segments] == ["title", "paragraph", "heading", "paragraph"]
+
+
+def test_numbered_list_between_headings_is_still_a_list() -> None:
+    text = (
+        "Rules\nArticle 1.\nEveryone may join.\nArticle 2.\nMembers must:\n"
+        "1. pay the fee on time every year;\n2. attend the general meeting;\n3. respect the rules.\n"
+        "Article 3.\nThe fee is set by the meeting.\n"
+    )
+    segments = segment_text(text)
+    assert of_kind(segments, "heading") == ["Article 1.", "Article 2.", "Article 3."]
+    assert of_kind(segments, "list_item") == [
+        "pay the fee on time every year;", "attend the general meeting;", "respect the rules."]
+
+
+def test_a_repeated_label_without_increasing_numbers_is_not_a_heading_pattern() -> None:
+    text = (
+        "Diary\nWe walked to the lake and back before lunch and saw nobody at all.\n"
+        "Room 12.\nThe room was cold.\nRoom 4.\nThe room was warm.\nRoom 30.\nThe room was dark.\n"
+    )
+    assert headings(text) == []
+
+
+def test_parts_numbered_by_a_lone_numeral_are_headings() -> None:
+    prose = ["The valley was quiet that winter and the river froze from bank to bank.",
+             "In spring the ice broke up.",
+             "By summer the new bridge was open and the ferry stopped running."]
+    for end in (".", ""):
+        parts = "".join(f"{numeral}{end}\n{prose[n]}\n" for n, numeral in enumerate(["I", "II", "III"]))
+        assert headings("A Year on the River\n" + parts) == [f"I{end}", f"II{end}", f"III{end}"]
+
+
+def test_a_rule_under_a_sentence_does_not_make_it_a_heading() -> None:
+    text = "Notes\nThe meeting ended early because of the storm.\n---\nShort.\n"
+    assert headings(text) == []
+
+
+VERSES = ["the river runs under the stones all through the winter", "the herons stand in the shallows",
+          "and the mist lifts from the water when the sun comes over the far hill at last",
+          "the boats wait", "nobody calls across the water to the other bank in the evening",
+          "the ferryman sleeps", "the lamps of the village go out one by one along the shore"]
+
+
+def test_numbered_verses_are_body_and_numbered_chapters_headings() -> None:
+    text = "".join(f"{chapter}. Song of the {name}\n\n" + "".join(f"{n} {v}\n" for n, v in enumerate(VERSES, 1))
+                   + "\n" for chapter, name in ((4, "River"), (5, "Hill"), (6, "Shore")))
+    segments = segment_text(text)
+    assert of_kind(segments, "heading") == ["Song of the River", "Song of the Hill", "Song of the Shore"]
+    assert [s.text for s in segments if s.section == 1][1:3] == ["1 " + VERSES[0], "2 " + VERSES[1]]
+
+
+def test_lines_of_a_text_made_of_short_lines_are_not_headings() -> None:
+    verses = "The Ferry\n" + "\n".join(VERSES * 2) + "\n"
+    assert headings(verses) == []
+    messages = "\n".join([
+        "Delete selected items", "Successfully deleted 3 items.", "Cannot delete the item", "Are you sure?",
+        "Administration", "All", "Yes", "No", "Any date", "Today", "Past 7 days",
+        "Please enter the correct username and password for a staff account.", "Action:", "Add another item",
+        "Remove", "Change", "action time", "user", "content type", "object id", "No fields changed.",
+    ]) + "\n"
+    assert headings(messages) == []
+
+
+def test_short_lines_at_the_top_of_a_text_of_short_lines_are_no_author_box() -> None:
+    messages = "删除所选项目\n成功删除了 3 个项目。\n无法删除\n你确定吗？\n管理\n全部\n是\n否\n未知\n任意日期\n今天\n"
+    assert "boilerplate" not in {s.kind for s in segment_text(messages, "Hans")}
+    verses = "Song of the Ferry\nthe boats wait\nthe herons stand\nthe ferryman sleeps\n" + "\n".join(VERSES) + "\n"
+    assert "boilerplate" not in {s.kind for s in segment_text(verses)}
+
+
+def test_hard_wrapped_paragraphs_opened_by_a_verse_number_are_joined() -> None:
+    text = (
+        "[12] The River\n\n"
+        "(1) The river runs under the stones all through the winter and the (2)\n"
+        "herons stand in the shallows until the mist lifts from the water. (3)\n"
+        "The boats wait at the landing for the ferryman, who sleeps.\n\n"
+        "(4) Nobody calls across the water to the other bank in the evening, and\n"
+        "the lamps of the village go out one by one along the shore. (5) At\n"
+        "dawn the first boat leaves the landing with the baker and his bread.\n"
+    )
+    segments = segment_text(text)
+    assert [(s.line_start, s.line_end) for s in segments] == [(1, 1), (3, 5), (7, 9)]
+    assert headings(text) == []
+
+
+# --- one sentence per line, as aligners' users bring it ----------------------------------------------------
+
+SENTENCE_PER_LINE = """\
+Der lange Weg
+auf den Gipfel
+9. September 1988
+Wir brachen um 4.45 Uhr auf , als es noch dunkel war .
+Sicherlich .
+Der Weg war steil und vereist .
+Basta .
+Am 10. September 1988 standen wir oben .
+2. Oktober 1988
+Der Abstieg dauerte zwei Tage .
+"""
+
+
+def test_sentence_per_line_keeps_dates_numbers_and_short_lines() -> None:
+    segments = segment_text(SENTENCE_PER_LINE)
+    assert len(segments) == 10
+    assert [s.text for s in segments] == SENTENCE_PER_LINE.splitlines()
+    assert "boilerplate" not in {s.kind for s in segments}
+    assert [s.kind for s in segments[:2]] == ["title", "title"]
+    assert segments[4].kind == segments[6].kind == "paragraph"
+
+
+@pytest.mark.parametrize(("line", "text"), [
+    ("9. September 1988", "9. September 1988"),
+    ("C. S. Lewis wrote to his brother every week.", "C. S. Lewis wrote to his brother every week."),
+    ("1. Utangulizi", "Utangulizi"),
+    ("IV. Shule na Maktaba", "Shule na Maktaba"),
+])
+def test_a_lone_number_is_a_marker_only_before_a_heading(line: str, text: str) -> None:
+    body = "The valley was quiet that winter and the river froze from bank to bank .\n"
+    assert segment_text(body + line + "\n" + body)[1].text == text
+
+
+def test_subtitle_byline_and_place_under_a_title_stay_content() -> None:
+    text = ("Der Berg\nEin Bericht\nVon Hans Muster\nZürich 1988\nWir brachen früh auf , als es noch dunkel war .\n"
+            "Der Weg war steil und vereist .\n")
+    assert "boilerplate" not in {s.kind for s in segment_text(text)}
+
+
+def test_a_numbered_list_keeps_its_markers_stripped() -> None:
+    text = "Steps to follow.\n1. Open the valve.\n2. Wait a minute.\n3. Close it again.\n"
+    assert of_kind(segment_text(text), "list_item") == ["Open the valve.", "Wait a minute.", "Close it again."]
+
+
+def test_copyright_byline_and_dates_at_the_edges_are_boilerplate() -> None:
+    text = (
+        "Le pont de pierre\n"
+        "Par Jeanne Martin — publié le 3 mai 2024 à 10 h 30\n"
+        "Les maçons ont travaillé deux étés pour fermer l'arche au-dessus de la gorge.\n"
+        "12 juin 1931\n"
+        "Ce jour-là, le premier train a traversé le pont sous les applaudissements du village.\n"
+        "© 2024 Journal de la Vallée, reproduction autorisée avec mention de la source et du lien\n"
+    )
+    assert [kind for kind, _ in kinds(text)] == [
+        "title", "boilerplate", "paragraph", "heading", "paragraph", "boilerplate"]
+    assert kinds("3 May 2024\n" + text)[0] == ("boilerplate", "3 May 2024")
+
+
+def test_a_dated_byline_without_separator_is_content_but_no_heading() -> None:
+    text = (
+        "The Stone Bridge\n=================\n\nWritten by Ada Stone and Tom Reed, revised 01/06/94\n\n"
+        "Why a bridge?\n-------------\n\nThe ferry could not cross when the river was high, so the village "
+        "voted to build a bridge of stone.\n"
+    )
+    segments = [s for s in segment_text(text) if s.kind != "boilerplate"]
+    assert [(s.kind, s.text) for s in segments[:3]] == [
+        ("title", "The Stone Bridge"), ("paragraph", "Written by Ada Stone and Tom Reed, revised 01/06/94"),
+        ("heading", "Why a bridge?")]
 
 
 # --- seeds ---------------------------------------------------------------------------------------------

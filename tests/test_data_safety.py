@@ -236,3 +236,45 @@ def test_ctrl_c_or_sigterm_stops_at_once_and_the_next_build_converges(tmp_path: 
     assert final.returncode == 0, final.stderr
     assert json.loads(final.stdout)["counts"]["new"] == 150
     assert table_files(out) == manifest_files(out)
+
+
+@pytest.mark.slow
+def test_readers_looping_during_builds_never_fail(three: Path, tmp_path: Path) -> None:
+    """`corpus stats`, `status`, `export` and `report` run again and again while builds replace the snapshot."""
+    import subprocess
+    import threading
+
+    from tests.conftest import BIN
+
+    out = tmp_path / "out"
+    env = {**os.environ, "CORPUS_EMBEDDINGS": "off"}
+    assert subprocess.run([str(BIN / "corpus"), "build", str(three), "--out", str(out), "-q"], env=env,
+                          timeout=600).returncode == 0
+    pair = ",".join(sorted(json.loads((out / "manifest.json").read_text(encoding="utf-8"))["languages"])[:2])
+    readers = [["stats", str(out)], ["status", str(out)], ["report", str(out / "r.html")],
+               ["export", str(out), str(tmp_path / "x.tsv"), "--langs", pair, "--format", "tsv"]]
+    failures: list[str] = []
+    runs = [0]
+    stop = threading.Event()
+
+    def read_in_a_loop() -> None:
+        while not stop.is_set():
+            for args in readers:
+                run = subprocess.run([str(BIN / "corpus"), *args], env=env, capture_output=True, text=True,
+                                     timeout=300)
+                runs[0] += 1
+                if run.returncode != 0:
+                    failures.append(f"{args[0]}: {run.stdout}{run.stderr}")
+
+    loop = threading.Thread(target=read_in_a_loop)
+    loop.start()
+    try:
+        for revision in range(3):
+            for path in sorted(three.glob("*.txt")):
+                path.write_text(path.read_text(encoding="utf-8") + f"\nRevision {revision}.\n", encoding="utf-8")
+            assert subprocess.run([str(BIN / "corpus"), "build", str(three), "--out", str(out), "-q"], env=env,
+                                  timeout=600).returncode == 0
+    finally:
+        stop.set()
+        loop.join()
+    assert runs[0] >= 8 and not failures, failures

@@ -1,9 +1,11 @@
 """Which work a document belongs to: its folder, a works file, or grouping by content.
 
 * ``detect`` (default): like ``folder``, except in a folder that holds files of several works side by side,
-  which shows as two of its files in one language (``tasks.langtag.same_language``): the new files of such a
-  folder are grouped by content, as with ``auto``. A folder per work, or one article with its translations
-  in a flat folder, is never grouped by content.
+  which shows as two of its files that look like one language (``tasks.langtag.same_language``) and are two
+  different texts (``tasks.same_text``): the new files of such a folder are grouped by content, as with
+  ``auto``. A folder per work, or one article with its translations in a flat folder, is never grouped by
+  content, even when two of its languages are close (Malay and Indonesian, Serbian and Croatian) or one
+  language is written two ways (Simplified and Traditional Chinese): their files are one text.
 * ``folder``: the file's folder relative to the input root.
 * a works file (CSV with columns ``source_path,work_id``): names the work of the files it lists, overriding
   any guess; the way to correct a wrong automatic assignment.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import itertools
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
@@ -27,15 +30,9 @@ from schemas.build import Grouping
 from tasks.documents import doc_id_for, segments_from_table
 from tasks.grouping import WorkIndex, WorkProfile, profile_document
 from tasks.ingest import Fingerprint, Rejection, read_document
-from tasks.langtag import (
-    UNDETERMINED,
-    one_language_script,
-    same_language,
-    signature_in_script,
-    tag_language,
-    text_script,
-)
+from tasks.langtag import same_language, signature_in_script, tag_language, text_script
 from tasks.profile_cache import ProfileCache
+from tasks.same_text import TextShape, same_text, text_shape
 from tasks.segment import segment_text
 from tasks.storage import load_manifest, read_segment_tables, segment_locations
 
@@ -143,7 +140,8 @@ def group_by_content(
 
 
 def crowded_folders(fingerprints: Sequence[Fingerprint], stored: Sequence[DocumentRow], max_bytes: int) -> set[str]:
-    """The folders with new files that hold files of several works side by side: two files in one language.
+    """The folders with new files that hold files of several works side by side: two files that look like one
+    language and are two texts (``tasks.same_text``), not one text in two close languages.
 
     Only folders with a new file are looked at (the others do not change), and only files whose script
     another file of the folder shares are compared further.
@@ -158,19 +156,14 @@ def crowded_folders(fingerprints: Sequence[Fingerprint], stored: Sequence[Docume
         members = list(by_content.values())
         known = [stored_versions[_version(fp)] for fp in members if _version(fp) in stored_versions]
         if len(members) > 1 and len(known) < len(members) and (
-                _known_crowded(known) or _two_in_one_language(members, max_bytes)):
+                any(d.work_assigned_by == "auto" for d in known) or _two_texts_in_one_language(members, max_bytes)):
             crowded.add(folder)
     return crowded
 
 
-def _known_crowded(stored: Sequence[DocumentRow]) -> bool:
-    """Whether the stored documents of a folder already show several works: grouped by content before, or
-    two of them in one language (then no file needs to be read)."""
-    langs = [d.lang for d in stored if d.lang != UNDETERMINED]
-    return any(d.work_assigned_by == "auto" for d in stored) or len(langs) > len(set(langs))
-
-
-def _two_in_one_language(members: Sequence[Fingerprint], max_bytes: int) -> bool:
+def _two_texts_in_one_language(members: Sequence[Fingerprint], max_bytes: int) -> bool:
+    """Whether two of the files look like one language (one script, and alike letter trigrams unless the script
+    has a single language) and are two different texts."""
     reads = [read_document(fp, max_bytes) for fp in members]
     texts = [read[0].text for read in reads if not isinstance(read, Rejection)]
     by_script: dict[str, list[str]] = {}
@@ -179,13 +172,16 @@ def _two_in_one_language(members: Sequence[Fingerprint], max_bytes: int) -> bool
         if script is not None:
             by_script.setdefault(script, []).append(text)
     for script, same_script in by_script.items():
-        if len(same_script) < 2:
-            continue
-        if one_language_script(script):
-            return True
         signatures = [signature_in_script(text, script) for text in same_script]
-        if any(same_language(a, b) for k, a in enumerate(signatures) for b in signatures[k + 1:]):
-            return True
+        shapes: dict[int, TextShape] = {}  # made only for files that look like another's language
+        for a, b in itertools.combinations(range(len(same_script)), 2):
+            if not same_language(signatures[a], signatures[b]):
+                continue
+            for k in (a, b):
+                if k not in shapes:
+                    shapes[k] = text_shape(segment_text(same_script[k], script=script))
+            if not same_text(shapes[a], shapes[b]):
+                return True
     return False
 
 

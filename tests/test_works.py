@@ -18,6 +18,7 @@ from tests.conftest import SEEDS, build_json
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 runner = CliRunner()
+DJANGO_PO = Path(__file__).resolve().parent / "data" / "django_po"
 
 
 def partition(out: Path) -> set[frozenset[str]]:
@@ -92,6 +93,16 @@ def test_by_default_one_article_and_its_translations_in_a_folder_are_one_work(se
     build_json(seeds_copy, tmp_path / "out")
     documents = ds.dataset(tmp_path / "out" / "documents").to_table().to_pylist()
     assert {(d["work_id"], d["work_assigned_by"], d["work_confidence"]) for d in documents} == {(".", "folder", 1.0)}
+
+
+def test_by_default_one_text_in_close_languages_is_one_work(tmp_path: Path) -> None:
+    """Malay and Indonesian, Croatian and Serbian, Hindi and Marathi, Spanish and Portuguese, Simplified and
+    Traditional Chinese look like one language each; the folder still holds one text (tests/data/django_po)."""
+    shutil.copytree(DJANGO_PO / "one_text", tmp_path / "in")
+    summary = build_json(tmp_path / "in", tmp_path / "out")
+    assert partition(tmp_path / "out") == {frozenset(p.name for p in (tmp_path / "in").glob("*.txt"))}
+    n = len(list((tmp_path / "in").glob("*.txt")))
+    assert summary["pairs_aligned"] == n * (n - 1) // 2
 
 
 def test_by_default_a_folder_per_work_gives_the_folders(tmp_path: Path) -> None:

@@ -1,0 +1,105 @@
+"""Are two documents that look like one language one text (in two close languages or spellings) or two texts?
+
+A language tag or a letter-trigram profile cannot tell Malay from Indonesian, Serbian from Croatian, Hindi
+from Marathi, or Simplified from Traditional Chinese: their texts look like one language. Their *words*
+tell: a translation into a close language keeps many words of the other (cognates, terms, names), and keeps
+them in the same order, at about the same place. Two different texts of one language share words too, but
+the words each uses only once turn up at unrelated places.
+
+:func:`text_shape` keeps the words a document uses exactly once, each with its place (share of the content
+length, boilerplate left out); texts of unspaced scripts (Han, kana, Thai...) are read by letter pairs.
+:func:`same_text` takes the words used once in both documents and finds the longest run of them that keeps
+its order in both and stays near the diagonal; one text gives a run of nearly all of them, two texts a run
+of about twice the square root of their number. When the documents share too few such words to tell, their
+outline decides: one text has as many headings and paragraphs, in the same order and of the same relative
+lengths.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import regex
+
+from tasks.segment import Segment
+
+__all__ = ["TextShape", "same_text", "text_shape"]
+
+_WORD = regex.compile(r"[\p{L}\p{M}]+")
+_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
+_MIN_WORD = 4  # letters: shorter words are particles every text of a language has
+
+# Places of one word in the two texts may differ by this share of the content length (a translation
+# stretches some passages), beyond it a pair of places does not count towards one text.
+_DRIFT = 0.25
+_MIN_SHARED = 5  # shared words needed for the words to decide
+_IN_ORDER = 0.8  # share of them in one ordered run that makes one text
+_OUTLINE_DRIFT = 0.1  # the outline's paragraph ends may move this much
+
+
+@dataclass(frozen=True, slots=True)
+class TextShape:
+    """The words a document uses once, with their place (0-1), and its outline: for each content segment,
+    whether it is a heading and the share of the content length at its end."""
+
+    once: Mapping[str, float]
+    outline: tuple[tuple[bool, float], ...]
+
+
+def _words(text: str) -> list[str]:
+    words: list[str] = []
+    for match in _WORD.finditer(text.lower()):
+        word = match.group()
+        if _UNSPACED.search(word):
+            words += [word[i:i + 2] for i in range(len(word) - 1)]
+        elif len(word) >= _MIN_WORD:
+            words.append(word)
+    return words
+
+
+def text_shape(segments: Sequence[Segment]) -> TextShape:
+    """The shape of a segmented document (see the module docstring)."""
+    content = [s for s in segments if s.kind != "boilerplate"]
+    lengths = [max(1, len("".join(s.text.split()))) for s in content]
+    total = sum(lengths) or 1
+    counts: Counter[str] = Counter()
+    places: dict[str, float] = {}
+    outline: list[tuple[bool, float]] = []
+    before = 0
+    for segment, length in zip(content, lengths, strict=True):
+        for word in _words(segment.text):
+            counts[word] += 1
+            places[word] = (before + length / 2) / total
+        before += length
+        outline.append((segment.kind in ("title", "heading"), before / total))
+    return TextShape({word: place for word, place in places.items() if counts[word] == 1}, tuple(outline))
+
+
+def _ordered_run(points: Sequence[tuple[float, float]]) -> int:
+    """Length of the longest chain of points non-decreasing in both coordinates."""
+    tails: list[float] = []
+    for _, y in sorted(points):
+        at = bisect_right(tails, y)
+        if at == len(tails):
+            tails.append(y)
+        else:
+            tails[at] = y
+    return len(tails)
+
+
+def _same_outline(a: TextShape, b: TextShape) -> bool:
+    return len(a.outline) == len(b.outline) and all(
+        heading_a == heading_b and abs(end_a - end_b) <= _OUTLINE_DRIFT
+        for (heading_a, end_a), (heading_b, end_b) in zip(a.outline, b.outline, strict=True))
+
+
+def same_text(a: TextShape, b: TextShape) -> bool:
+    """Whether two documents (of one language or close ones) are one text rather than two."""
+    shared = [(place, b.once[word]) for word, place in a.once.items() if word in b.once]
+    if len(shared) < _MIN_SHARED:
+        return _same_outline(a, b)
+    near = [(x, y) for x, y in shared if abs(x - y) <= _DRIFT]
+    return _ordered_run(near) >= _IN_ORDER * len(shared)

@@ -39,7 +39,7 @@ from tasks.plan import plan_build
 from tasks.prefect_tasks import assign_works_task, inventory_task, rebuild_batch_task
 from tasks.storage import collect_garbage, load_manifest
 from tasks.summary import render_markdown, stage_log_lines, summarise
-from tasks.works import assignment_needed
+from tasks.works import assignment_needed, read_works_file, works_file_warnings
 
 
 @contextmanager
@@ -157,6 +157,7 @@ def build_corpus(
                     len(inventory.rejections))
         fingerprints = inventory.fingerprints
         stored = list(snapshot.documents.values())
+        warnings = works_file_warnings(read_works_file(params.works_file), fingerprints) if params.works_file else []
         if assignment_needed(fingerprints, stored, params.group, params.works_file):
             with _timed(timings, "assign works"):
                 fingerprints = tuple(assign_works_task(fingerprints, stored, params.out, params.max_bytes, params.group,
@@ -182,7 +183,7 @@ def build_corpus(
                 manifest = publish_snapshot(params.out, snapshot, build_id, results, rejects)
             logger.info("publish: manifest.json now names %s rows",
                         {name: table.rows for name, table in manifest.tables.items()})
-    summary = summarise(build_id, params, plan, results, rejects, manifest, timings, nothing_to_do)
+    summary = summarise(build_id, params, plan, results, rejects, manifest, timings, nothing_to_do, warnings)
     logger.info("%s", "nothing to do: the corpus is up to date" if nothing_to_do else summary.counts)
     create_markdown_artifact(render_markdown(summary), key="corpus-build-summary",
                              description=f"Build of {params.source} into {params.out}")

@@ -125,13 +125,18 @@ class BuildSummary(BaseModel):
     source: str
     out: str
     nothing_to_do: bool
-    counts: dict[str, int] = Field(description="new, changed, unchanged, missing, pruned documents")
+    counts: dict[str, int] = Field(
+        description="new, changed, unchanged, missing, pruned documents, and moved: stored documents a works "
+        "file put into another work")
     new_documents: list[DocumentSummary]
     low_confidence: list[str] = Field(description="Documents whose language tag is uncertain.")
     rejects: list[RejectSummary]
     missing: list[str] = Field(description="Stored documents whose source file is gone (kept without --prune).")
     pruned: list[str]
     pairs_aligned: int
+    warnings: list[str] = Field(
+        default=[], description="What a person should check: works-file rows that match no input file or repeat "
+        "another, works holding two documents tagged with one language (parallel/ keeps one of them).")
     embeddings: bool = Field(description="Whether this build's new pairs were aligned with sentence embeddings.")
     table_rows: dict[str, int]
     timings: dict[str, float] = Field(

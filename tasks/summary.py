@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from schemas import Manifest, RejectRow
 from schemas.build import BuildParameters, BuildSummary, DocumentSummary, RejectSummary
 from tasks.export import WorkResult
+from tasks.langtag import UNDETERMINED
 from tasks.plan import BuildPlan
 
 LOW_CONFIDENCE = 0.6
@@ -22,6 +23,7 @@ def summarise(
     manifest: Manifest | None,
     timings: dict[str, float],
     nothing_to_do: bool,
+    warnings: Sequence[str] = (),
 ) -> BuildSummary:
     new_documents = sorted((d for r in results for d in r.new_documents), key=lambda d: d.source_path)
     return BuildSummary(
@@ -40,10 +42,30 @@ def summarise(
         missing=list(plan.missing),
         pruned=list(plan.pruned),
         pairs_aligned=sum(r.n_pairs_aligned for r in results),
+        warnings=[*warnings, *one_language_twice(plan, results)],
         embeddings=params.embeddings,
         table_rows={name: t.rows for name, t in manifest.tables.items()} if manifest else {},
         timings={stage: round(seconds, 3) for stage, seconds in timings.items()},
     )
+
+
+def one_language_twice(plan: BuildPlan, results: Sequence[WorkResult]) -> list[str]:
+    """A warning for each rebuilt work holding two documents tagged with one language: a unit of the parallel
+    table has one slot per language, so parallel/ keeps only one of them (every pair stays in alignments/)."""
+    kept = {w.work_id: w.kept for w in plan.works}
+    warnings = []
+    for result in results:
+        by_lang: dict[str, list[str]] = {}
+        for lang, path in [*((d.lang, d.source_path) for d in kept.get(result.work_id, ())),
+                           *((d.lang, d.source_path) for d in result.new_documents)]:
+            by_lang.setdefault(lang, []).append(path)
+        warnings += [
+            f"work {result.work_id}: {len(paths)} documents are tagged {lang} ({', '.join(sorted(paths))}); "
+            "parallel/ keeps one of them, alignments/ has every pair. If they are different works, name their "
+            "works in a works file; if one is in another language, it is mistagged"
+            for lang, paths in sorted(by_lang.items()) if len(paths) > 1 and lang != UNDETERMINED
+        ]
+    return warnings
 
 
 def stage_log_lines(results: Sequence[WorkResult]) -> list[str]:
@@ -73,9 +95,11 @@ def render_markdown(summary: BuildSummary) -> str:
     lines.append(f"Input `{_md(summary.source)}` -> output `{_md(summary.out)}`.")
     if summary.nothing_to_do:
         lines += ["", "**Nothing to do**: the corpus is up to date with the input folder."]
-    lines += ["", "## Documents", "", "| new | changed | unchanged | missing | pruned |", "|---|---|---|---|---|"]
+    lines += ["", "## Documents", "", "| new | changed | unchanged | missing | pruned | moved |",
+              "|---|---|---|---|---|---|"]
     c = summary.counts
-    lines.append(f"| {c['new']} | {c['changed']} | {c['unchanged']} | {c['missing']} | {c['pruned']} |")
+    lines.append(f"| {c['new']} | {c['changed']} | {c['unchanged']} | {c['missing']} | {c['pruned']} "
+                 f"| {c.get('moved', 0)} |")
     if summary.new_documents:
         by_lang = Counter(d.lang for d in summary.new_documents)
         lines += ["", "New documents by language: " + ", ".join(f"{k}: {v}" for k, v in sorted(by_lang.items()))]
@@ -86,6 +110,7 @@ def render_markdown(summary: BuildSummary) -> str:
         ]
     if summary.low_confidence:
         lines += ["", "Uncertain language: " + ", ".join(_md(p) for p in summary.low_confidence)]
+    lines += [f"\nWarning: {_md(warning)}" for warning in summary.warnings]
     if summary.missing:
         lines += ["", "Source file gone, rows kept (build with `--prune` to remove): "
                   + ", ".join(_md(p) for p in summary.missing)]

@@ -43,8 +43,21 @@ class WorksFileError(Exception):
     """The works file cannot be used; the message says why and what to fix."""
 
 
-def read_works_file(path: Path) -> dict[str, str]:
-    """``source_path -> work_id`` from a CSV file with those two columns (more columns are ignored)."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class WorksFile:
+    """A works file read: the work of each listed file, and the rows that add nothing (for the build summary)."""
+
+    path: Path
+    mapping: Mapping[str, str]  # source_path -> work_id
+    repeated: tuple[tuple[int, str], ...] = ()  # (line, source_path) of rows repeating an earlier row
+
+
+def read_works_file(path: Path) -> WorksFile:
+    """The works file: a CSV file with the columns ``source_path`` and ``work_id`` (more columns are ignored).
+
+    A file listed twice with the same work is repeated (said in the summary); with two different works, the
+    file cannot be used.
+    """
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
@@ -53,16 +66,37 @@ def read_works_file(path: Path) -> dict[str, str]:
                 raise WorksFileError(f"{path} needs the columns source_path and work_id (missing: "
                                      f"{', '.join(sorted(missing))})")
             mapping: dict[str, str] = {}
+            first_line: dict[str, int] = {}
+            repeated: list[tuple[int, str]] = []
             for line, row in enumerate(reader, start=2):
                 source_path, work_id = (row["source_path"] or "").strip(), (row["work_id"] or "").strip()
                 if not source_path or not work_id:
                     raise WorksFileError(f"{path}, line {line}: source_path and work_id must both be given")
+                if source_path in mapping and mapping[source_path] != work_id:
+                    raise WorksFileError(
+                        f"{path}, line {line}: {source_path} is given the work {work_id!r}, but line "
+                        f"{first_line[source_path]} gives it {mapping[source_path]!r}; keep one of the two rows")
+                if source_path in mapping:
+                    repeated.append((line, source_path))
                 mapping[source_path] = work_id
+                first_line.setdefault(source_path, line)
     except OSError as error:
         raise WorksFileError(f"cannot read the works file {path}: {error.strerror or error}") from error
     except (UnicodeDecodeError, csv.Error) as error:
         raise WorksFileError(f"{path} is not a UTF-8 CSV file: {error}") from error
-    return mapping
+    return WorksFile(path, mapping, tuple(repeated))
+
+
+def works_file_warnings(works: WorksFile, fingerprints: Sequence[Fingerprint]) -> list[str]:
+    """What a person should know about the rows of a works file: rows naming no input file (a typo, or a file
+    moved), which are ignored, and rows repeating an earlier one."""
+    inputs = {fp.file.source_path for fp in fingerprints}
+    unmatched = sorted(path for path in works.mapping if path not in inputs)
+    warnings = [f"works file {works.path}: {path} is not a file of the input folder; its row is ignored"
+                for path in unmatched]
+    warnings += [f"works file {works.path}, line {line}: {path} is listed again (same work); the row adds nothing"
+                 for line, path in works.repeated]
+    return warnings
 
 
 def _version(fp: Fingerprint) -> tuple[str, str]:
@@ -210,7 +244,7 @@ def assign_works(
     grouping: Grouping, works_file: Path | None,
 ) -> list[Fingerprint]:
     """The work of every input file: a works file first, then folders or grouping by content."""
-    assigned = apply_works_file(fingerprints, read_works_file(works_file)) if works_file else list(fingerprints)
+    assigned = apply_works_file(fingerprints, read_works_file(works_file).mapping) if works_file else list(fingerprints)
     if grouping is Grouping.auto:
         assigned = group_by_content(assigned, stored, out_dir, max_bytes)
     elif grouping is Grouping.detect:

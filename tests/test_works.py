@@ -168,7 +168,7 @@ def test_profiles_are_cached_and_equal_to_those_made_from_the_stored_segments(
 ) -> None:
     from tasks.documents import segments_from_table
     from tasks.grouping import profile_document
-    from tasks.profile_cache import ProfileCache
+    from tasks.profile_cache import PROFILE_VERSION, ProfileCache
 
     files, truth = pile
     names = sorted(files)
@@ -184,7 +184,7 @@ def test_profiles_are_cached_and_equal_to_those_made_from_the_stored_segments(
         assert cache.get(d["doc_id"]) == profile_document(segments_from_table(segments), d["lang"]), d["source_path"]
 
     # A damaged shard is ignored; the next build still places the rest right.
-    (cache.cache_dir / ("0" * 32 + ".v1.jsonl.gz")).write_bytes(b"not gzip")
+    (cache.cache_dir / ("0" * 32 + f".v{PROFILE_VERSION}.jsonl.gz")).write_bytes(b"not gzip")
     write(source, files, names[-3:])
     build_json(source, out, "--group", "auto")
     assert partition(out) == truth

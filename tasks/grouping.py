@@ -17,7 +17,10 @@ Evidence between two profiles is weighted:
   numbers (often spelt out) and transliterations not at all;
 * a word of another script (``anyascii`` of Devanagari, Cyrillic, Han...) is shared with a Latin token
   of the other side when their normalised spellings agree ("अलीबाबाचे" starts with "alibaba");
-* with ``rarity``, an anchor that many works share ("AI", this year) counts less.
+* with ``rarity``, an anchor that many works share ("AI", this year) counts less;
+* the *outlines* of the two sides (the lengths of their content segments) count as shared evidence when two
+  of them have as many segments and their lengths rise and fall together (:func:`_outline_evidence`): texts
+  without numbers or Latin-script names are grouped by it.
 
 ``similarity = shared / (shared + missing + prior)``, where ``missing`` is that of the side missing
 less: a document is compared with a work's representative, the merge of its documents, whose anchors

@@ -24,6 +24,7 @@ from prefect.settings import PREFECT_API_URL
 
 from flows.progress import report_progress
 from schemas.build import BuildParameters, BuildSummary, Grouping, embeddings_setting
+from tasks.errors import BuildRefusedError
 from tasks.export import (
     BatchResult,
     WorkBatch,
@@ -35,7 +36,7 @@ from tasks.export import (
     work_jobs,
 )
 from tasks.lock import corpus_lock
-from tasks.plan import plan_build
+from tasks.plan import BuildPlan, Inventory, plan_build, prune_refusal
 from tasks.prefect_tasks import assign_works_task, inventory_task, rebuild_batch_task
 from tasks.storage import collect_garbage, load_manifest
 from tasks.summary import render_markdown, stage_log_lines, summarise
@@ -82,6 +83,11 @@ def _build_id() -> str:
         return uuid.uuid4().hex
 
 
+def _planned(plan: BuildPlan) -> list[str]:
+    """What a dry run reports: the plan's decision on every file that is not unchanged."""
+    return [decision for decision in plan.decisions if not decision.startswith("unchanged:")]
+
+
 # Up to this many documents to ingest are rebuilt in the flow's own process, in one batch: starting worker
 # processes (each imports Prefect and the pipeline) takes longer than the work, e.g. when one translation is added.
 _INLINE_DOCUMENTS = 10
@@ -126,6 +132,17 @@ def rebuild_works(
     return [work for index in sorted(done) for work in done[index]]
 
 
+def _refuse_data_loss(params: BuildParameters, inventory: Inventory, plan: BuildPlan, n_stored: int) -> None:
+    """Refuse a build that looks like a mistake that would lose data: no input at all, or a prune of most of the
+    corpus that was not confirmed."""
+    if not inventory.fingerprints and not inventory.rejections:
+        raise BuildRefusedError(f"{params.source} holds no input files matching {params.glob!r}",
+                                hint="check the input folder and --glob; nothing was changed")
+    refusal = prune_refusal(plan, n_stored) if params.prune and not (params.yes or params.dry_run) else None
+    if refusal is not None:
+        raise refusal
+
+
 @flow(name="build-corpus", description="Build or update an aligned multilingual Parquet corpus.")
 def build_corpus(
     source: str = "seeds",
@@ -138,11 +155,13 @@ def build_corpus(
     group: str = "detect",
     works_file: str | None = None,
     embeddings: bool | None = None,
+    yes: bool = False,
+    dry_run: bool = False,
 ) -> BuildSummary:
     params = BuildParameters(
         source=Path(source), out=Path(out), glob=glob, prune=prune, max_file_mb=max_file_mb, workers=workers,
         lock_wait_seconds=lock_wait_seconds, group=Grouping(group), works_file=Path(works_file) if works_file else None,
-        embeddings=embeddings_setting(embeddings),
+        embeddings=embeddings_setting(embeddings), yes=yes, dry_run=dry_run,
     )
     logger = get_run_logger()
     build_id, now = _build_id(), datetime.now(UTC)
@@ -150,11 +169,15 @@ def build_corpus(
     with corpus_lock(params.out, build_id, params.lock_wait_seconds):
         with _timed(timings, "inventory"):
             manifest = load_manifest(params.out)
-            collect_garbage(params.out, manifest)
+            if not params.dry_run:
+                collect_garbage(params.out, manifest)
             snapshot = load_snapshot(params.out, manifest)
             inventory = inventory_task(params.source, params.glob, params.max_bytes)
         logger.info("inventory: %d input files, %d rejected on sight", len(inventory.fingerprints),
                     len(inventory.rejections))
+        repaired = snapshot.repairs({fp.file.source_path for fp in inventory.fingerprints})
+        for line in repaired:
+            logger.info("repair: %s", line)
         fingerprints = inventory.fingerprints
         stored = list(snapshot.documents.values())
         warnings = works_file_warnings(read_works_file(params.works_file), fingerprints) if params.works_file else []
@@ -168,22 +191,33 @@ def build_corpus(
         logger.info("plan: %s; %d work(s) to rebuild", plan.summary(), len(plan.works))
         for decision in plan.decisions:
             logger.debug("plan: %s", decision)
-        with _timed(timings, "rebuild (wall)"), _workers_report_here():
-            results = rebuild_works(work_jobs(snapshot, plan.works), params, now, timings)
-        for line in stage_log_lines(results):
-            logger.info("%s", line)
-        for d in (d for r in results for d in r.new_documents):
-            logger.debug("langtag: %s is %s (script %s, confidence %.2f); segment: %d segments, %d sections",
-                         d.source_path, d.lang, d.script, d.lang_confidence, d.n_segments, d.n_sections)
-        rejects = reject_rows([*plan.rejections, *(r for w in results for r in w.rejections)],
-                              plan.reused_rejects, snapshot.rejects, now)
-        nothing_to_do = plan.nothing_to_do and rejects == list(snapshot.rejects) and manifest is not None
-        if not nothing_to_do:
-            with _timed(timings, "publish"):
-                manifest = publish_snapshot(params.out, snapshot, build_id, results, rejects)
-            logger.info("publish: manifest.json now names %s rows",
-                        {name: table.rows for name, table in manifest.tables.items()})
-    summary = summarise(build_id, params, plan, results, rejects, manifest, timings, nothing_to_do, warnings)
+        _refuse_data_loss(params, inventory, plan, len(snapshot.documents) + len(snapshot.lost_documents))
+        if params.dry_run:
+            return summarise(build_id, params, plan, [], [], manifest, timings, plan.nothing_to_do, repaired,
+                             warnings).model_copy(update={"dry_run": True, "planned": _planned(plan)})
+        try:
+            with _timed(timings, "rebuild (wall)"), _workers_report_here():
+                results = rebuild_works(work_jobs(snapshot, plan.works), params, now, timings)
+            for line in stage_log_lines(results):
+                logger.info("%s", line)
+            for d in (d for r in results for d in r.new_documents):
+                logger.debug("langtag: %s is %s (script %s, confidence %.2f); segment: %d segments, %d sections",
+                             d.source_path, d.lang, d.script, d.lang_confidence, d.n_segments, d.n_sections)
+            rejects = reject_rows([*plan.rejections, *(r for w in results for r in w.rejections)],
+                                  plan.reused_rejects, snapshot.rejects, now)
+            nothing_to_do = (plan.nothing_to_do and rejects == list(snapshot.rejects) and manifest is not None
+                             and not snapshot.damaged)
+            if not nothing_to_do:
+                with _timed(timings, "publish"):
+                    manifest = publish_snapshot(params.out, snapshot, build_id, results, rejects)
+                logger.info("publish: manifest.json now names %s rows",
+                            {name: table.rows for name, table in manifest.tables.items()})
+        except BaseException:
+            # Whatever stopped the build (a full disk, Ctrl-C, a bug): the files it wrote go, the snapshot stays.
+            collect_garbage(params.out, load_manifest(params.out))
+            raise
+    summary = summarise(build_id, params, plan, results, rejects, manifest, timings, nothing_to_do, repaired,
+                        warnings)
     logger.info("%s", "nothing to do: the corpus is up to date" if nothing_to_do else summary.counts)
     create_markdown_artifact(render_markdown(summary), key="corpus-build-summary",
                              description=f"Build of {params.source} into {params.out}")

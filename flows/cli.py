@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -40,6 +41,32 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _error_names(cls: type[BaseException]) -> set[str]:
+    return {cls.__name__}.union(*(_error_names(sub) for sub in cls.__subclasses__()))
+
+
+def _not_a_corpus_error(record: logging.LogRecord) -> bool:
+    """False for Prefect's report of a CorpusError: its traceback, or the failed state that names it."""
+    from tasks.errors import CorpusError
+
+    if isinstance(record.exc_info[1] if record.exc_info else None, CorpusError):
+        return False
+    message = record.getMessage()
+    return not (record.levelno >= logging.ERROR and any(f"{name}:" in message for name in _error_names(CorpusError)))
+
+
+def _quiet_expected_failures() -> None:
+    """Keep Prefect from printing a traceback for an error the command line reports in one line itself.
+
+    The flow run still fails, with the error as its state message, in the Prefect API and UI."""
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logger = logging.getLogger(name)
+        if _not_a_corpus_error not in logger.filters:
+            logger.addFilter(_not_a_corpus_error)
+    # At exit, Prefect's event sender says how many events it still has to send: nothing for a person to act on.
+    logging.getLogger("EventsWorker").setLevel(logging.ERROR)
+
+
 def _validation_message(error: ValidationError) -> str:
     return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
 
@@ -51,7 +78,11 @@ def build(
     ),
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("output"),
     glob: Annotated[str, typer.Option(help="Which files are inputs (relative to SOURCE).")] = "**/*.txt",
-    prune: Annotated[bool, typer.Option(help="Remove documents whose source file is gone.")] = False,
+    prune: Annotated[bool, typer.Option(
+        help="Remove documents whose source file is gone. A prune of more than 10% of the corpus (or all of it) "
+             "is refused unless --yes confirms it.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm a large --prune.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what the build would do; write nothing.")] = False,
     strict: Annotated[bool, typer.Option(help="Exit 1 when any file was rejected.")] = False,
     max_file_mb: Annotated[float, typer.Option(help="Reject files larger than this (MB).")] = 50.0,
     workers: Annotated[int, typer.Option(help="Parallel workers for the per-work stages.")] = 1,
@@ -88,7 +119,7 @@ def build(
     try:
         params = BuildParameters(source=source, out=out, glob=glob, prune=prune, max_file_mb=max_file_mb,
                                  workers=workers, lock_wait_seconds=wait, group=group, works_file=works,
-                                 embeddings=embeddings_setting(embeddings))
+                                 embeddings=embeddings_setting(embeddings), yes=yes, dry_run=dry_run)
     except ValidationError as error:
         raise _fail(_validation_message(error)) from None
     except ValueError as error:  # the embeddings setting
@@ -96,8 +127,8 @@ def build(
     os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING" if quiet or as_json else log_level.upper()
 
     from flows.build import build_corpus
-    from tasks.lock import CorpusLockedError, corpus_lock
-    from tasks.storage import CorpusFormatError
+    from tasks.errors import CorpusError
+    from tasks.lock import corpus_lock
     from tasks.works import WorksFileError, read_works_file
 
     # Checked here too, before Prefect starts, so that the common mistakes get a message, not a failed run.
@@ -107,8 +138,9 @@ def build(
         if not params.lock_wait_seconds:
             with corpus_lock(params.out, "check"):
                 pass
-    except (CorpusLockedError, WorksFileError) as error:
+    except (CorpusError, WorksFileError) as error:
         raise _fail(str(error)) from None
+    _quiet_expected_failures()
 
     flow = build_corpus
     if runner is not None or params.workers > 1:
@@ -128,8 +160,8 @@ def build(
                            max_file_mb=params.max_file_mb, workers=params.workers,
                            lock_wait_seconds=params.lock_wait_seconds, group=params.group.value,
                            works_file=str(params.works_file) if params.works_file else None,
-                           embeddings=params.embeddings)
-    except (CorpusLockedError, CorpusFormatError, WorksFileError) as error:
+                           embeddings=params.embeddings, yes=params.yes, dry_run=params.dry_run)
+    except (CorpusError, WorksFileError) as error:
         raise _fail(str(error)) from None
     if as_json:
         sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
@@ -149,16 +181,46 @@ def stats(
     """Documents per language, segments by kind, and alignment coverage per language pair."""
     from flows.views import print_stats
     from tasks.stats import corpus_stats
-    from tasks.storage import CorpusFormatError
+    from tasks.storage import CorpusFormatError, reading_the_current_snapshot
 
     try:
-        result = corpus_stats(out)
+        result = reading_the_current_snapshot(out, lambda: corpus_stats(out))
     except (FileNotFoundError, CorpusFormatError) as error:
         raise _fail(str(error)) from None
     if as_json:
         sys.stdout.write(json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
     else:
         print_stats(console, result)
+
+
+@app.command()
+def verify(out: OutArg = Path("output")) -> None:
+    """Check every file the manifest names: it exists, and its size, SHA-256, rows and columns are as written.
+
+    Exit 0 when all is well, 1 when something is damaged (listed; `corpus build` repairs it from the source files).
+    """
+    from rich.text import Text
+
+    from flows.views import safe_text
+    from tasks.storage import CorpusFormatError, check_files, load_manifest
+
+    try:
+        manifest = load_manifest(out)
+    except CorpusFormatError as error:
+        raise _fail(str(error)) from None
+    if manifest is None:
+        raise _fail(f"{out} holds no corpus (no manifest.json)")
+    damaged = check_files(out, manifest, deep=True)
+    for damage in damaged:
+        console.print(Text.assemble(("damaged: ", "bold red"), safe_text(f"{damage.path}: {damage.problem}")),
+                      highlight=False)
+    files = len(manifest.files())
+    if damaged:
+        console.print(f"{len(damaged)} of {files} files damaged; `corpus build SOURCE --out {out}` rebuilds their "
+                      "works from the source files", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"ok: {files} files, {sum(t.rows for t in manifest.tables.values())} rows, as the manifest says",
+                  highlight=False)
 
 
 @app.command()
@@ -201,12 +263,12 @@ def status(
     """Which works and documents are in the corpus, which pairs are aligned, what is pending or rejected."""
     from flows.views import print_status
     from tasks.status import corpus_status
-    from tasks.storage import CorpusFormatError
+    from tasks.storage import CorpusFormatError, reading_the_current_snapshot
 
     if source is not None and not source.is_dir():
         raise _fail(f"input folder {source} does not exist")
     try:
-        result = corpus_status(out, source, glob)
+        result = reading_the_current_snapshot(out, lambda: corpus_status(out, source, glob))
     except CorpusFormatError as error:
         raise _fail(str(error)) from None
     if as_json:

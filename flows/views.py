@@ -53,6 +53,15 @@ def stage_progress(console: Console, enabled: bool) -> Iterator[None]:
 
 def print_build_summary(console: Console, summary: BuildSummary, quiet: bool = False) -> None:
     c = summary.counts
+    for line in summary.repaired:
+        console.print(Text.assemble("repaired: ", safe_text(line)))
+    if summary.dry_run:
+        for line in summary.planned:
+            console.print(Text.assemble("plan: ", safe_text(line)))
+        console.print(safe_text(
+            f"dry run, nothing written: {c['new']} new, {c['changed']} changed, {c['unchanged']} unchanged, "
+            f"{c['pruned']} pruned documents"))
+        return
     if not quiet:
         if summary.new_documents:
             table = Table(title="New documents")

@@ -48,6 +48,10 @@ class BuildParameters(BaseModel):
     out: Path = Field(description="Output folder of the corpus.")
     glob: str = Field(default="**/*.txt", description="Which files of the input folder are inputs.")
     prune: bool = Field(default=False, description="Remove documents whose source file is gone.")
+    yes: bool = Field(
+        default=False, description="Confirm a prune that removes more than a small share of the corpus (or all of it)."
+    )
+    dry_run: bool = Field(default=False, description="Plan only: say what a build would do, write nothing.")
     max_file_mb: float = Field(default=DEFAULT_MAX_FILE_MB, gt=0, description="Larger files are rejected.")
     workers: int = Field(default=1, ge=1, le=64, description="Parallel workers for per-work tasks.")
     lock_wait_seconds: float = Field(default=0.0, ge=0, description="How long to wait for another build.")
@@ -95,8 +99,12 @@ class BuildParameters(BaseModel):
             raise ValueError(f"output {self.out} is not a folder ({existing} is a file)")
         if not os.access(existing, os.W_OK | os.X_OK):
             raise ValueError(f"output folder {self.out} is not writable ({existing} denies writing)")
-        if self.out.resolve() == self.source.resolve() or self.source.resolve() in self.out.resolve().parents:
+        out, source = self.out.resolve(), self.source.resolve()
+        if out == source or source in out.parents:
             raise ValueError("the output folder must not be inside the input folder")
+        if out in source.parents:
+            raise ValueError(f"the input folder {self.source} is inside the output folder {self.out}; a build "
+                             "must not read its own output: choose an input folder outside it")
         return self
 
     @property
@@ -125,6 +133,15 @@ class BuildSummary(BaseModel):
     source: str
     out: str
     nothing_to_do: bool
+    dry_run: bool = Field(default=False, description="Only planned: nothing was written.")
+    planned: list[str] = Field(
+        default_factory=list, description="With dry_run: what the build would do with each file that is not unchanged."
+    )
+    repaired: list[str] = Field(
+        default_factory=list,
+        description="Files of the previous snapshot found missing or damaged; their works were written anew from the "
+        "source files (documents whose source file is gone are lost and listed here too).",
+    )
     counts: dict[str, int] = Field(
         description="new, changed, unchanged, missing, pruned documents, and moved: stored documents a works "
         "file put into another work")

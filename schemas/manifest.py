@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from schemas.tables import SCHEMA_VERSION
+from schemas.tables import SCHEMA_VERSION, TABLES
+
+TABLE_NAMES = frozenset(table.name for table in TABLES)
+# A table file: `<table>/<name>.parquet`, or `segments/lang=<tag>/<name>.parquet`; plain names, no `..`.
+_FILE_PATH = re.compile(r"(?P<table>[a-z]+)/(?:lang=[A-Za-z0-9-]+/)?[A-Za-z0-9][A-Za-z0-9_-]*\.parquet")
 
 
 class ManifestFile(BaseModel):
@@ -19,19 +24,44 @@ class ManifestFile(BaseModel):
         description="Only for a file merged by `corpus compact`: the works (work keys) or, in segments, the "
         "documents (doc ids) whose rows it holds. Empty for a file of one work or one document.",
     )
+    bytes: int | None = Field(
+        default=None, ge=0, description="Size of the file in bytes (absent in manifests written before 2026-12)."
+    )
+    sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the file's bytes (absent in manifests written before 2026-12).",
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _inside_a_table_folder(cls, path: str) -> str:
+        match = _FILE_PATH.fullmatch(path)
+        if match is None or match["table"] not in TABLE_NAMES:
+            raise ValueError(f"{path!r} is not a table file of the output folder (<table>/<name>.parquet)")
+        return path
+
+    @property
+    def table(self) -> str:
+        return self.path.split("/", 1)[0]
 
 
 class ManifestTable(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     files: list[ManifestFile] = Field(description="The table's Parquet files in this snapshot.")
-    rows: int = Field(description="Total rows of the table in this snapshot.")
+    rows: int = Field(ge=0, description="Total rows of the table in this snapshot.")
+
+    @model_validator(mode="after")
+    def _rows_add_up(self) -> ManifestTable:
+        if self.rows != sum(f.rows for f in self.files):
+            raise ValueError(f"the table's rows ({self.rows}) are not the sum of its files' rows")
+        return self
 
 
 class Manifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: int = Field(default=SCHEMA_VERSION, description="Schema version of every table.")
+    schema_version: int = Field(default=SCHEMA_VERSION, ge=1, description="Schema version of every table.")
     written_at: datetime = Field(description="When the snapshot was published (UTC).")
     build_id: str = Field(description="Id of the build that wrote this snapshot (the Prefect flow run id).")
     tables: dict[str, ManifestTable] = Field(
@@ -42,3 +72,17 @@ class Manifest(BaseModel):
         default_factory=list,
         description="Languages of the corpus, sorted: the fields of the parallel table's per-language structs.",
     )
+
+    @model_validator(mode="after")
+    def _known_tables_own_their_files(self) -> Manifest:
+        for name, table in self.tables.items():
+            if name not in TABLE_NAMES:
+                raise ValueError(f"unknown table {name!r} (known: {', '.join(sorted(TABLE_NAMES))})")
+            strays = [f.path for f in table.files if f.table != name]
+            if strays:
+                raise ValueError(f"table {name!r} names files of another folder: {strays[:3]}")
+        return self
+
+    def files(self) -> list[ManifestFile]:
+        """Every file of the snapshot, of every table."""
+        return [f for table in self.tables.values() for f in table.files]

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from schemas import AlignmentRow, DocumentRow, SegmentRow
+from schemas import AlignmentRow, DocumentRow, ManifestFile, SegmentRow
 from tasks.align import Bead, Embed, PairAlignment, align_pair
 from tasks.ingest import Fingerprint, Rejection, read_document
 from tasks.langtag import tag_language
@@ -147,6 +147,7 @@ class WorkAnalysis:
     new: tuple[AnalysedDocument, ...]
     kept: tuple[AnalysedDocument, ...]
     rejections: tuple[Rejection, ...]
+    kept_segment_files: tuple[ManifestFile, ...] = ()  # the manifest's entries of the kept documents' segments
 
     @property
     def documents(self) -> tuple[AnalysedDocument, ...]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -30,10 +30,12 @@ from schemas import (
     PARALLEL,
     REJECTS,
     SEGMENTS,
+    TABLES,
     AlignmentRow,
     DocumentRow,
     Manifest,
     ManifestFile,
+    ManifestTable,
     RejectRow,
 )
 from tasks.align import Embed
@@ -49,15 +51,15 @@ from tasks.ingest import Rejection
 from tasks.parallel import SegmentText, WorkDocument, parallel_rows, parallel_table
 from tasks.plan import StoredDocument, StoredReject, WorkPlan
 from tasks.storage import (
+    Damage,
+    check_files,
     collect_garbage,
     file_folder,
     file_members,
     make_manifest,
     read_rows,
     read_segment_tables,
-    read_table,
     segment_file_path,
-    segment_locations,
     work_key,
     write_arrow_digest_named,
     write_digest_named,
@@ -67,16 +69,32 @@ from tasks.storage import (
 )
 
 PER_WORK_TABLES = (DOCUMENTS.name, ALIGNMENTS.name, PARALLEL.name)
+TABLE_BY_NAME = {table.name: table for table in TABLES}
 STAGES = ("ingest+langtag+segment", "align", "export")
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The stored corpus as a build needs it: manifest, documents and rejects."""
+    """The stored corpus as a build needs it: manifest, documents and rejects.
+
+    Files the manifest names that are missing or damaged are left out of it (``damaged``), and so are the works
+    they held rows of: those works' documents are not among ``documents``, so a build ingests their source files
+    again and writes the works anew.
+    """
 
     manifest: Manifest | None
     documents: dict[str, DocumentRow]  # by doc_id
     rejects: tuple[RejectRow, ...]
+    damaged: tuple[Damage, ...] = field(default=())
+    lost_works: frozenset[str] = field(default=frozenset())  # work keys whose rows are dropped with ``damaged``
+    lost_documents: tuple[DocumentRow, ...] = field(default=())  # the readable documents of those works
+
+    def repairs(self, current_paths: set[str]) -> list[str]:
+        """What a build repairs: each damaged file, and each document of a lost work that cannot be re-derived."""
+        return [f"{d.path}: {d.problem}" for d in self.damaged] + [
+            f"{d.source_path}: lost (its rows were in a damaged file and its source file is gone)"
+            for d in self.lost_documents if d.source_path not in current_paths
+        ]
 
     def stored_documents(self) -> list[StoredDocument]:
         return [
@@ -97,14 +115,65 @@ class Snapshot:
         key = work_key(work_id)
         return [f for f in self.files(table) if key in file_members(f)]
 
+    def segment_files(self) -> dict[str, ManifestFile]:
+        """The file holding each stored document's segments (its own, or one merged by ``corpus compact``)."""
+        return {doc_id: f for f in self.files(SEGMENTS.name) for doc_id in file_members(f)}
+
+
+def _readable_documents(out_dir: Path, files: Sequence[ManifestFile]) -> tuple[list[DocumentRow], list[Damage]]:
+    """The rows of the documents files; a file that cannot be read is damage, not a crash."""
+    try:
+        data = read_rows(out_dir, files)
+        return [DocumentRow.model_validate(row) for row in data.to_pylist()] if data is not None else [], []
+    except (OSError, pa.ArrowException):
+        pass
+    rows: list[DocumentRow] = []
+    damaged: list[Damage] = []
+    for entry in files:  # one by one, to tell which file is damaged
+        try:
+            rows += [DocumentRow.model_validate(row) for row in pq.read_table(out_dir / entry.path).to_pylist()]
+        except (OSError, pa.ArrowException) as error:
+            damaged.append(Damage(entry.path, f"is not a readable Parquet file ({error})"))
+    return rows, damaged
+
 
 def load_snapshot(out_dir: Path, manifest: Manifest | None) -> Snapshot:
-    documents = {
-        row["doc_id"]: DocumentRow.model_validate(row)
-        for row in read_table(out_dir, manifest, DOCUMENTS).to_pylist()
-    }
-    rejects = tuple(RejectRow.model_validate(row) for row in read_table(out_dir, manifest, REJECTS).to_pylist())
-    return Snapshot(manifest, documents, rejects)
+    if manifest is None:
+        return Snapshot(None, {}, ())
+    damaged = check_files(out_dir, manifest)
+    bad = {d.path for d in damaged}
+    documents, unreadable = _readable_documents(
+        out_dir, [f for f in manifest.tables[DOCUMENTS.name].files if f.path not in bad]
+    )
+    damaged += unreadable
+    bad |= {d.path for d in unreadable}
+    lost = {key for f in manifest.files() if f.path in bad and f.table in PER_WORK_TABLES for key in file_members(f)}
+    lost_docs = {doc_id for f in manifest.files() if f.path in bad and f.table == SEGMENTS.name
+                 for doc_id in file_members(f)}
+    lost |= {work_key(d.work_id) for d in documents if d.doc_id in lost_docs}
+    kept_documents = {d.doc_id: d for d in documents if work_key(d.work_id) not in lost}
+    lost_documents = tuple(d for d in documents if work_key(d.work_id) in lost)
+    rejects: tuple[RejectRow, ...] = ()
+    reject_files = [f for f in manifest.tables[REJECTS.name].files if f.path not in bad]
+    try:
+        data = read_rows(out_dir, reject_files)
+        rejects = tuple(RejectRow.model_validate(row) for row in data.to_pylist()) if data is not None else ()
+    except (OSError, pa.ArrowException) as error:  # re-derived: the rejected files are looked at again
+        damaged += [Damage(f.path, f"is not a readable Parquet file ({error})") for f in reject_files]
+        bad |= {f.path for f in reject_files}
+    if bad:
+        manifest = _without_files(manifest, bad, set(kept_documents))
+    return Snapshot(manifest, kept_documents, rejects, tuple(damaged), frozenset(lost), lost_documents)
+
+
+def _without_files(manifest: Manifest, bad: set[str], doc_ids: set[str]) -> Manifest:
+    """The manifest without damaged files and without segment files of documents no longer stored."""
+    tables = {}
+    for name, table in manifest.tables.items():
+        files = [f for f in table.files if f.path not in bad
+                 and (name != SEGMENTS.name or doc_ids.intersection(file_members(f)))]
+        tables[name] = ManifestTable(files=files, rows=sum(f.rows for f in files))
+    return manifest.model_copy(update={"tables": tables})
 
 
 @dataclass(frozen=True)
@@ -114,11 +183,11 @@ class WorkJob:
     plan: WorkPlan
     kept_documents: tuple[DocumentRow, ...]
     previous_alignment_files: tuple[ManifestFile, ...]
-    kept_segment_files: tuple[str, ...]  # where the segments of each kept document are, in their order
+    kept_segment_files: tuple[ManifestFile, ...]  # where the segments of each kept document are, in their order
 
 
 def work_jobs(snapshot: Snapshot, plans: Iterable[WorkPlan]) -> list[WorkJob]:
-    locations = segment_locations(snapshot.manifest)
+    locations = snapshot.segment_files()
     return [
         WorkJob(
             plan=plan,
@@ -137,10 +206,10 @@ def analyse_work(job: WorkJob, out_dir: Path, max_bytes: int, now: datetime) -> 
     for fp in job.plan.to_ingest:
         result = analyse_file(fp, max_bytes, now)
         (rejections if isinstance(result, Rejection) else new).append(result)  # type: ignore[arg-type]
-    locations = {d.doc_id: path for d, path in zip(job.kept_documents, job.kept_segment_files, strict=True)}
+    locations = {d.doc_id: entry.path for d, entry in zip(job.kept_documents, job.kept_segment_files, strict=True)}
     tables = dict(read_segment_tables(out_dir, locations, locations))
     kept = tuple(AnalysedDocument(d, segments_from_table(tables[d.doc_id])) for d in job.kept_documents)
-    return WorkAnalysis(job.plan.work_id, tuple(new), kept, tuple(rejections))
+    return WorkAnalysis(job.plan.work_id, tuple(new), kept, tuple(rejections), job.kept_segment_files)
 
 
 def align_work(
@@ -186,13 +255,11 @@ def write_work(analysis: WorkAnalysis, alignments: Sequence[AlignmentRow], out_d
     files: dict[str, list[ManifestFile]] = {name: [] for name in (*PER_WORK_TABLES, SEGMENTS.name)}
     documents = analysis.documents
     languages = tuple(sorted({d.document.lang for d in documents}))
-    new_ids = {doc.doc_id for doc in analysis.new}
+    own_files = {entry.path: entry for entry in analysis.kept_segment_files}
     for doc in documents:
         path = segment_file_path(doc.document.lang, doc.doc_id)
-        if doc.doc_id in new_ids or not (out_dir / path).exists():  # a kept document's file may be merged
-            files[SEGMENTS.name].append(write_rows(out_dir, path, SEGMENTS, doc.segment_rows()))
-        else:
-            files[SEGMENTS.name].append(ManifestFile(path=path, rows=len(doc.segments)))
+        # A kept document keeps its own file; a new one, or one whose rows sit in a merged file, gets one.
+        files[SEGMENTS.name].append(own_files.get(path) or write_rows(out_dir, path, SEGMENTS, doc.segment_rows()))
     stem = work_key(analysis.work_id)
     if documents:
         files[DOCUMENTS.name].append(
@@ -295,22 +362,37 @@ def _uniform_parallel_files(
     return uniform
 
 
-def _without(out_dir: Path, files: Sequence[ManifestFile], members: set[str], column: str, values: set[str]
-             ) -> list[ManifestFile]:
-    """The table's files without the rows of the given works or documents: their own files are left out, and
-    a merged file that holds some of them is written again without their rows (``column`` in ``values``)."""
+def _without(out_dir: Path, files: Sequence[ManifestFile], members: set[str]) -> list[ManifestFile]:
+    """The table's files without the rows of the given works (work keys) or documents (doc ids): their own files
+    are left out, and a merged file that holds some of them is written again without their rows. Placeholder
+    files of an empty table are left out too (they are written again if the table stays empty)."""
     kept: list[ManifestFile] = []
     for entry in files:
         held = file_members(entry)
+        if held == (EMPTY_STEM,):
+            continue
         if not members.intersection(held):
             kept.append(entry)
         elif len(held) > 1:
-            data = pq.read_table(out_dir / entry.path)
-            rest = data.filter(pc.invert(pc.is_in(data[column], value_set=_array(sorted(values)))))
             remaining = tuple(m for m in held if m not in members)
             if remaining:
-                kept.append(write_merged(out_dir, file_folder(entry.path), rest, remaining))
+                data = pq.read_table(out_dir / entry.path)
+                if entry.table == SEGMENTS.name:
+                    gone = pc.is_in(data["doc_id"], value_set=_array(sorted(members)))
+                else:
+                    works = data["work_id"].unique().to_pylist()
+                    gone = pc.is_in(data["work_id"], value_set=_array([w for w in works if work_key(w) in members]))
+                kept.append(write_merged(out_dir, file_folder(entry.path), data.filter(pc.invert(gone)), remaining))
     return kept
+
+
+EMPTY_STEM = "empty"
+
+
+def _placeholder(out_dir: Path, table_name: str, languages: Sequence[str]) -> ManifestFile:
+    """An empty file with the table's schema, so that a reader's glob over the table's folder finds one."""
+    empty = TABLE_BY_NAME[table_name].arrow_schema_for(languages).empty_table()
+    return write_arrow_digest_named(out_dir, table_name, EMPTY_STEM, empty)
 
 
 def reject_rows(
@@ -340,12 +422,12 @@ def publish_snapshot(
 ) -> Manifest:
     """Write the new manifest (carrying over unchanged works' files) and remove what it no longer names."""
     rebuilt = {r.work_id for r in results}
-    rebuilt_keys = {work_key(w) for w in rebuilt}
+    rebuilt_keys = {work_key(w) for w in rebuilt} | snapshot.lost_works
     rebuilt_doc_ids = {d.doc_id for d in snapshot.documents.values() if d.work_id in rebuilt}
     files: dict[str, list[ManifestFile]] = {}
     for table in PER_WORK_TABLES:
-        files[table] = _without(out_dir, snapshot.files(table), rebuilt_keys, "work_id", rebuilt)
-    files[SEGMENTS.name] = _without(out_dir, snapshot.files(SEGMENTS.name), rebuilt_doc_ids, "doc_id", rebuilt_doc_ids)
+        files[table] = _without(out_dir, snapshot.files(table), rebuilt_keys)
+    files[SEGMENTS.name] = _without(out_dir, snapshot.files(SEGMENTS.name), rebuilt_doc_ids)
     previous_languages = tuple(snapshot.manifest.languages) if snapshot.manifest else ()
     languages_of = {f.path: previous_languages for f in files[PARALLEL.name]}
     for result in results:
@@ -357,7 +439,10 @@ def publish_snapshot(
         | {lang for r in results for lang in r.languages}
     )
     files[PARALLEL.name] = _uniform_parallel_files(out_dir, files[PARALLEL.name], languages_of, languages)
-    files[REJECTS.name] = [write_digest_named(out_dir, REJECTS, "rejects", rejects)] if rejects else []
+    files[REJECTS.name] = [write_digest_named(out_dir, REJECTS, "rejects", rejects)]  # empty: still a file
+    for table in PER_WORK_TABLES:
+        if not files[table]:
+            files[table] = [_placeholder(out_dir, table, languages)]
     manifest = make_manifest(build_id, files, languages)
     write_manifest(out_dir, manifest)
     collect_garbage(out_dir, manifest)

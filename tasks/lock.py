@@ -13,15 +13,16 @@ import os
 import socket
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
+
+from tasks.errors import CorpusLockedError
+
+__all__ = ["LOCK_NAME", "CorpusLockedError", "corpus_lock"]
 
 LOCK_NAME = ".lock"
-
-
-class CorpusLockedError(Exception):
-    """Another build holds the output folder's lock."""
 
 
 def _holder_description(lock_path: Path) -> str:
@@ -35,6 +36,21 @@ def _holder_description(lock_path: Path) -> str:
         f"build {holder.get('build_id', '?')} (pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
         f"started {holder.get('started_at', '?')})"
     )
+
+
+def _describe_holder(handle: IO[str], build_id: str) -> None:
+    """Say who holds the lock, for the message of the next build. Best effort: on a full disk the lock is
+    still held (flock needs no space), so a build can start and clean up."""
+    with suppress(OSError):
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({
+            "build_id": build_id,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }))
+        handle.flush()
 
 
 @contextmanager
@@ -52,25 +68,18 @@ def corpus_lock(out_dir: Path, build_id: str, wait_seconds: float = 0.0) -> Iter
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise CorpusLockedError(
-                        f"{out_dir} is locked by {_holder_description(lock_path)}. Wait for it to finish, "
-                        "or pass --wait SECONDS to queue behind it."
+                        f"{out_dir} is locked by {_holder_description(lock_path)}",
+                        hint="wait for it to finish, or pass --wait SECONDS to queue behind it",
                     ) from None
                 time.sleep(0.2)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps({
-            "build_id": build_id,
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }))
-        handle.flush()
+        _describe_holder(handle, build_id)
         try:
             yield
         finally:
-            handle.seek(0)
-            handle.truncate()
-            handle.flush()
+            with suppress(OSError):
+                handle.seek(0)
+                handle.truncate()
+                handle.flush()
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     finally:
         handle.close()

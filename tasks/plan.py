@@ -11,7 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tasks.errors import BuildRefusedError
 from tasks.ingest import Fingerprint, Rejection, discover_inputs, fingerprint
+
+TRANSIENT_REJECTS = frozenset({"changed_during_run"})  # rejects that the next build looks at again
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,25 @@ def take_inventory(source: Path, glob: str, max_bytes: int) -> Inventory:
         else:
             fingerprints.append(result)
     return Inventory(tuple(fingerprints), tuple(rejections))
+
+
+# A prune that would remove more than this share of the stored documents (and at least two of them) is refused
+# unless confirmed: it is what a mistyped or empty input folder looks like.
+PRUNE_SHARE_LIMIT = 0.1
+
+
+def prune_refusal(plan: BuildPlan, n_stored: int) -> BuildRefusedError | None:
+    """The error that refuses a prune of most of the corpus (None when the prune is small)."""
+    n = len(plan.pruned)
+    if n == 0 or ((n < 2 or n <= PRUNE_SHARE_LIMIT * n_stored) and n < n_stored):
+        return None
+    shown = ", ".join(plan.pruned[:3]) + (f" and {n - 3} more" if n > 3 else "")
+    return BuildRefusedError(
+        f"--prune would remove {n} of the corpus' {n_stored} documents ({shown}): their source files are not in "
+        "the input folder",
+        hint="check the input folder and --glob; `corpus build ... --prune --dry-run` lists what would go, "
+        "and --prune --yes removes them",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +161,9 @@ def plan_build(
     for fp in sorted(fingerprints, key=lambda f: f.file.source_path):
         holder.setdefault(fp.content_sha256, (fp.file.source_path, False))
 
-    rejected_before = {(r.source_path, r.content_sha256): r for r in stored_rejects if r.content_sha256}
+    # A reject that says nothing about the content (the file changed while it was read) is never reused.
+    rejected_before = {(r.source_path, r.content_sha256): r for r in stored_rejects
+                       if r.content_sha256 and r.reason not in TRANSIENT_REJECTS}
     planned_rejections = list(rejections)
     reused: list[StoredReject] = []
     to_ingest: dict[str, list[Fingerprint]] = defaultdict(list)

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel
 
 from schemas import ALIGNMENTS, DOCUMENTS, REJECTS, SEGMENTS, ManifestFile
-from tasks.storage import load_manifest, read_rows
+from tasks.storage import CorpusFormatError, load_manifest, read_rows
 
 
 class LanguageStats(BaseModel):
@@ -44,7 +44,7 @@ class CorpusStats(BaseModel):
 def corpus_stats(out_dir: Path) -> CorpusStats:
     manifest = load_manifest(out_dir)
     if manifest is None:
-        raise FileNotFoundError(f"{out_dir} holds no corpus (no manifest.json); run `corpus build` first")
+        raise CorpusFormatError(f"{out_dir} holds no corpus (no manifest.json)", hint="run `corpus build` first")
 
     def table(name: str, columns: list[str]) -> list[dict[str, object]]:
         files = manifest.tables[name].files if name in manifest.tables else []

@@ -4,35 +4,72 @@ Every Parquet file is written once under a name derived from what it holds and i
 a per-document file is named by its ``doc_id``, a per-work file by its work key plus a digest of its
 bytes. A build writes new files next to the old ones and then atomically replaces the manifest, so a
 reader that follows ``manifest.json`` always sees one complete snapshot, and a build killed at any
-moment leaves the previous snapshot intact. Files that no manifest names are leftovers of an
-interrupted build (or of the snapshot just replaced) and are removed by :func:`collect_garbage`.
+moment leaves the previous snapshot intact.
+
+A build deletes only files it can prove are its own (:func:`collect_garbage`):
+
+- every table file is recorded in ``.journal`` before it is created, so the leftovers of a build that was
+  killed or ran out of disk are known by name;
+- every published manifest is also remembered in ``.snapshots/`` until its files are gone; a file that an
+  earlier snapshot named and the current one does not is deleted once the new manifest is published.
+
+Superseded files are not kept in the table folders for late readers: a reader that globs a table's folder
+would count their rows twice. A reader that follows a manifest and finds a file gone reloads the manifest
+and reads again (:func:`reading_the_current_snapshot`).
+
+Anything else in the output folder (a user's file, a folder that happens to be called ``documents``) is
+never touched, and the manifest itself is validated (known tables, paths inside their table's folder).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
 import os
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import secrets
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+from pydantic import ValidationError
 
 from schemas import SCHEMA_VERSION, TABLES, Manifest, ManifestFile, ManifestTable, Row, Table
+from tasks.errors import CorpusFormatError, NoSpaceError
+
+__all__ = ["CorpusFormatError", "NoSpaceError"]  # with the functions below
+
+T = TypeVar("T")
 
 MANIFEST_NAME = "manifest.json"
+JOURNAL_NAME = ".journal"
+SNAPSHOTS_DIR = ".snapshots"
 _TEMP_PREFIX = ".tmp-"
 
 
-class CorpusFormatError(Exception):
-    """The output folder holds something this version cannot read (a newer schema, a broken manifest)."""
+def _umask() -> int:
+    """The process' umask (read without changing it where /proc tells it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()  # a snapshot's files get the permissions of any file the user creates
 
 
 def work_key(work_id: str) -> str:
@@ -58,18 +95,73 @@ def parquet_bytes(data: pa.Table) -> bytes:
     return buffer.getvalue()
 
 
-def _write_atomically(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
+def _temp_path(path: Path) -> Path:
+    """Where ``path`` is written before it is renamed into place: a name that says whose temp file it is."""
+    return path.with_name(f"{_TEMP_PREFIX}{path.name}-{secrets.token_hex(4)}")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{max(n, 1) / 1e3:.1f} kB"
+
+
+def _no_space(out_dir: Path, error: OSError, needed: int) -> NoSpaceError:
     try:
+        free = shutil.disk_usage(out_dir).free
+    except OSError:
+        free = 0
+    return NoSpaceError(
+        f"no space left on {out_dir}: {_size(needed)} needed for the next file, {_size(free)} free",
+        hint="the corpus is unchanged and this build's partial files were removed; free some space and build again",
+    )
+
+
+def write_atomically(out_dir: Path, path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` (inside ``out_dir``) through a temp file, fsync and rename: a reader sees
+    the old file or the whole new one. The file gets the user's usual permissions (umask), not mkstemp's 0600.
+    A full disk is a :class:`NoSpaceError` with the space needed, the temp file removed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = _temp_path(path)
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
+        os.chmod(temp, _FILE_MODE)  # os.open's mode passes through the umask too: same result, said once more
+        os.replace(temp, path)
+    except BaseException as error:
+        temp.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise _no_space(out_dir, error, len(payload)) from error
         raise
+
+
+def _journal(out_dir: Path, relative_path: str, size: int) -> None:
+    """Record a table file about to be written, so that its leftovers are known to be this corpus' own.
+
+    One short append per file: atomic between the processes of a build (O_APPEND), durable against the death of
+    the process (the kernel keeps what was written)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(out_dir / JOURNAL_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT, _FILE_MODE)
+        try:
+            os.write(fd, (relative_path + "\n").encode("utf-8"))
+        finally:
+            os.close(fd)
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise _no_space(out_dir, error, size) from error
+        raise
+
+
+def _write_table_file(out_dir: Path, relative_path: str, payload: bytes) -> None:
+    _journal(out_dir, relative_path, len(payload))
+    write_atomically(out_dir, out_dir / relative_path, payload)
+
+
+def _entry(relative_path: str, payload: bytes, rows: int, members: Sequence[str] = ()) -> ManifestFile:
+    return ManifestFile(path=relative_path, rows=rows, members=tuple(members), bytes=len(payload),
+                        sha256=hashlib.sha256(payload).hexdigest())
 
 
 def write_rows(out_dir: Path, relative_path: str, table: Table, rows: Sequence[Row]) -> ManifestFile:
@@ -77,8 +169,8 @@ def write_rows(out_dir: Path, relative_path: str, table: Table, rows: Sequence[R
     payload = parquet_bytes(rows_to_table(table, rows))
     target = out_dir / relative_path
     if not (target.exists() and target.stat().st_size == len(payload) and target.read_bytes() == payload):
-        _write_atomically(target, payload)
-    return ManifestFile(path=relative_path, rows=len(rows))
+        _write_table_file(out_dir, relative_path, payload)
+    return _entry(relative_path, payload, len(rows))
 
 
 def write_digest_named(out_dir: Path, table: Table, stem: str, rows: Sequence[Row]) -> ManifestFile:
@@ -86,20 +178,19 @@ def write_digest_named(out_dir: Path, table: Table, stem: str, rows: Sequence[Ro
     return write_arrow_digest_named(out_dir, table.name, stem, rows_to_table(table, rows))
 
 
-def write_arrow_digest_named(out_dir: Path, table_name: str, stem: str, data: pa.Table) -> ManifestFile:
+def write_arrow_digest_named(out_dir: Path, table_name: str, stem: str, data: pa.Table,
+                             members: Sequence[str] = ()) -> ManifestFile:
     payload = parquet_bytes(data)
-    digest = hashlib.sha256(payload).hexdigest()[:16]
-    relative_path = f"{table_name}/{stem}-{digest}.parquet"
+    relative_path = f"{table_name}/{stem}-{hashlib.sha256(payload).hexdigest()[:16]}.parquet"
     target = out_dir / relative_path
-    if not target.exists():
-        _write_atomically(target, payload)
-    return ManifestFile(path=relative_path, rows=data.num_rows)
+    if not (target.exists() and target.stat().st_size == len(payload)):
+        _write_table_file(out_dir, relative_path, payload)
+    return _entry(relative_path, payload, data.num_rows, members)
 
 
 def write_merged(out_dir: Path, folder: str, data: pa.Table, members: Sequence[str]) -> ManifestFile:
     """Write the rows of several works or documents to ``<folder>/merged-<digest>.parquet``."""
-    entry = write_arrow_digest_named(out_dir, folder, MERGED_STEM, data)
-    return ManifestFile(path=entry.path, rows=entry.rows, members=tuple(members))
+    return write_arrow_digest_named(out_dir, folder, MERGED_STEM, data, members)
 
 
 def segment_file_path(lang: str, doc_id: str) -> str:
@@ -171,22 +262,32 @@ def read_table(out_dir: Path, manifest: Manifest | None, table: Table) -> pa.Tab
     return data if data is not None else table.arrow_schema.empty_table()
 
 
+def _parse_manifest(path: Path) -> Manifest:
+    try:
+        return Manifest.model_validate_json(path.read_bytes())
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise CorpusFormatError(
+            f"{path} is not a valid manifest ({where + ': ' if where else ''}"
+            f"{str(first['msg']).removeprefix('Value error, ')})",
+            hint="move the output folder aside and build again",
+        ) from error
+    except (OSError, ValueError) as error:
+        raise CorpusFormatError(f"{path} cannot be read ({error.__class__.__name__}: {error})",
+                                hint="move the output folder aside and build again") from error
+
+
 def load_manifest(out_dir: Path) -> Manifest | None:
     """The current snapshot's manifest, or None for a new output folder."""
     path = out_dir / MANIFEST_NAME
     if not path.exists():
         return None
-    try:
-        manifest = Manifest.model_validate_json(path.read_bytes())
-    except ValueError as error:
-        raise CorpusFormatError(
-            f"{path} is not a valid manifest ({error.__class__.__name__}); "
-            "move the output folder aside and build again"
-        ) from error
+    manifest = _parse_manifest(path)
     if manifest.schema_version > SCHEMA_VERSION:
         raise CorpusFormatError(
             f"{out_dir} was written with schema version {manifest.schema_version}, newer than this "
-            f"program's {SCHEMA_VERSION}; upgrade parallel-corpus"
+            f"program's {SCHEMA_VERSION}", hint="upgrade parallel-corpus",
         )
     return manifest
 
@@ -198,38 +299,167 @@ def make_manifest(
     for table in TABLES:
         files = sorted(files_by_table.get(table.name, []), key=lambda f: f.path)
         tables[table.name] = ManifestTable(files=files, rows=sum(f.rows for f in files))
-    for name, files in files_by_table.items():
-        if name not in tables:
-            files = sorted(files, key=lambda f: f.path)
-            tables[name] = ManifestTable(files=files, rows=sum(f.rows for f in files))
     return Manifest(written_at=datetime.now(UTC), build_id=build_id, tables=tables, languages=list(languages))
 
 
+def _manifest_payload(manifest: Manifest) -> bytes:
+    return (json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _history_name(manifest: Manifest) -> str:
+    return f"{manifest.written_at.strftime('%Y%m%dT%H%M%S%fZ')}-{manifest.build_id}.json"
+
+
+def _remember(out_dir: Path, manifest: Manifest) -> None:
+    """Keep a copy of a published manifest in ``.snapshots/``: the proof of which files are this corpus' own."""
+    path = out_dir / SNAPSHOTS_DIR / _history_name(manifest)
+    if not path.exists():
+        write_atomically(out_dir, path, _manifest_payload(manifest))
+
+
 def write_manifest(out_dir: Path, manifest: Manifest) -> None:
-    """Publish a snapshot: the manifest is replaced atomically (temp file, fsync, rename)."""
-    payload = json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
-    _write_atomically(out_dir / MANIFEST_NAME, payload.encode("utf-8"))
+    """Publish a snapshot: the manifest is replaced atomically (temp file, fsync, rename), then remembered."""
+    write_atomically(out_dir, out_dir / MANIFEST_NAME, _manifest_payload(manifest))
+    _remember(out_dir, manifest)
+
+
+def _history(out_dir: Path) -> list[tuple[Path, Manifest]]:
+    """The remembered snapshots, oldest first (a copy that cannot be read proves nothing and is skipped)."""
+    folder = out_dir / SNAPSHOTS_DIR
+    remembered = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            remembered.append((path, Manifest.model_validate_json(path.read_bytes())))
+        except (OSError, ValueError):
+            continue
+    return sorted(remembered, key=lambda item: item[1].written_at)
+
+
+def _journal_entries(out_dir: Path) -> set[str]:
+    try:
+        lines = (out_dir / JOURNAL_NAME).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return set()
+    entries = set()
+    for line in lines:
+        try:
+            entries.add(ManifestFile(path=line, rows=0).path)  # the same path rules as a manifest's
+        except ValueError:
+            continue
+    return entries
+
+
+def _remove(out_dir: Path, relative: str) -> bool:
+    """Remove a table file of this corpus and the temp files of its writes; True if the file was there."""
+    path = out_dir / relative
+    for temp in path.parent.glob(f"{_TEMP_PREFIX}{path.name}-*") if path.parent.is_dir() else []:
+        temp.unlink(missing_ok=True)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    folder = path.parent
+    while folder != out_dir and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+    return True
 
 
 def collect_garbage(out_dir: Path, manifest: Manifest | None) -> list[str]:
-    """Remove table files no manifest names and temp files of interrupted writes; return what went."""
-    keep = {f.path for t in (manifest.tables.values() if manifest else []) for f in t.files}
-    removed: list[str] = []
-    for table_name in {t.name for t in TABLES} | set(manifest.tables if manifest else ()):
-        table_dir = out_dir / table_name
-        if not table_dir.is_dir():
-            continue
-        for path in sorted(table_dir.rglob("*")):
-            if not path.is_file():
-                continue
-            relative = PurePosixPath(path.relative_to(out_dir)).as_posix()
-            if relative not in keep:
-                path.unlink(missing_ok=True)
-                removed.append(relative)
-        for directory in sorted((p for p in table_dir.rglob("*") if p.is_dir()), reverse=True):
-            if not any(directory.iterdir()):
-                directory.rmdir()
-    for temp in out_dir.glob(_TEMP_PREFIX + "*"):
+    """Remove the files this corpus wrote that the current snapshot does not name; return what went.
+
+    Only files it can prove are its own are candidates: those named by a remembered snapshot (``.snapshots/``)
+    and those in the journal of writes (leftovers of an interrupted build). The table folders then hold exactly
+    the current snapshot's files, so a reader that globs them sees the same rows as one that follows the
+    manifest. The remembered snapshots other than the current one are dropped once their files are gone.
+    """
+    if manifest is not None:
+        with suppress(NoSpaceError):  # a corpus written before snapshots were remembered; on a full disk, later
+            _remember(out_dir, manifest)
+    history = _history(out_dir)
+    keep = {f.path for f in manifest.files()} if manifest else set()
+    owned = {f.path for _, m in history for f in m.files()} | _journal_entries(out_dir)
+    removed = [relative for relative in sorted(owned - keep) if _remove(out_dir, relative)]
+    current = _history_name(manifest) if manifest else None
+    for path, _ in history:
+        if path.name != current:
+            path.unlink(missing_ok=True)
+    temps = [*out_dir.glob(f"{_TEMP_PREFIX}{MANIFEST_NAME}-*"), *(out_dir / SNAPSHOTS_DIR).glob(f"{_TEMP_PREFIX}*")]
+    for temp in temps:
         temp.unlink(missing_ok=True)
-        removed.append(temp.name)
+        removed.append(temp.relative_to(out_dir).as_posix())
+    (out_dir / JOURNAL_NAME).unlink(missing_ok=True)
     return removed
+
+
+@dataclass(frozen=True, slots=True)
+class Damage:
+    """A file the manifest names that is not as the manifest says."""
+
+    path: str
+    problem: str
+
+
+def check_files(out_dir: Path, manifest: Manifest, *, deep: bool = False) -> list[Damage]:
+    """The files of the snapshot that are missing or damaged: size against the manifest (cheap: one stat per
+    file); with ``deep``, also the SHA-256, the row count and the columns of each file."""
+    damaged: list[Damage] = []
+    schemas = {table.name: table.arrow_schema for table in TABLES}
+    for entry in manifest.files():
+        path = out_dir / entry.path
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            damaged.append(Damage(entry.path, "missing"))
+            continue
+        except OSError as error:
+            damaged.append(Damage(entry.path, f"cannot be read ({error.strerror})"))
+            continue
+        if entry.bytes is not None and size != entry.bytes:
+            damaged.append(Damage(entry.path, f"{size} bytes where the manifest says {entry.bytes}"))
+            continue
+        if not deep:
+            continue
+        try:
+            payload = path.read_bytes()
+            if entry.sha256 is not None and hashlib.sha256(payload).hexdigest() != entry.sha256:
+                damaged.append(Damage(entry.path, "its content differs from what was written (SHA-256)"))
+                continue
+            parquet = pq.ParquetFile(io.BytesIO(payload))
+        except (OSError, pa.ArrowException) as error:
+            damaged.append(Damage(entry.path, f"is not a readable Parquet file ({error})"))
+            continue
+        if parquet.metadata.num_rows != entry.rows:
+            damaged.append(Damage(entry.path, f"{parquet.metadata.num_rows} rows where the manifest says {entry.rows}"))
+            continue
+        expected = schemas[entry.table].names
+        if parquet.schema_arrow.names != expected:
+            damaged.append(Damage(entry.path, f"columns {parquet.schema_arrow.names} where the table has {expected}"))
+    return damaged
+
+
+def _build_id(out_dir: Path) -> str | None:
+    with suppress(CorpusFormatError):
+        manifest = load_manifest(out_dir)
+        return manifest.build_id if manifest else None
+    return None
+
+
+def reading_the_current_snapshot(out_dir: Path, read: Callable[[], T]) -> T:
+    """``read()`` (which reads the snapshot through the manifest); if a file vanished meanwhile because a build
+    replaced the snapshot and removed it, once more. A file the current manifest names that is missing is damage,
+    reported as such."""
+    before = _build_id(out_dir)
+    try:
+        return read()
+    except FileNotFoundError as error:
+        if _build_id(out_dir) != before:
+            return read()
+        raise CorpusFormatError(f"a file that {out_dir / MANIFEST_NAME} names is missing ({error.filename or error})",
+                                hint=_REPAIR_HINT.format(out=out_dir)) from error
+    except pa.ArrowInvalid as error:
+        raise CorpusFormatError(f"a file that {out_dir / MANIFEST_NAME} names is damaged ({error})",
+                                hint=_REPAIR_HINT.format(out=out_dir)) from error
+
+
+_REPAIR_HINT = "`corpus verify {out}` lists what is damaged; `corpus build` repairs it from the source files"

@@ -23,6 +23,7 @@ def summarise(
     manifest: Manifest | None,
     timings: dict[str, float],
     nothing_to_do: bool,
+    repaired: Sequence[str] = (),
     warnings: Sequence[str] = (),
 ) -> BuildSummary:
     new_documents = sorted((d for r in results for d in r.new_documents), key=lambda d: d.source_path)
@@ -31,6 +32,7 @@ def summarise(
         source=str(params.source),
         out=str(params.out),
         nothing_to_do=nothing_to_do,
+        repaired=list(repaired),
         counts=plan.summary(),
         new_documents=[
             DocumentSummary(source_path=d.source_path, lang=d.lang, lang_confidence=d.lang_confidence,

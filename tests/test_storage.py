@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -17,6 +22,9 @@ from schemas import REJECTS, SCHEMA_VERSION, RejectRow
 from tasks.lock import CorpusLockedError, corpus_lock
 from tasks.storage import (
     CorpusFormatError,
+    NoSpaceError,
+    _umask,
+    check_files,
     collect_garbage,
     load_manifest,
     make_manifest,
@@ -50,14 +58,108 @@ def test_parquet_carries_schema_version_and_column_descriptions(tmp_path: Path) 
 
 def test_manifest_round_trip_and_garbage_collection(tmp_path: Path) -> None:
     kept = write_digest_named(tmp_path, REJECTS, "x", rows(1))
-    orphan = write_digest_named(tmp_path, REJECTS, "x", rows(2))
-    (tmp_path / ".tmp-leftover").write_bytes(b"partial")
+    orphan = write_digest_named(tmp_path, REJECTS, "x", rows(2))  # written, never published: a killed build's
+    leftover = tmp_path / "rejects" / f".tmp-{Path(orphan.path).name}-0a1b2c3d"
+    leftover.write_bytes(b"partial")
     manifest = make_manifest("b1", {"rejects": [kept]})
     write_manifest(tmp_path, manifest)
     assert load_manifest(tmp_path) == manifest
     removed = collect_garbage(tmp_path, manifest)
-    assert orphan.path in removed and ".tmp-leftover" in removed
-    assert (tmp_path / kept.path).exists() and not (tmp_path / orphan.path).exists()
+    assert removed == [orphan.path]
+    assert (tmp_path / kept.path).exists() and not (tmp_path / orphan.path).exists() and not leftover.exists()
+
+
+def test_a_file_of_a_superseded_snapshot_goes_once_the_next_is_published(tmp_path: Path) -> None:
+    first = write_digest_named(tmp_path, REJECTS, "x", rows(1))
+    write_manifest(tmp_path, make_manifest("b1", {"rejects": [first]}))
+    collect_garbage(tmp_path, load_manifest(tmp_path))
+    second = write_digest_named(tmp_path, REJECTS, "x", rows(2))
+    write_manifest(tmp_path, make_manifest("b2", {"rejects": [second]}))
+    assert collect_garbage(tmp_path, load_manifest(tmp_path)) == [first.path]
+    assert sorted(p.name for p in (tmp_path / ".snapshots").iterdir()) == [
+        p.name for p in (tmp_path / ".snapshots").glob("*-b2.json")]
+
+
+def test_garbage_collection_never_touches_what_the_corpus_did_not_write(tmp_path: Path) -> None:
+    """Files in folders named like tables, and names that look like the corpus' own, stay unless a manifest of
+    this corpus or its journal named them."""
+    kept = write_digest_named(tmp_path, REJECTS, "x", rows(1))
+    manifest = make_manifest("b1", {"rejects": [kept]})
+    write_manifest(tmp_path, manifest)
+    collect_garbage(tmp_path, manifest)
+    strangers = [tmp_path / "documents" / "cv.docx", tmp_path / "rejects" / "rejects-0123456789abcdef.parquet",
+                 tmp_path / "segments" / "lang=en" / "notes.txt", tmp_path / ".tmp-mine"]
+    for path in strangers:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("not the corpus'", encoding="utf-8")
+    assert collect_garbage(tmp_path, manifest) == []
+    assert all(path.exists() for path in strangers)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda m: m["tables"].update({"../victim": {"files": [], "rows": 0}}), "unknown table '../victim'"),
+    (lambda m: m["tables"]["rejects"]["files"].append({"path": "../elsewhere/x.parquet", "rows": 0}),
+     "not a table file"),
+    (lambda m: m["tables"]["rejects"]["files"].append({"path": "/etc/passwd", "rows": 0}), "not a table file"),
+    (lambda m: m["tables"]["rejects"]["files"].append({"path": "documents/w1-2.parquet", "rows": 0}),
+     "names files of another folder"),
+    (lambda m: m.update({"schema_version": 0}), "greater than or equal to 1"),
+    (lambda m: m.update({"schema_version": -5}), "greater than or equal to 1"),
+    (lambda m: m["tables"]["rejects"].update({"rows": 7}), "not the sum of its files' rows"),
+])
+def test_a_manifest_that_points_outside_its_tables_is_refused(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    kept = write_digest_named(tmp_path, REJECTS, "x", rows(1))
+    write_manifest(tmp_path, make_manifest("b1", {"rejects": [kept]}))
+    data = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    change(data)
+    (tmp_path / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CorpusFormatError, match=re.escape(message)):
+        load_manifest(tmp_path)
+
+
+def test_files_get_the_umask_permissions_not_0600(tmp_path: Path) -> None:
+    entry = write_digest_named(tmp_path, REJECTS, "x", rows(1))
+    write_manifest(tmp_path, make_manifest("b1", {"rejects": [entry]}))
+    expected = 0o666 & ~_umask()
+    assert (tmp_path / "manifest.json").stat().st_mode & 0o777 == expected
+    assert (tmp_path / entry.path).stat().st_mode & 0o777 == expected
+
+
+def test_a_full_disk_is_one_clear_error_and_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = os.fdopen
+
+    def full(fd: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        handle = real_write(fd, mode, *args, **kwargs)
+
+        def no_space(_payload: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        handle.write = no_space
+        return handle
+
+    monkeypatch.setattr(os, "fdopen", full)
+    with pytest.raises(NoSpaceError, match=r"no space left on .*needed for the next file"):
+        write_digest_named(tmp_path, REJECTS, "x", rows(3))
+    assert not [p for p in (tmp_path / "rejects").iterdir()], "the temp file is removed"
+
+
+def test_check_files_finds_missing_resized_and_altered_files(tmp_path: Path) -> None:
+    a = write_digest_named(tmp_path, REJECTS, "a", rows(1))
+    b = write_digest_named(tmp_path, REJECTS, "b", rows(2))
+    c = write_digest_named(tmp_path, REJECTS, "c", rows(3))
+    manifest = make_manifest("b1", {"rejects": [a, b, c]})
+    (tmp_path / a.path).unlink()
+    (tmp_path / b.path).write_bytes(b"PAR1 short")
+    payload = bytearray((tmp_path / c.path).read_bytes())
+    payload[len(payload) // 2] ^= 0xFF
+    (tmp_path / c.path).write_bytes(bytes(payload))
+    quick = {d.path: d.problem for d in check_files(tmp_path, manifest)}
+    assert quick == {a.path: "missing", b.path: f"10 bytes where the manifest says {b.bytes}"}
+    deep = {d.path: d.problem for d in check_files(tmp_path, manifest, deep=True)}
+    assert deep[c.path] == "its content differs from what was written (SHA-256)"
 
 
 def test_a_newer_or_broken_manifest_is_a_clear_error(tmp_path: Path) -> None:

@@ -209,6 +209,12 @@ def test_a_works_file_moves_stored_documents_and_realigns_only_their_pairs(seeds
     works.write_text("source_path,work_id\n" + "".join(f"{p},second-edition\n" for p in sorted(moved)),
                      encoding="utf-8")
 
+    dry = runner.invoke(app, ["build", str(seeds_copy), "--out", str(out), "--works", str(works), "--dry-run"],
+                        env={"COLUMNS": "300"})
+    assert dry.exit_code == 0, dry.output
+    assert "moved: 003_8846db1da0658b01.txt from work '.' to 'second-edition' (works file)" in dry.output
+    assert alignment_pairs(out) == before
+
     summary = build_json(seeds_copy, out, "--works", str(works))
     assert not summary["nothing_to_do"]
     assert summary["counts"]["moved"] == 2 and summary["counts"]["new"] == 0

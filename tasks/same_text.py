@@ -10,9 +10,8 @@ the words each uses only once turn up at unrelated places.
 length, boilerplate left out); texts of unspaced scripts (Han, kana, Thai...) are read by letter pairs.
 :func:`same_text` takes the words used once in both documents and finds the longest run of them that keeps
 its order in both and stays near the diagonal; one text gives a run of nearly all of them, two texts a run
-of a few. When the documents share too few such words to tell, their
-outline decides: one text has as many headings and paragraphs, in the same order and of the same relative
-lengths.
+of a few. When the documents share too few such words to tell, their outline decides: one text has as many
+headings and paragraphs, in the same order and of about the same relative lengths.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ _MIN_SHARED = 5  # shared words needed for the words to decide
 # content length, or this other share when they may differ by 0.25 (a long translation drifts). Measured on
 # the dev corpus (eval/real) and tests/data/django_po, 406 pairs of files that look like one language: the 42
 # pairs of translations score at least 0.75 (0.1) and 0.75 (0.25); of the 364 pairs of different texts, 360
-# score below 0.6 and 0.75. Splitting a folder needs strong evidence, so the bars are those of the texts.
+# score below 0.6 and 0.75. Splitting a folder needs strong evidence, so the bars sit near the different texts.
 _IN_ORDER = ((0.1, 0.6), (0.25, 0.75))  # (largest difference of places, share in one ordered run)
 _OUTLINE_DRIFT = 0.1  # the outline's paragraph ends may move this much
 

@@ -40,7 +40,7 @@ from tasks.plan import BuildPlan, Inventory, plan_build, prune_refusal
 from tasks.prefect_tasks import assign_works_task, inventory_task, rebuild_batch_task
 from tasks.storage import collect_garbage, load_manifest
 from tasks.summary import render_markdown, stage_log_lines, summarise
-from tasks.works import assignment_needed
+from tasks.works import assignment_needed, read_works_file, works_file_warnings
 
 
 @contextmanager
@@ -180,6 +180,7 @@ def build_corpus(
             logger.info("repair: %s", line)
         fingerprints = inventory.fingerprints
         stored = list(snapshot.documents.values())
+        warnings = works_file_warnings(read_works_file(params.works_file), fingerprints) if params.works_file else []
         if assignment_needed(fingerprints, stored, params.group, params.works_file):
             with _timed(timings, "assign works"):
                 fingerprints = tuple(assign_works_task(fingerprints, stored, params.out, params.max_bytes, params.group,
@@ -192,8 +193,8 @@ def build_corpus(
             logger.debug("plan: %s", decision)
         _refuse_data_loss(params, inventory, plan, len(snapshot.documents) + len(snapshot.lost_documents))
         if params.dry_run:
-            return summarise(build_id, params, plan, [], [], manifest, timings, plan.nothing_to_do, repaired
-                             ).model_copy(update={"dry_run": True, "planned": _planned(plan)})
+            return summarise(build_id, params, plan, [], [], manifest, timings, plan.nothing_to_do, repaired,
+                             warnings).model_copy(update={"dry_run": True, "planned": _planned(plan)})
         try:
             with _timed(timings, "rebuild (wall)"), _workers_report_here():
                 results = rebuild_works(work_jobs(snapshot, plan.works), params, now, timings)
@@ -215,7 +216,8 @@ def build_corpus(
             # Whatever stopped the build (a full disk, Ctrl-C, a bug): the files it wrote go, the snapshot stays.
             collect_garbage(params.out, load_manifest(params.out))
             raise
-    summary = summarise(build_id, params, plan, results, rejects, manifest, timings, nothing_to_do, repaired)
+    summary = summarise(build_id, params, plan, results, rejects, manifest, timings, nothing_to_do, repaired,
+                        warnings)
     logger.info("%s", "nothing to do: the corpus is up to date" if nothing_to_do else summary.counts)
     create_markdown_artifact(render_markdown(summary), key="corpus-build-summary",
                              description=f"Build of {params.source} into {params.out}")

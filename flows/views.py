@@ -85,6 +85,8 @@ def print_build_summary(console: Console, summary: BuildSummary, quiet: bool = F
             console.print(Text.assemble("source file gone, rows kept (use --prune to remove): ", safe_text(path)))
         for path in summary.low_confidence:
             console.print(Text.assemble("warning: uncertain language for ", safe_text(path)))
+        for warning in summary.warnings:
+            console.print(Text.assemble("warning: ", safe_text(warning)))
         timings = ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in summary.timings.items())
         console.print(f"timings: {timings}", highlight=False)
     if summary.nothing_to_do:
@@ -92,7 +94,8 @@ def print_build_summary(console: Console, summary: BuildSummary, quiet: bool = F
     else:
         headline = (
             f"built {summary.out}: {c['new']} new, {c['changed']} changed, {c['unchanged']} unchanged, "
-            f"{c['pruned']} pruned documents; {summary.pairs_aligned} pairs aligned"
+            f"{c['pruned']} pruned" + (f", {c['moved']} moved" if c.get("moved") else "")
+            + f" documents; {summary.pairs_aligned} pairs aligned"
             + (" (with sentence embeddings)" if summary.embeddings and summary.pairs_aligned else "")
         )
     if summary.rejects:
@@ -144,12 +147,15 @@ def print_status(console: Console, status: CorpusStatus) -> None:
         console.print(safe_text(f"{status.out} holds a corpus with no documents{rejected}; add text files to the "
                                 f"input folder and run `corpus build SOURCE --out {status.out}`"))
     works = Table(title="Works")
-    for column in ("work", "documents", "languages", "pairs aligned"):
+    for column in ("work", "file", "lang", "title", "pairs aligned"):
         works.add_column(column)
     for w in status.works:
         done = "all" if w.pairs_aligned == w.pairs_expected else "INCOMPLETE"
-        works.add_row(safe_text(w.work_id), str(len(w.documents)), ", ".join(sorted(set(w.documents.values()))),
-                      f"{w.pairs_aligned}/{w.pairs_expected} ({done})")
+        for k, (path, lang) in enumerate(w.documents.items()):
+            first = k == 0
+            works.add_row(safe_text(w.work_id) if first else "", safe_text(path), lang,
+                          safe_text(w.titles.get(path, "")), f"{w.pairs_aligned}/{w.pairs_expected} ({done})" if first
+                          else "", end_section=k == len(w.documents) - 1)
     if status.works:
         console.print(works)
     if status.pending is not None:
@@ -161,6 +167,7 @@ def print_status(console: Console, status: CorpusStatus) -> None:
                 console.print(Text.assemble(f"pending ({label}): ", safe_text(path)))
     for u in status.uncertain_works:
         console.print(Text.assemble("uncertain work: ", safe_text(u.source_path), " -> ", safe_text(u.work_id),
-                                    f" (confidence {u.confidence:.2f}; fix it in a works file, see README)"))
+                                    f" (confidence {u.confidence:.2f}; to fix it, name its work in a works file: "
+                                    "a CSV row source_path,work_id, then corpus build --works FILE)"))
     for path, reason in status.rejects.items():
         console.print(Text.assemble("rejected: ", safe_text(path), f" ({reason})"))

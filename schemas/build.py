@@ -142,7 +142,9 @@ class BuildSummary(BaseModel):
         description="Files of the previous snapshot found missing or damaged; their works were written anew from the "
         "source files (documents whose source file is gone are lost and listed here too).",
     )
-    counts: dict[str, int] = Field(description="new, changed, unchanged, missing, pruned documents")
+    counts: dict[str, int] = Field(
+        description="new, changed, unchanged, missing, pruned documents, and moved: stored documents a works "
+        "file put into another work")
     new_documents: list[DocumentSummary] = Field(description="Documents of files new to the corpus.")
     changed_documents: list[DocumentSummary] = Field(
         default_factory=list, description="The new versions of files that changed since the last build."
@@ -152,6 +154,9 @@ class BuildSummary(BaseModel):
     missing: list[str] = Field(description="Stored documents whose source file is gone (kept without --prune).")
     pruned: list[str]
     pairs_aligned: int
+    warnings: list[str] = Field(
+        default=[], description="What a person should check: works-file rows that match no input file or repeat "
+        "another, works holding two documents tagged with one language (parallel/ keeps one of them).")
     embeddings: bool = Field(description="Whether this build's new pairs were aligned with sentence embeddings.")
     table_rows: dict[str, int]
     timings: dict[str, float] = Field(

@@ -17,7 +17,10 @@ Evidence between two profiles is weighted:
   numbers (often spelt out) and transliterations not at all;
 * a word of another script (``anyascii`` of Devanagari, Cyrillic, Han...) is shared with a Latin token
   of the other side when their normalised spellings agree ("अलीबाबाचे" starts with "alibaba");
-* with ``rarity``, an anchor that many works share ("AI", this year) counts less.
+* with ``rarity``, an anchor that many works share ("AI", this year) counts less;
+* the *outlines* of the two sides (the lengths of their content segments) count as shared evidence when two
+  of them have as many segments and their lengths rise and fall together (:func:`_outline_evidence`): texts
+  without numbers or Latin-script names are grouped by it.
 
 ``similarity = shared / (shared + missing + prior)``, where ``missing`` is that of the side missing
 less: a document is compared with a work's representative, the merge of its documents, whose anchors
@@ -89,6 +92,9 @@ class WorkProfile:
     spellings: Mapping[str, bytes]
     soft: frozenset[str]  # keys that count little when the other side lacks them
     weak: frozenset[str]  # keys that count when shared, never when missing
+    # Of each document: the lengths of its content segments (letters and digits), in order, negative for
+    # titles and headings; see _outline_evidence.
+    outlines: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +123,7 @@ _SYLLABLE = regex.compile(r"[A-Z][a-z]*")
 _LETTER = regex.compile(r"\p{L}")
 _LATIN_LETTER = regex.compile(r"\p{Latin}")
 _LABEL = regex.compile(r"[^:：]{1,60}[:：]")
+_OUTLINE_CHARS = regex.compile(r"[\p{L}\p{N}]")
 _ASPIRATED = regex.compile(r"([bcdgjkpqrt])h")
 _DOUBLED = regex.compile(r"(.)\1+")
 
@@ -301,7 +308,13 @@ def profile_document(segments: Sequence[Segment], lang: str) -> WorkProfile:
         spellings=_sorted_places(spellings),
         soft=frozenset(k for k, m in miss.items() if m == _SOFT),
         weak=frozenset(k for k, m in miss.items() if m == _WEAK),
+        outlines=(_outline(segments),),
     )
+
+
+def _outline(segments: Sequence[Segment]) -> tuple[int, ...]:
+    return tuple(max(1, len(_OUTLINE_CHARS.findall(s.text))) * (-1 if s.kind in ("title", "heading") else 1)
+                 for s in segments if s.kind != "boilerplate")
 
 
 def _sorted_places(places: Mapping[str, Iterable[int]]) -> dict[str, bytes]:
@@ -334,6 +347,7 @@ def merge_all_profiles(profiles: Sequence[WorkProfile]) -> WorkProfile:
         spellings=_sorted_places(spellings),
         soft=frozenset(soft - firm),
         weak=frozenset(merged_anchors.keys() - firm - (soft - firm)),
+        outlines=_merge_outlines(*(p.outlines for p in profiles)),
     )
 
 
@@ -351,7 +365,13 @@ def merge_profiles(a: WorkProfile, b: WorkProfile) -> WorkProfile:
         spellings=_merge_places(a.spellings, b.spellings),
         soft=frozenset(soft),
         weak=frozenset(anchors.keys() - firm - soft),
+        outlines=_merge_outlines(a.outlines, b.outlines),
     )
+
+
+def _merge_outlines(*outlines: tuple[tuple[int, ...], ...]) -> tuple[tuple[int, ...], ...]:
+    """The members' outlines, once each, in a canonical order (merging is commutative)."""
+    return tuple(sorted({o for group in outlines for o in group}))
 
 
 # --- similarity ---------------------------------------------------------------------------------------
@@ -363,6 +383,10 @@ _SURE_CROSS = 8  # a transliteration shared over this many letters is as sure as
 _SPREAD = 4  # places of both texts from which an anchor is "all over" them
 _SPREAD_FACTOR = 0.5
 _COMMON_WORKS = 5  # an anchor shared by this many more works counts half
+_MIN_OUTLINE = 8  # segments: fewer give no evidence from the outline
+_MAX_CORRELATION = 0.99
+_OUTLINE_Z = 3.0
+_OUTLINE_WEIGHT = 4.0
 
 
 @lru_cache(maxsize=1 << 16)
@@ -412,8 +436,44 @@ def similarity(a: WorkProfile, b: WorkProfile, rarity: Rarity | None = None) -> 
     """
     exact, cross_ab, missing_a = _evidence(a, b, rarity)
     _, cross_ba, missing_b = _evidence(b, a, rarity)
-    shared = exact + cross_ab + cross_ba
+    shared = exact + cross_ab + cross_ba + _outline_evidence(a, b)
     return shared / (shared + min(missing_a, missing_b) + _PRIOR)
+
+
+def _log_length_deviations(outline: Sequence[int]) -> list[float]:
+    """Log length of each segment minus the mean of its kind's (headings, other segments) in the document:
+    every text has short headings and long paragraphs, only a translation has them long and short alike."""
+    logs = [math.log(abs(n)) for n in outline]
+    means = {}
+    for heading in (True, False):
+        kind = [v for v, n in zip(logs, outline, strict=True) if (n < 0) == heading]
+        means[heading] = sum(kind) / len(kind) if kind else 0.0
+    return [v - means[n < 0] for v, n in zip(logs, outline, strict=True)]
+
+
+def _log_length_correlation(a: Sequence[int], b: Sequence[int]) -> float:
+    x, y = _log_length_deviations(a), _log_length_deviations(b)
+    sxy = sum(p * q for p, q in zip(x, y, strict=True))
+    sxx = sum(p * p for p in x)
+    syy = sum(q * q for q in y)
+    return sxy / math.sqrt(sxx * syy) if sxx and syy else 0.0
+
+
+def _outline_evidence(a: WorkProfile, b: WorkProfile) -> float:
+    """Evidence of one text from the outlines alone, for texts with few anchors (no numbers, no names).
+
+    A translation keeps the text's paragraphs: as many, and long where the original is long. Between two
+    outlines with as many segments (at least _MIN_OUTLINE), the correlation of the log lengths is about 0.9
+    for translations and about 0 for two texts; its Fisher z-score (standard normal for two unrelated texts)
+    gives the evidence, worth up to _OUTLINE_WEIGHT anchors from _OUTLINE_Z standard deviations on.
+    """
+    best = 0.0
+    for x in a.outlines:
+        for y in b.outlines:
+            if len(x) == len(y) >= _MIN_OUTLINE:
+                r = min(_log_length_correlation(x, y), _MAX_CORRELATION)
+                best = max(best, math.atanh(r) * math.sqrt(len(x) - 3)) if r > 0 else best
+    return _OUTLINE_WEIGHT * min(1.0, max(0.0, (best - _OUTLINE_Z) / _OUTLINE_Z))
 
 
 def _rarity(works_with: int) -> float:
@@ -488,6 +548,13 @@ def _postings(profile: WorkProfile) -> Iterable[str]:
             yield "x:" + spelling
     for spelling in profile.spellings:
         yield "t:" + spelling
+    for outline in profile.outlines:
+        yield _outline_key(outline)
+
+
+def _outline_key(outline: Sequence[int]) -> str:
+    """The posting of works with an outline of this many segments ("o:"): texts without anchors meet there."""
+    return f"o:{len(outline)}"
 
 
 def _lookups(profile: WorkProfile) -> Iterable[tuple[str, str]]:
@@ -498,6 +565,9 @@ def _lookups(profile: WorkProfile) -> Iterable[tuple[str, str]]:
             yield key, "t:" + spelling
     for spelling in profile.spellings:
         yield "w:" + spelling, "x:" + spelling
+    for outline in profile.outlines:
+        if len(outline) >= _MIN_OUTLINE:
+            yield _outline_key(outline), _outline_key(outline)
 
 
 class WorkIndex:

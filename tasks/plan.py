@@ -97,6 +97,7 @@ class BuildPlan:
     rejections: tuple[Rejection, ...]  # found while planning: discovery, fingerprint and duplicates
     reused_rejects: tuple[StoredReject, ...] = field(default=())  # unchanged files rejected before
     decisions: tuple[str, ...] = field(default=())  # why each file is (not) processed, for DEBUG logs
+    moved: tuple[str, ...] = field(default=())  # stored documents a works file puts into another work
 
     @property
     def nothing_to_do(self) -> bool:
@@ -109,6 +110,7 @@ class BuildPlan:
             "unchanged": self.n_unchanged,
             "missing": len(self.missing),
             "pruned": len(self.pruned),
+            "moved": len(self.moved),
         }
 
 
@@ -126,6 +128,11 @@ def _duplicate(path: str, canonical: str, sha: str, canonical_is_stored_only: bo
         "Remove this copy if it is not meant to be a different document.",
         content_sha256=sha,
     )
+
+
+def _moved(fp: Fingerprint, stored: StoredDocument) -> bool:
+    """Whether a works file names another work for a stored document (a guess never moves a stored one)."""
+    return fp.file.work_assigned_by == "mapping" and fp.file.work_id != stored.work_id
 
 
 def plan_build(
@@ -164,10 +171,18 @@ def plan_build(
     kept: dict[str, list[StoredDocument]] = defaultdict(list)
     n_new = n_changed = n_unchanged = 0
     decisions: list[str] = []
+    moved: list[str] = []
 
     for fp in sorted(fingerprints, key=lambda f: f.file.source_path):
         path, sha = fp.file.source_path, fp.content_sha256
         previous = stored_by_path.get(path)
+        if previous is not None and previous.content_sha256 == sha and _moved(fp, previous):
+            # Only the pairs of the moved document change: its old work drops it, its new work ingests it.
+            dropped[previous.work_id].append(previous)
+            to_ingest[fp.file.work_id].append(fp)
+            moved.append(path)
+            decisions.append(f"moved: {path} from work {previous.work_id!r} to {fp.file.work_id!r} (works file)")
+            continue
         if previous is not None and previous.content_sha256 == sha:
             kept[previous.work_id].append(previous)
             n_unchanged += 1
@@ -218,4 +233,5 @@ def plan_build(
         rejections=tuple(sorted(planned_rejections, key=lambda r: r.source_path)),
         reused_rejects=tuple(reused),
         decisions=tuple(decisions),
+        moved=tuple(moved),
     )

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tasks.grouping import WorkProfile
 
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2  # 2: the outlines of the documents
 _SHARD_SUFFIX = f".v{PROFILE_VERSION}.jsonl.gz"
 _MAX_SHARDS = 8
 
@@ -37,6 +37,7 @@ def _encode(doc_id: str, profile: WorkProfile) -> str:
         "spellings": {k: v.decode("ascii") for k, v in sorted(profile.spellings.items())},
         "soft": sorted(profile.soft),
         "weak": sorted(profile.weak),
+        "outlines": [list(outline) for outline in profile.outlines],
     }, ensure_ascii=False, sort_keys=True)
 
 
@@ -48,6 +49,7 @@ def _decode(line: str) -> tuple[str, WorkProfile]:
         spellings={k: v.encode("ascii") for k, v in data["spellings"].items()},
         soft=frozenset(data["soft"]),
         weak=frozenset(data["weak"]),
+        outlines=tuple(tuple(int(n) for n in outline) for outline in data["outlines"]),
     )
 
 

@@ -19,6 +19,7 @@ UNCERTAIN_WORK = 0.6  # automatic work assignments less sure than this are liste
 class WorkStatus(BaseModel):
     work_id: str
     documents: dict[str, str]  # source_path -> lang
+    titles: dict[str, str] = {}  # source_path -> title ('' if none was found)
     pairs_aligned: int
     pairs_expected: int
 
@@ -54,11 +55,13 @@ def corpus_status(out_dir: Path, source: Path | None = None, glob: str = "**/*.t
     for row in alignments.to_pylist():
         aligned_pairs[row["work_id"]].add((row["src_doc_id"], row["tgt_doc_id"]))
     documents: dict[str, dict[str, str]] = defaultdict(dict)
+    titles: dict[str, dict[str, str]] = defaultdict(dict)
     for d in snapshot.documents.values():
         documents[d.work_id][d.source_path] = d.lang
+        titles[d.work_id][d.source_path] = d.title
     works = [
-        WorkStatus(work_id=w, documents=dict(sorted(docs.items())), pairs_aligned=len(aligned_pairs[w]),
-                   pairs_expected=len(docs) * (len(docs) - 1) // 2)
+        WorkStatus(work_id=w, documents=dict(sorted(docs.items())), titles=dict(sorted(titles[w].items())),
+                   pairs_aligned=len(aligned_pairs[w]), pairs_expected=len(docs) * (len(docs) - 1) // 2)
         for w, docs in sorted(documents.items())
     ]
     pending = None

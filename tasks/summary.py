@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from schemas import DocumentRow, Manifest, RejectRow
 from schemas.build import BuildParameters, BuildSummary, DocumentSummary, RejectSummary
 from tasks.export import WorkResult
+from tasks.langtag import UNDETERMINED
 from tasks.plan import BuildPlan
 
 LOW_CONFIDENCE = 0.6
@@ -23,6 +24,7 @@ def summarise(
     timings: dict[str, float],
     nothing_to_do: bool,
     repaired: Sequence[str] = (),
+    warnings: Sequence[str] = (),
 ) -> BuildSummary:
     ingested = sorted((d for r in results for d in r.new_documents), key=lambda d: d.source_path)
     # A changed file is one ingested again in place of a stored version under the same path.
@@ -43,6 +45,7 @@ def summarise(
         missing=list(plan.missing),
         pruned=list(plan.pruned),
         pairs_aligned=sum(r.n_pairs_aligned for r in results),
+        warnings=[*warnings, *one_language_twice(plan, results)],
         embeddings=params.embeddings,
         table_rows={name: t.rows for name, t in manifest.tables.items()} if manifest else {},
         timings={stage: round(seconds, 3) for stage, seconds in timings.items()},
@@ -52,6 +55,25 @@ def summarise(
 def _document_summary(d: DocumentRow) -> DocumentSummary:
     return DocumentSummary(source_path=d.source_path, lang=d.lang, lang_confidence=d.lang_confidence,
                            n_segments=d.n_segments, n_sections=d.n_sections)
+
+
+def one_language_twice(plan: BuildPlan, results: Sequence[WorkResult]) -> list[str]:
+    """A warning for each rebuilt work holding two documents tagged with one language: a unit of the parallel
+    table has one slot per language, so parallel/ keeps only one of them (every pair stays in alignments/)."""
+    kept = {w.work_id: w.kept for w in plan.works}
+    warnings = []
+    for result in results:
+        by_lang: dict[str, list[str]] = {}
+        for lang, path in [*((d.lang, d.source_path) for d in kept.get(result.work_id, ())),
+                           *((d.lang, d.source_path) for d in result.new_documents)]:
+            by_lang.setdefault(lang, []).append(path)
+        warnings += [
+            f"work {result.work_id}: {len(paths)} documents are tagged {lang} ({', '.join(sorted(paths))}); "
+            "parallel/ keeps one of them, alignments/ has every pair. If they are different works, name their "
+            "works in a works file; if one is in another language, it is mistagged"
+            for lang, paths in sorted(by_lang.items()) if len(paths) > 1 and lang != UNDETERMINED
+        ]
+    return warnings
 
 
 def stage_log_lines(results: Sequence[WorkResult]) -> list[str]:
@@ -81,9 +103,11 @@ def render_markdown(summary: BuildSummary) -> str:
     lines.append(f"Input `{_md(summary.source)}` -> output `{_md(summary.out)}`.")
     if summary.nothing_to_do:
         lines += ["", "**Nothing to do**: the corpus is up to date with the input folder."]
-    lines += ["", "## Documents", "", "| new | changed | unchanged | missing | pruned |", "|---|---|---|---|---|"]
+    lines += ["", "## Documents", "", "| new | changed | unchanged | missing | pruned | moved |",
+              "|---|---|---|---|---|---|"]
     c = summary.counts
-    lines.append(f"| {c['new']} | {c['changed']} | {c['unchanged']} | {c['missing']} | {c['pruned']} |")
+    lines.append(f"| {c['new']} | {c['changed']} | {c['unchanged']} | {c['missing']} | {c['pruned']} "
+                 f"| {c.get('moved', 0)} |")
     for title, documents in (("New documents", summary.new_documents),
                              ("Changed documents (new versions)", summary.changed_documents)):
         if documents:
@@ -96,6 +120,7 @@ def render_markdown(summary: BuildSummary) -> str:
             ]
     if summary.low_confidence:
         lines += ["", "Uncertain language: " + ", ".join(_md(p) for p in summary.low_confidence)]
+    lines += [f"\nWarning: {_md(warning)}" for warning in summary.warnings]
     if summary.missing:
         lines += ["", "Source file gone, rows kept (build with `--prune` to remove): "
                   + ", ".join(_md(p) for p in summary.missing)]

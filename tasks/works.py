@@ -1,9 +1,11 @@
 """Which work a document belongs to: its folder, a works file, or grouping by content.
 
 * ``detect`` (default): like ``folder``, except in a folder that holds files of several works side by side,
-  which shows as two of its files in one language (``tasks.langtag.same_language``): the new files of such a
-  folder are grouped by content, as with ``auto``. A folder per work, or one article with its translations
-  in a flat folder, is never grouped by content.
+  which shows as two of its files that look like one language (``tasks.langtag.same_language``) and are two
+  different texts (``tasks.same_text``): the new files of such a folder are grouped by content, as with
+  ``auto``. A folder per work, or one article with its translations in a flat folder, is never grouped by
+  content, even when two of its languages are close (Malay and Indonesian, Serbian and Croatian) or one
+  language is written two ways (Simplified and Traditional Chinese): their files are one text.
 * ``folder``: the file's folder relative to the input root.
 * a works file (CSV with columns ``source_path,work_id``): names the work of the files it lists, overriding
   any guess; the way to correct a wrong automatic assignment.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import itertools
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
@@ -27,15 +30,9 @@ from schemas.build import Grouping
 from tasks.documents import doc_id_for, segments_from_table
 from tasks.grouping import WorkIndex, WorkProfile, profile_document
 from tasks.ingest import Fingerprint, Rejection, read_document
-from tasks.langtag import (
-    UNDETERMINED,
-    one_language_script,
-    same_language,
-    signature_in_script,
-    tag_language,
-    text_script,
-)
+from tasks.langtag import same_language, signature_in_script, tag_language, text_script
 from tasks.profile_cache import ProfileCache
+from tasks.same_text import TextShape, same_text, text_shape
 from tasks.segment import segment_text
 from tasks.storage import load_manifest, read_segment_tables, segment_locations
 
@@ -46,8 +43,21 @@ class WorksFileError(Exception):
     """The works file cannot be used; the message says why and what to fix."""
 
 
-def read_works_file(path: Path) -> dict[str, str]:
-    """``source_path -> work_id`` from a CSV file with those two columns (more columns are ignored)."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class WorksFile:
+    """A works file read: the work of each listed file, and the rows that add nothing (for the build summary)."""
+
+    path: Path
+    mapping: Mapping[str, str]  # source_path -> work_id
+    repeated: tuple[tuple[int, str], ...] = ()  # (line, source_path) of rows repeating an earlier row
+
+
+def read_works_file(path: Path) -> WorksFile:
+    """The works file: a CSV file with the columns ``source_path`` and ``work_id`` (more columns are ignored).
+
+    A file listed twice with the same work is repeated (said in the summary); with two different works, the
+    file cannot be used.
+    """
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
@@ -56,16 +66,37 @@ def read_works_file(path: Path) -> dict[str, str]:
                 raise WorksFileError(f"{path} needs the columns source_path and work_id (missing: "
                                      f"{', '.join(sorted(missing))})")
             mapping: dict[str, str] = {}
+            first_line: dict[str, int] = {}
+            repeated: list[tuple[int, str]] = []
             for line, row in enumerate(reader, start=2):
                 source_path, work_id = (row["source_path"] or "").strip(), (row["work_id"] or "").strip()
                 if not source_path or not work_id:
                     raise WorksFileError(f"{path}, line {line}: source_path and work_id must both be given")
+                if source_path in mapping and mapping[source_path] != work_id:
+                    raise WorksFileError(
+                        f"{path}, line {line}: {source_path} is given the work {work_id!r}, but line "
+                        f"{first_line[source_path]} gives it {mapping[source_path]!r}; keep one of the two rows")
+                if source_path in mapping:
+                    repeated.append((line, source_path))
                 mapping[source_path] = work_id
+                first_line.setdefault(source_path, line)
     except OSError as error:
         raise WorksFileError(f"cannot read the works file {path}: {error.strerror or error}") from error
     except (UnicodeDecodeError, csv.Error) as error:
         raise WorksFileError(f"{path} is not a UTF-8 CSV file: {error}") from error
-    return mapping
+    return WorksFile(path, mapping, tuple(repeated))
+
+
+def works_file_warnings(works: WorksFile, fingerprints: Sequence[Fingerprint]) -> list[str]:
+    """What a person should know about the rows of a works file: rows naming no input file (a typo, or a file
+    moved), which are ignored, and rows repeating an earlier one."""
+    inputs = {fp.file.source_path for fp in fingerprints}
+    unmatched = sorted(path for path in works.mapping if path not in inputs)
+    warnings = [f"works file {works.path}: {path} is not a file of the input folder; its row is ignored"
+                for path in unmatched]
+    warnings += [f"works file {works.path}, line {line}: {path} is listed again (same work); the row adds nothing"
+                 for line, path in works.repeated]
+    return warnings
 
 
 def _version(fp: Fingerprint) -> tuple[str, str]:
@@ -143,7 +174,8 @@ def group_by_content(
 
 
 def crowded_folders(fingerprints: Sequence[Fingerprint], stored: Sequence[DocumentRow], max_bytes: int) -> set[str]:
-    """The folders with new files that hold files of several works side by side: two files in one language.
+    """The folders with new files that hold files of several works side by side: two files that look like one
+    language and are two texts (``tasks.same_text``), not one text in two close languages.
 
     Only folders with a new file are looked at (the others do not change), and only files whose script
     another file of the folder shares are compared further.
@@ -158,19 +190,14 @@ def crowded_folders(fingerprints: Sequence[Fingerprint], stored: Sequence[Docume
         members = list(by_content.values())
         known = [stored_versions[_version(fp)] for fp in members if _version(fp) in stored_versions]
         if len(members) > 1 and len(known) < len(members) and (
-                _known_crowded(known) or _two_in_one_language(members, max_bytes)):
+                any(d.work_assigned_by == "auto" for d in known) or _two_texts_in_one_language(members, max_bytes)):
             crowded.add(folder)
     return crowded
 
 
-def _known_crowded(stored: Sequence[DocumentRow]) -> bool:
-    """Whether the stored documents of a folder already show several works: grouped by content before, or
-    two of them in one language (then no file needs to be read)."""
-    langs = [d.lang for d in stored if d.lang != UNDETERMINED]
-    return any(d.work_assigned_by == "auto" for d in stored) or len(langs) > len(set(langs))
-
-
-def _two_in_one_language(members: Sequence[Fingerprint], max_bytes: int) -> bool:
+def _two_texts_in_one_language(members: Sequence[Fingerprint], max_bytes: int) -> bool:
+    """Whether two of the files look like one language (one script, and alike letter trigrams unless the script
+    has a single language) and are two different texts."""
     reads = [read_document(fp, max_bytes) for fp in members]
     texts = [read[0].text for read in reads if not isinstance(read, Rejection)]
     by_script: dict[str, list[str]] = {}
@@ -179,13 +206,16 @@ def _two_in_one_language(members: Sequence[Fingerprint], max_bytes: int) -> bool
         if script is not None:
             by_script.setdefault(script, []).append(text)
     for script, same_script in by_script.items():
-        if len(same_script) < 2:
-            continue
-        if one_language_script(script):
-            return True
         signatures = [signature_in_script(text, script) for text in same_script]
-        if any(same_language(a, b) for k, a in enumerate(signatures) for b in signatures[k + 1:]):
-            return True
+        shapes: dict[int, TextShape] = {}  # made only for files that look like another's language
+        for a, b in itertools.combinations(range(len(same_script)), 2):
+            if not same_language(signatures[a], signatures[b]):
+                continue
+            for k in (a, b):
+                if k not in shapes:
+                    shapes[k] = text_shape(segment_text(same_script[k], script=script))
+            if not same_text(shapes[a], shapes[b]):
+                return True
     return False
 
 
@@ -214,7 +244,7 @@ def assign_works(
     grouping: Grouping, works_file: Path | None,
 ) -> list[Fingerprint]:
     """The work of every input file: a works file first, then folders or grouping by content."""
-    assigned = apply_works_file(fingerprints, read_works_file(works_file)) if works_file else list(fingerprints)
+    assigned = apply_works_file(fingerprints, read_works_file(works_file).mapping) if works_file else list(fingerprints)
     if grouping is Grouping.auto:
         assigned = group_by_content(assigned, stored, out_dir, max_bytes)
     elif grouping is Grouping.detect:

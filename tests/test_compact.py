@@ -72,7 +72,7 @@ def test_compaction_keeps_the_rows_and_later_builds_stay_incremental(tmp_path: P
     changed.write_text(changed.read_text(encoding="utf-8") + "\nOne more closing line, added later.\n",
                        encoding="utf-8")
     summary = build_json(source, out)
-    assert summary["counts"] == {"new": 1, "changed": 1, "unchanged": 18, "missing": 0, "pruned": 0}
+    assert summary["counts"] == {"new": 1, "changed": 1, "unchanged": 18, "missing": 0, "pruned": 0, "moved": 0}
     counts = _file_counts(out)
     assert counts["documents"] == 3  # the merged file (works 0 and 3) and one file per rebuilt work
     assert counts["segments"] == 5 + 10

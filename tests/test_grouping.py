@@ -394,3 +394,32 @@ def test_merging_all_profiles_at_once_equals_merging_them_one_by_one() -> None:
     profiles = list(profile_pile(generate_pile(3, seed=7)).values())
     for k in range(1, len(profiles) + 1):
         assert merge_all_profiles(profiles[:k]) == functools.reduce(merge_profiles, profiles[:k])
+
+
+# --- texts without numbers or names --------------------------------------------------------------------
+
+DJANGO_PO = Path(__file__).resolve().parent / "data" / "django_po"
+
+
+def test_texts_without_anchors_are_grouped_by_their_outline() -> None:
+    """Two texts (Django's admin and auth strings, no digits) in nine languages with distinct tags: almost no
+    anchor, so the outline (as many paragraphs, long where the others are long) has to group them."""
+    profiles: dict[str, WorkProfile] = {}
+    for folder in ("one_text", "other_text"):
+        for lang in ("en", "es", "pt", "hi", "mr", "hr", "id", "zh_Hans", "zh_Hant"):
+            text = (DJANGO_PO / folder / f"{lang}.txt").read_text(encoding="utf-8")
+            tag = tag_language(text)
+            profiles[f"{folder}/{lang}"] = profile_document(segment_text(text, tag.script), tag.lang)
+    works: defaultdict[str, set[str]] = defaultdict(set)
+    for doc_id, work in group_documents(profiles).items():
+        works[work].add(doc_id.split("/")[0])
+    assert sorted(map(sorted, works.values())) == [["one_text"], ["other_text"]]
+
+
+def test_an_outline_alone_is_no_evidence_when_the_lengths_do_not_follow_each_other() -> None:
+    text = (DJANGO_PO / "one_text" / "en.txt").read_text(encoding="utf-8")
+    paragraphs = text.strip().split("\n\n")
+    shuffled = "\n\n".join([paragraphs[0], *sorted(paragraphs[1:], key=len)])
+    original = profile_document(segment_text(text), "en")
+    assert similarity(original, replace(original, langs=frozenset({"fr"}))) >= DEFAULT_THRESHOLD
+    assert similarity(original, profile_document(segment_text(shuffled), "fr")) < DEFAULT_THRESHOLD

@@ -47,7 +47,7 @@ def test_adding_a_translation_equals_a_build_from_scratch(tmp_path: Path, scratc
     segments_before = {k: v for k, v in files(out).items() if k.startswith("segments/")}
     shutil.copy(SEEDS / late, source / late)
     summary = build_json(source, out)
-    assert summary["counts"] == {"new": 1, "changed": 0, "unchanged": 4, "missing": 0, "pruned": 0}
+    assert summary["counts"] == {"new": 1, "changed": 0, "unchanged": 4, "missing": 0, "pruned": 0, "moved": 0}
     assert summary["pairs_aligned"] == 4
     after = files(out)
     assert all(after[k] == v for k, v in segments_before.items()), "existing segment files must not change"

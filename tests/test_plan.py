@@ -20,7 +20,7 @@ def stored(path: str, sha: str) -> StoredDocument:
 
 def test_first_build_ingests_everything() -> None:
     plan = plan_build([fp("w/a.txt", "a" * 64), fp("w/b.txt", "b" * 64)], [], [], [], prune=False)
-    assert plan.summary() == {"new": 2, "changed": 0, "unchanged": 0, "missing": 0, "pruned": 0}
+    assert plan.summary() == {"new": 2, "changed": 0, "unchanged": 0, "missing": 0, "pruned": 0, "moved": 0}
     assert [w.work_id for w in plan.works] == ["w"]
     assert len(plan.works[0].to_ingest) == 2
 

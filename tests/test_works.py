@@ -18,6 +18,7 @@ from tests.conftest import SEEDS, build_json
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 runner = CliRunner()
+DJANGO_PO = Path(__file__).resolve().parent / "data" / "django_po"
 
 
 def partition(out: Path) -> set[frozenset[str]]:
@@ -94,6 +95,16 @@ def test_by_default_one_article_and_its_translations_in_a_folder_are_one_work(se
     assert {(d["work_id"], d["work_assigned_by"], d["work_confidence"]) for d in documents} == {(".", "folder", 1.0)}
 
 
+def test_by_default_one_text_in_close_languages_is_one_work(tmp_path: Path) -> None:
+    """Malay and Indonesian, Croatian and Serbian, Hindi and Marathi, Spanish and Portuguese, Simplified and
+    Traditional Chinese look like one language each; the folder still holds one text (tests/data/django_po)."""
+    shutil.copytree(DJANGO_PO / "one_text", tmp_path / "in")
+    summary = build_json(tmp_path / "in", tmp_path / "out")
+    assert partition(tmp_path / "out") == {frozenset(p.name for p in (tmp_path / "in").glob("*.txt"))}
+    n = len(list((tmp_path / "in").glob("*.txt")))
+    assert summary["pairs_aligned"] == n * (n - 1) // 2
+
+
 def test_by_default_a_folder_per_work_gives_the_folders(tmp_path: Path) -> None:
     generate_corpus(tmp_path / "in", works=3)
     build_json(tmp_path / "in", tmp_path / "out")
@@ -157,7 +168,7 @@ def test_profiles_are_cached_and_equal_to_those_made_from_the_stored_segments(
 ) -> None:
     from tasks.documents import segments_from_table
     from tasks.grouping import profile_document
-    from tasks.profile_cache import ProfileCache
+    from tasks.profile_cache import PROFILE_VERSION, ProfileCache
 
     files, truth = pile
     names = sorted(files)
@@ -173,8 +184,93 @@ def test_profiles_are_cached_and_equal_to_those_made_from_the_stored_segments(
         assert cache.get(d["doc_id"]) == profile_document(segments_from_table(segments), d["lang"]), d["source_path"]
 
     # A damaged shard is ignored; the next build still places the rest right.
-    (cache.cache_dir / ("0" * 32 + ".v1.jsonl.gz")).write_bytes(b"not gzip")
+    (cache.cache_dir / ("0" * 32 + f".v{PROFILE_VERSION}.jsonl.gz")).write_bytes(b"not gzip")
     write(source, files, names[-3:])
     build_json(source, out, "--group", "auto")
     assert partition(out) == truth
     assert len(ProfileCache(out)) == len(files)
+
+
+def alignment_pairs(out: Path) -> dict[str, set[frozenset[str]]]:
+    """Document pairs aligned at segment level, by work, named by source path."""
+    paths = {d["doc_id"]: d["source_path"] for d in ds.dataset(out / "documents").to_table().to_pylist()}
+    pairs: dict[str, set[frozenset[str]]] = {}
+    for row in ds.dataset(out / "alignments").to_table(columns=["work_id", "src_doc_id", "tgt_doc_id"]).to_pylist():
+        pairs.setdefault(row["work_id"], set()).add(frozenset((paths[row["src_doc_id"]], paths[row["tgt_doc_id"]])))
+    return pairs
+
+
+def test_a_works_file_moves_stored_documents_and_realigns_only_their_pairs(seeds_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build_json(seeds_copy, out)
+    before = alignment_pairs(out)
+    moved = {"003_8846db1da0658b01.txt", "004_61b3231e0c8e63ca.txt"}
+    works = tmp_path / "works.csv"
+    works.write_text("source_path,work_id\n" + "".join(f"{p},second-edition\n" for p in sorted(moved)),
+                     encoding="utf-8")
+
+    dry = runner.invoke(app, ["build", str(seeds_copy), "--out", str(out), "--works", str(works), "--dry-run"],
+                        env={"COLUMNS": "300"})
+    assert dry.exit_code == 0, dry.output
+    assert "moved: 003_8846db1da0658b01.txt from work '.' to 'second-edition' (works file)" in dry.output
+    assert alignment_pairs(out) == before
+
+    summary = build_json(seeds_copy, out, "--works", str(works))
+    assert not summary["nothing_to_do"]
+    assert summary["counts"]["moved"] == 2 and summary["counts"]["new"] == 0
+    assert summary["pairs_aligned"] == 1, "only the pair the new work gains is aligned"
+    documents = {d["source_path"]: d for d in ds.dataset(out / "documents").to_table().to_pylist()}
+    assert {p for p, d in documents.items() if d["work_id"] == "second-edition"} == moved
+    assert {documents[p]["work_assigned_by"] for p in moved} == {"mapping"}
+    after = alignment_pairs(out)
+    assert after["second-edition"] == {frozenset(moved)}
+    assert after["."] == {pair for pair in before["."] if not pair & moved}, "the old work only loses pairs"
+    segments = ds.dataset(out / "segments", partitioning="hive").to_table(columns=["doc_id", "work_id"]).to_pylist()
+    assert {r["work_id"] for r in segments if r["doc_id"] in {documents[p]["doc_id"] for p in moved}} == {
+        "second-edition"}
+
+    again = build_json(seeds_copy, out, "--works", str(works))
+    assert again["nothing_to_do"] and again["counts"]["moved"] == 0
+    assert build_json(seeds_copy, out)["nothing_to_do"], "without the works file, stored documents keep their work"
+
+
+def test_status_lists_each_work_with_its_files_and_titles(seeds_copy: Path, tmp_path: Path) -> None:
+    build_json(seeds_copy, tmp_path / "out")
+    result = runner.invoke(app, ["status", str(tmp_path / "out")], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    documents = ds.dataset(tmp_path / "out" / "documents").to_table().to_pylist()
+    for d in documents:
+        assert d["source_path"] in result.output
+        assert d["title"] and d["title"][:20] in result.output
+
+
+def test_works_file_rows_that_do_nothing_are_reported(seeds_copy: Path, tmp_path: Path) -> None:
+    works = tmp_path / "works.csv"
+    works.write_text("source_path,work_id\n004_61b3231e0c8e63ca.txt,zh\nno_such_file.txt,zh\n"
+                     "004_61b3231e0c8e63ca.txt,zh\n", encoding="utf-8")
+    result = runner.invoke(app, ["build", str(seeds_copy), "--out", str(tmp_path / "out"), "--works", str(works)],
+                           env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "no_such_file.txt is not a file of the input folder; its row is ignored" in result.output
+    assert "line 4: 004_61b3231e0c8e63ca.txt is listed again" in result.output
+
+
+def test_a_works_file_giving_one_file_two_works_is_a_clear_error(seeds_copy: Path, tmp_path: Path) -> None:
+    works = tmp_path / "works.csv"
+    works.write_text("source_path,work_id\na.txt,w1\nb.txt,w1\na.txt,w2\n", encoding="utf-8")
+    result = runner.invoke(app, ["build", str(seeds_copy), "--out", str(tmp_path / "out"), "--works", str(works)])
+    assert result.exit_code == 2 and "line 4: a.txt is given the work 'w2', but line 2 gives it 'w1'" in result.output
+
+
+def test_a_work_with_two_documents_in_one_language_is_reported(seeds_copy: Path, tmp_path: Path) -> None:
+    """parallel/ has one slot per language: the build says which documents share one, instead of silently
+    keeping one of them."""
+    works = tmp_path / "works.csv"
+    (seeds_copy / "sub").mkdir()
+    shutil.copy(DJANGO_PO / "one_text" / "id.txt", seeds_copy / "sub" / "id.txt")
+    works.write_text("source_path,work_id\nsub/id.txt,.\n", encoding="utf-8")
+    summary = build_json(seeds_copy, tmp_path / "out", "--works", str(works))
+    indonesian = sorted(d["source_path"] for d in summary["new_documents"] if d["lang"] == "id")
+    assert len(indonesian) == 2
+    assert any(w.startswith(f"work .: 2 documents are tagged id ({', '.join(indonesian)}); parallel/ keeps one")
+               for w in summary["warnings"]), summary["warnings"]

@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import unicodedata
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -63,9 +62,8 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-import regex
-from anyascii import anyascii
 
+from tasks.anchors import name_keys, number_values
 from tasks.segment import Segment
 
 __all__ = ["Bead", "Embed", "PairAlignment", "align_pair"]
@@ -90,8 +88,19 @@ class PairAlignment:
 
 
 # Linking bead shapes (source units, target units).
-_LINK_SHAPES: tuple[tuple[int, int], ...] = ((1, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1))
+_MAX_BEAD = 5  # units in a linking bead, both sides together (vecalign's make_alignment_types)
+
+
+def _link_shapes(max_bead: int) -> tuple[tuple[int, int], ...]:
+    """Every linking shape of at most ``max_bead`` units, smallest first."""
+    shapes = [(a, b) for a in range(1, max_bead) for b in range(1, max_bead) if a + b <= max_bead]
+    return tuple(sorted(shapes, key=lambda shape: (shape[0] + shape[1], abs(shape[0] - shape[1]), -shape[0])))
+
+
+_LINK_SHAPES = _link_shapes(_MAX_BEAD)
+_MAX_SIDE = max(a for a, _ in _LINK_SHAPES)
 _MERGE_COST = 1.2  # per unit beyond 1-1: merges and splits are common in loose translations
+_LARGE_BEAD_COST = 0.5  # per unit beyond four: such beads are rarer, and a wrong one costs precision
 _NULL_COST = 2.6  # per omitted or inserted segment of median length or more (sections: per segment)
 _NULL_FLOOR = 0.4  # share of it for the shortest segments
 _GAP_EXTEND = 0.5  # share of it for each further unit of a run of unaligned units
@@ -100,14 +109,15 @@ _LENGTH_UNIT = 100.0  # the median segment measures this many length units
 _LENGTH_VARIANCE = 6.8  # Gale-Church: variance of the difference per length unit
 _LENGTH_REL_SD = 0.3  # floor of the relative standard deviation of loose translations
 
-_MATCH_BONUS = 2.0  # per shared rare token (weight 1)
-_NUMBER_MISS = 1.2  # per number found on one side only
+_MATCH_BONUS = 2.0  # per shared rare name (weight 1)
+_NUMBER_MISS = 1.2  # per number of 100 or more found on one side only: rarely dropped or reworded
+_SMALL_NUMBER_MISS = 0.4  # per smaller number (or time, "4.45"): often written in words ("dix-huit heures")
 _NAME_MISS = 0.25  # per name found on one side only
 
 _POSITION_COST = 1.0  # per unit of difference of relative position inside the section group
 _EMBED_WEIGHT = 2.0  # from a typical best match (-half) to a typical unrelated pair (+half)
 _EMBED_SAMPLE = 500  # source segments whose nearest target calibrates the cosines
-_WINDOW_SIZES = (2, 3)  # merged bead sides embedded as one text (the largest side of _LINK_SHAPES)
+_WINDOW_SIZES = tuple(range(2, _MAX_SIDE + 1))  # merged bead sides embedded as one text
 _WINDOW_JOIN = " "
 
 # Kinds of a bead side: a head (title/heading) side, body sides of paragraphs, list items or both,
@@ -138,105 +148,8 @@ _METHOD_BASE = "dp-sections+segments/len,num,latin,kind"
 
 # --- features -------------------------------------------------------------------------------------
 
-_NUMBER = regex.compile(r"(?<![\p{Latin}\d])\d+(?:[.,]\d+)*(?![\p{Latin}\d])")
-_MULTIPLIED = regex.compile(r"(\d+(?:[.,]\d+)?)\s*([萬万億亿])")
-# CJK numerals written digit by digit ("二〇二五"); positional ones ("三十萬") are number words, which
-# are not read in any language.
-_CJK_DIGIT_RUN = regex.compile(r"[〇零一二三四五六七八九]{2,}")
-_CJK_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CJK_LARGE_UNIT = {"萬": 10_000, "万": 10_000, "億": 100_000_000, "亿": 100_000_000}
-_OTHER_DIGIT = regex.compile(r"[^\P{Nd}0-9]")  # decimal digits of scripts other than ASCII
-_LATIN_TOKEN = regex.compile(r"\p{Latin}[\p{Latin}\d]*(?:-[\p{Latin}\d]+)*")
-_HAN_RUN = regex.compile(r"\p{Han}+")
-_OTHER_WORD = regex.compile(r"[^\p{Latin}\p{Han}\P{L}][\p{L}\p{M}]*")
-_MIN_TRANSLITERATED = 3  # shorter transliterations are particles that match anything
-_MAX_TRANSLITERATED = 20  # longer runs are phrases of unspaced scripts, not names
-_VOWELS = str.maketrans("", "", "aeiouyh")
-_SOUND_ALIKE = str.maketrans("cqvzm", "kkwsn")
-
-
-def _ascii_digits(text: str) -> str:
-    if text.isascii():
-        return text
-    return _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group(), m.group())), text)
-
-
-def _number_key(token: str) -> str:
-    return "n:" + token.replace(",", ".")
-
-
 def _numbers(text: str) -> set[str]:
-    text = _ascii_digits(text)
-    keys = {_number_key(m.group()) for m in _NUMBER.finditer(text)}
-    for m in _MULTIPLIED.finditer(text):
-        keys.discard(_number_key(m.group(1)))
-        multiplied = float(m.group(1).replace(",", ".")) * _CJK_LARGE_UNIT[m.group(2)]
-        keys.add(_number_key(f"{multiplied:.0f}"))
-    for m in _CJK_DIGIT_RUN.finditer(text):
-        value = int("".join(str(_CJK_DIGIT[ch]) for ch in m.group()))
-        if value >= 10:
-            keys.add(_number_key(str(value)))
-    return keys
-
-
-def _skeleton(word: str) -> str:
-    """A rough phonetic key: consonants only, with spellings that vary across romanisations merged."""
-    w = word.lower().replace("ph", "f").translate(_SOUND_ALIKE)
-    out = w[:1]
-    for ch in w[1:].translate(_VOWELS):
-        if ch != out[-1:]:
-            out += ch
-    return out
-
-
-@lru_cache(maxsize=1 << 16)
-def _latin_keys(token: str) -> frozenset[str]:
-    capitalised = token[0].isupper()
-    parts = [p.lower() for p in token.split("-") if len(p) >= 2]
-    keys = {"w:" + "".join(parts)} if len(parts) > 1 else set()
-    for part in parts:
-        keys.add("w:" + part)
-        if capitalised and len(skeleton := _skeleton(part)) >= 3:
-            keys.add("l:" + skeleton)
-    return frozenset(keys)
-
-
-@lru_cache(maxsize=1 << 16)
-def _han_keys(run: str) -> frozenset[str]:
-    # Han transliterates to one pinyin syllable per character, the spelling names get in Latin
-    # script; names are two or more syllables, so keys are syllable pairs ("Kai-fu" -> "kaifu"):
-    # single syllables would match everything.
-    syllables = [s.lower() for s in regex.findall(r"[A-Z][a-z]*", anyascii(run))]
-    return frozenset("w:" + a + b for a, b in itertools.pairwise(syllables))
-
-
-@lru_cache(maxsize=1 << 16)
-def _other_script_keys(word: str) -> frozenset[str]:
-    romanised = "".join(ch for ch in anyascii(word).lower() if ch.isalpha())
-    if not _MIN_TRANSLITERATED <= len(romanised) <= _MAX_TRANSLITERATED:
-        return frozenset()
-    skeleton = _skeleton(romanised)
-    # Inflected forms append suffixes to a transliterated name, hence the prefixes.
-    return frozenset({"w:" + romanised} | {"t:" + skeleton[:k] for k in range(3, len(skeleton) + 1)})
-
-
-def _name_keys(text: str) -> tuple[set[str], set[str]]:
-    """Name keys of a text: those written in Latin script and those transliterated from others.
-
-    Both carry exact ``w:`` keys (a transliteration can equal a Latin spelling). Skeleton keys are
-    kept apart (``l:`` Latin, ``t:`` transliterated) because they only make sense across scripts;
-    a Latin word only gets one if capitalised, as names and acronyms are, so that ordinary words of
-    a Latin-script text do not meet transliterated ordinary words by chance.
-    """
-    latin: set[str] = set()
-    for m in _LATIN_TOKEN.finditer(text):
-        latin |= _latin_keys(m.group())
-    other: set[str] = set()
-    for m in _HAN_RUN.finditer(text):
-        other |= _han_keys(m.group())
-    for m in _OTHER_WORD.finditer(text):
-        other |= _other_script_keys(m.group())
-    return latin, other
+    return {"n:" + value for value in number_values(text)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +164,7 @@ _KIND_OF = {"title": _HEAD, "heading": _HEAD, "paragraph": _PARA, "list_item": _
 
 
 def _features(segment: Segment) -> _SegmentFeatures:
-    latin, other = _name_keys(segment.text)
+    latin, other = name_keys(segment.text)
     return _SegmentFeatures(
         length=float(max(1, len("".join(segment.text.split())))),
         kind=_KIND_OF[segment.kind],
@@ -317,7 +230,7 @@ def _sums_in_order(values: FloatArray, rows: IntArray, row_start: IntArray) -> F
 
 @dataclass(frozen=True, slots=True)
 class _Windows:
-    """Aggregates of every window of 1-3 consecutive units of one side, indexed by the window's end.
+    """Aggregates of every window of 1 to _MAX_SIDE consecutive units of one side, indexed by the window's end.
 
     A window's tokens (those that count, see ``_key_weights``) are ids, ranked like the tokens' text,
     listed per window end in compressed rows: ``key_ids[size][key_start[size][e]:key_start[size][e + 1]]``,
@@ -336,7 +249,10 @@ class _Windows:
 
 
 def _miss_cost(key: str) -> float:
-    return _NUMBER_MISS if key.startswith("n:") else _NAME_MISS
+    if not key.startswith("n:"):
+        return _NAME_MISS
+    integer = key[2:].split(".")[0]
+    return _NUMBER_MISS if len(integer) > 2 else _SMALL_NUMBER_MISS
 
 
 def _windows(units: _Units, ids: Mapping[str, int], miss_of: Sequence[float], sizes: Sequence[int]) -> _Windows:
@@ -345,7 +261,8 @@ def _windows(units: _Units, ids: Mapping[str, int], miss_of: Sequence[float], si
     unit_of = np.repeat(np.arange(n), [len(ks) for ks in unit_keys])
     key_of = np.array([k for ks in unit_keys for k in ks], dtype=np.int64)
     n_keys = max(len(miss_of), 1)
-    padded = np.concatenate([np.full(3, np.nan), units.length])
+    pad = _MAX_SIDE
+    padded = np.concatenate([np.full(pad, np.nan), units.length])
     ends = np.arange(n + 1)
     length, kind, miss, position, key_start, key_ids, codes = {}, {}, {}, {}, {}, {}, {}
     vectors: dict[int, FloatArray] | None = {} if units.vectors is not None else None
@@ -353,9 +270,9 @@ def _windows(units: _Units, ids: Mapping[str, int], miss_of: Sequence[float], si
         starts = np.maximum(ends - size, 0)
         # Summed in order rather than as differences of a running total, so that a window's length
         # does not depend on what precedes it.
-        total = padded[3 - size:3 - size + n + 1]
+        total = padded[pad - size:pad - size + n + 1]
         for d in range(1, size):
-            total = total + padded[3 - size + d:3 - size + d + n + 1]
+            total = total + padded[pad - size + d:pad - size + d + n + 1]
         length[size] = total
         kind[size] = _window_kinds(units.kind, size)
         # A unit's tokens are in the windows ending 1..size units after its start; a window lists each once.
@@ -464,7 +381,8 @@ def _null_costs(lengths: FloatArray) -> FloatArray:
 
 
 def _shape_cost(a: int, b: int) -> float:
-    return _MERGE_COST * (a + b - 2)
+    """Prior cost of a bead shape: per unit beyond 1-1, and more for the rarer beads of five units."""
+    return _MERGE_COST * (a + b - 2) + _LARGE_BEAD_COST * max(0, a + b - 4)
 
 
 # --- the dynamic program ----------------------------------------------------------------------------
@@ -503,7 +421,7 @@ def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray) -> tuple[list
     links = np.full((len(_LINK_SHAPES), n + 1, widest), np.inf)
     for code, (a, b) in enumerate(_LINK_SHAPES):
         links[code, rows, inside] = costs.link(a, b, rows, cols)
-    reach = max([int((lo[a:] - lo[:-a] + width[a:]).max()) for a in range(1, min(3, n) + 1)] + [widest])
+    reach = max([int((lo[a:] - lo[:-a] + width[a:]).max()) for a in range(1, min(_MAX_SIDE, n) + 1)] + [widest])
     stride = _PAD + reach
     best = np.full((n + 2) * stride, np.inf)  # best over the three states, row by row, then row -1
     gap = np.full((n + 1, stride), np.inf)  # best ending in a source gap
@@ -829,7 +747,7 @@ def _member_keys(side: _Side, members: Sequence[Sequence[int]]) -> list[frozense
     return [side.keys[ks[0]] if len(ks) == 1 else frozenset().union(*(side.keys[k] for k in ks)) for ks in members]
 
 
-def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Sequence[int] = (1, 2, 3)) -> _Costs:
+def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Sequence[int] = tuple(range(1, _MAX_SIDE + 1))) -> _Costs:
     keys = sorted(weights)
     ids = {k: x for x, k in enumerate(keys)}
     miss_of = [weights[k] * _miss_cost(k) for k in keys]

@@ -103,6 +103,7 @@ _MERGE_COST = 1.2  # per unit beyond 1-1: merges and splits are common in loose 
 _LARGE_BEAD_COST = 0.5  # per unit beyond four: such beads are rarer, and a wrong one costs precision
 _NULL_COST = 2.6  # per omitted or inserted segment of median length or more (sections: per segment)
 _NULL_FLOOR = 0.4  # share of it for the shortest segments
+_ABSORB_GAIN = 0.5  # how much better a bead must match to absorb an unaligned neighbour
 _GAP_EXTEND = 0.5  # share of it for each further unit of a run of unaligned units
 
 _LENGTH_UNIT = 100.0  # the median segment measures this many length units
@@ -1006,6 +1007,11 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
     n_sec, m_sec = len(s_secs.numbers), len(t_secs.numbers)
     sec_spans, _ = _banded_dp(sec_costs, n_sec, m_sec, *_expected_path(n_sec, m_sec, _centres(sec_anchors)))
 
+    # The segments are aligned over the whole document, in a band around the anchors; and, if the section
+    # alignment is plausible, also in a band around its groups, with positions relative to the groups.
+    # Sections of two documents may disagree (headings found on one side only, short lines taken for
+    # headings): the guided alignment is kept only if it costs less than the free one.
+    plans: list[tuple[list[int], list[int], list[tuple[float, float]]]] = [([0] * n, [0] * m, _centres(chain))]
     if _plausible(sec_spans, s_secs, t_secs):
         s_span = {x: k for k, (i0, i1, _, _) in enumerate(sec_spans) for x in range(i0, i1)}
         t_span = {y: k for k, (_, _, j0, j1) in enumerate(sec_spans) for y in range(j0, j1)}
@@ -1013,18 +1019,70 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
         t_group = [t_span[y] for y in t_secs.of_segment]
         # Inside a group, anchors refine the path; anchors across groups contradict the sections.
         inside = [(i, j) for i, j in chain if s_group[i] == t_group[j]]
-        points = sorted(_group_corners(sec_spans, s_secs, t_secs) + _centres(inside))
-    else:
-        s_group, t_group = [0] * n, [0] * m
-        points = _centres(chain)
-    seg_costs = _costs_for(_units(s_side, [[k] for k in range(n)], s_group),
-                           _units(t_side, [[k] for k in range(m)], t_group), weights[1])
-    spans, cost = _banded_dp(seg_costs, n, m, *_expected_path(n, m, points))
+        plans.insert(0, (s_group, t_group, sorted(_group_corners(sec_spans, s_secs, t_secs) + _centres(inside))))
+    best: tuple[float, list[Span], _Costs] | None = None
+    for s_group, t_group, points in plans:
+        plan_costs = _costs_for(_units(s_side, [[k] for k in range(n)], s_group),
+                                _units(t_side, [[k] for k in range(m)], t_group), weights[1])
+        plan_spans, plan_cost = _banded_dp(plan_costs, n, m, *_expected_path(n, m, points))
+        if best is None or plan_cost < best[0]:
+            best = (plan_cost, plan_spans, plan_costs)
+    cost, spans, seg_costs = best
+    spans = _with_unaligned_absorbed(spans, seg_costs)
     spans = _with_title_variants(spans, [s.kind == "title" for s in s_side.segments],
                                  [s.kind == "title" for s in t_side.segments])
     groups = _section_groups(spans, s_secs, t_secs)
     sections = _section_beads(groups, s_side, t_side, s_secs, t_secs, sec_costs.weights)
     return cost, sections, _segment_beads(spans, s_side, t_side, seg_costs)
+
+
+def _linking(span: Span) -> bool:
+    return span[1] > span[0] and span[3] > span[2]
+
+
+def _evidence_cost(costs: _Costs, span: Span) -> float:
+    """Cost of a linking span without its shape's prior: how well its two sides match."""
+    i0, i1, j0, j1 = span
+    a, b = i1 - i0, j1 - j0
+    return float(costs.link(a, b, np.array([i1]), np.array([j1]))[0]) - _shape_cost(a, b)
+
+
+def _with_unaligned_absorbed(spans: Sequence[Span], costs: _Costs) -> list[Span]:
+    """Spans where a unit left unaligned joins a linking bead next to it if that bead then matches better.
+
+    The dynamic program pays a merge prior to join a unit to a bead, and leaving a short unit out
+    costs less than that prior, so a short line ("Sure.", "Enough.") that the other side ran into
+    the next sentence would stay unaligned however well it fits. A unit really missing from the
+    other side makes its neighbour's match worse (longer, with tokens the other side lacks), so it
+    stays out; one whose neighbour gains joins the neighbour that gains most. The merged bead must
+    keep a shape of the dynamic program.
+    """
+    out = list(spans)
+    k = 0
+    while k < len(out):
+        i0, i1, j0, j1 = out[k]
+        if _linking(out[k]):
+            k += 1
+            continue
+        best: tuple[float, int, Span] | None = None
+        for at in (k - 1, k + 1):
+            if not 0 <= at < len(out) or not _linking(out[at]):
+                continue
+            n0, n1, m0, m1 = out[at]
+            merged = (min(i0, n0), max(i1, n1), min(j0, m0), max(j1, m1))
+            if (merged[1] - merged[0], merged[3] - merged[2]) not in _LINK_SHAPES:
+                continue
+            gain = _evidence_cost(costs, out[at]) - _evidence_cost(costs, merged)
+            if gain >= _ABSORB_GAIN and (best is None or gain > best[0]):
+                best = (gain, at, merged)
+        if best is None:
+            k += 1
+            continue
+        _, at, merged = best
+        first = min(k, at)
+        out[first:first + 2] = [merged]
+        k = max(first - 1, 0)
+    return out
 
 
 def _with_title_variants(spans: Sequence[Span], s_title: Sequence[bool], t_title: Sequence[bool]) -> list[Span]:

@@ -99,6 +99,7 @@ def _link_shapes(max_bead: int) -> tuple[tuple[int, int], ...]:
 
 _LINK_SHAPES = _link_shapes(_MAX_BEAD)
 _MAX_SIDE = max(a for a, _ in _LINK_SHAPES)
+_SIDE_SIZES = tuple(range(1, _MAX_SIDE + 1))
 _MERGE_COST = 1.2  # per unit beyond 1-1: merges and splits are common in loose translations
 _LARGE_BEAD_COST = 0.5  # per unit beyond four: such beads are rarer, and a wrong one costs precision
 _NULL_COST = 2.6  # per omitted or inserted segment of median length or more (sections: per segment)
@@ -748,7 +749,8 @@ def _member_keys(side: _Side, members: Sequence[Sequence[int]]) -> list[frozense
     return [side.keys[ks[0]] if len(ks) == 1 else frozenset().union(*(side.keys[k] for k in ks)) for ks in members]
 
 
-def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Sequence[int] = tuple(range(1, _MAX_SIDE + 1))) -> _Costs:
+def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Sequence[int] = _SIDE_SIZES
+               ) -> _Costs:
     keys = sorted(weights)
     ids = {k: x for x, k in enumerate(keys)}
     miss_of = [weights[k] * _miss_cost(k) for k in keys]
@@ -1020,14 +1022,14 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
         # Inside a group, anchors refine the path; anchors across groups contradict the sections.
         inside = [(i, j) for i, j in chain if s_group[i] == t_group[j]]
         plans.insert(0, (s_group, t_group, sorted(_group_corners(sec_spans, s_secs, t_secs) + _centres(inside))))
-    best: tuple[float, list[Span], _Costs] | None = None
+    tried = []
     for s_group, t_group, points in plans:
         plan_costs = _costs_for(_units(s_side, [[k] for k in range(n)], s_group),
                                 _units(t_side, [[k] for k in range(m)], t_group), weights[1])
         plan_spans, plan_cost = _banded_dp(plan_costs, n, m, *_expected_path(n, m, points))
-        if best is None or plan_cost < best[0]:
-            best = (plan_cost, plan_spans, plan_costs)
-    cost, spans, seg_costs = best
+        tried.append((plan_cost, plan_spans, plan_costs))
+    # The first plan wins ties.
+    cost, spans, seg_costs = min(tried, key=lambda plan: plan[0])
     spans = _with_unaligned_absorbed(spans, seg_costs)
     spans = _with_title_variants(spans, [s.kind == "title" for s in s_side.segments],
                                  [s.kind == "title" for s in t_side.segments])

@@ -101,6 +101,8 @@ _LINK_SHAPES = _link_shapes(_MAX_BEAD)
 _MAX_SIDE = max(a for a, _ in _LINK_SHAPES)
 _SIDE_SIZES = tuple(range(1, _MAX_SIDE + 1))
 _MERGE_COST = 1.2  # per unit beyond 1-1: merges and splits are common in loose translations
+_AGREED_MERGE_COST = 2.0  # added to it where a first alignment found no merges
+_AGREEMENT = 0.1  # share of merged units in the first alignment from which nothing is added
 _LARGE_BEAD_COST = 0.5  # per unit beyond four: such beads are rarer, and a wrong one costs precision
 _NULL_COST = 2.6  # per omitted or inserted segment of median length or more (sections: per segment)
 _NULL_FLOOR = 0.4  # share of it for the shortest segments
@@ -332,6 +334,7 @@ class _Costs:
     tgt_open: FloatArray  # as src_open for target units, with an infinite last entry for position m
     tgt_extend_before: FloatArray  # cumulative extension cost of the target units before each position
     embed_scale: tuple[float, float]  # see _Side
+    merge_cost: float = _MERGE_COST  # prior per unit beyond 1-1 (see _merge_cost)
 
     def link(self, a: int, b: int, i: IntArray, j: IntArray) -> FloatArray:
         """Costs of the beads of source units [i-a, i) with target units [j-b, j), for paired arrays i, j.
@@ -347,7 +350,7 @@ class _Costs:
         cost += _KIND_COST[src.kind[a][i], tgt.kind[b][j]]
         cost += _POSITION_COST * np.abs(tgt.position[b][j] - src.position[a][i])
         cost += tgt.miss[b][j]
-        cost += _shape_cost(a, b) + src.miss[a][i]
+        cost += self.shape_cost(a, b) + src.miss[a][i]
         self._subtract_shared(cost, a, b, i, j)
         if src.vectors is not None and tgt.vectors is not None:
             step = max(1, _EMBED_CHUNK // src.vectors[a].shape[1])
@@ -357,6 +360,9 @@ class _Costs:
                 cost[k:k + step] += _EMBED_WEIGHT * (0.5 - relative)
         cost[(i < a) | (j < b)] = np.inf
         return cost
+
+    def shape_cost(self, a: int, b: int) -> float:
+        return self.merge_cost * (a + b - 2) + _LARGE_BEAD_COST * max(0, a + b - 4)
 
     def _subtract_shared(self, cost: FloatArray, a: int, b: int, i: IntArray, j: IntArray) -> None:
         """Credit every bead for each source token its target window holds: a bonus, and no miss on either side.
@@ -380,6 +386,20 @@ def _null_costs(lengths: FloatArray) -> FloatArray:
     """Cost of leaving each segment unaligned: less for short ones, as inserted labels and page chrome
     are short, and a merge would otherwise always absorb them at the cost of a little length."""
     return _NULL_COST * np.minimum(1.0, np.maximum(_NULL_FLOOR, np.sqrt(lengths / _LENGTH_UNIT)))
+
+
+def _merge_cost(spans: Sequence[Span]) -> float:
+    """Prior per segment merged beyond 1-1, from a first alignment of the pair with the default prior.
+
+    Loose translations merge and split; where a first alignment finds few merges, the translation
+    is one to one and a merge must be earned, otherwise a short line translated by a much longer one
+    ("Email" / "Адрес электронной почты") shifts the beads after it. (Gale-Church's priors are
+    likewise the shares of the shapes.)
+    """
+    linked = [(i1 - i0, j1 - j0) for i0, i1, j0, j1 in spans if i1 > i0 and j1 > j0]
+    units = sum(a + b for a, b in linked)
+    merged = sum(a + b - 2 for a, b in linked) / max(units, 1)
+    return _MERGE_COST + _AGREED_MERGE_COST * max(0.0, 1.0 - merged / _AGREEMENT)
 
 
 def _shape_cost(a: int, b: int) -> float:
@@ -749,15 +769,16 @@ def _member_keys(side: _Side, members: Sequence[Sequence[int]]) -> list[frozense
     return [side.keys[ks[0]] if len(ks) == 1 else frozenset().union(*(side.keys[k] for k in ks)) for ks in members]
 
 
-def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Sequence[int] = _SIDE_SIZES
-               ) -> _Costs:
+def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Sequence[int] = _SIDE_SIZES,
+               merge_cost: float = _MERGE_COST) -> _Costs:
     keys = sorted(weights)
     ids = {k: x for x, k in enumerate(keys)}
     miss_of = [weights[k] * _miss_cost(k) for k in keys]
     credit = np.array([weights[k] * (_MATCH_BONUS + 2 * _miss_cost(k)) for k in keys], dtype=np.float64)
     return _Costs(_windows(src, ids, miss_of, sizes), _windows(tgt, ids, miss_of, sizes), weights, credit,
                   src.null_cost, _GAP_EXTEND * src.null_cost, np.concatenate([tgt.null_cost, [np.inf]]),
-                  np.concatenate([[0.0], np.cumsum(_GAP_EXTEND * tgt.null_cost)]), src.embed_scale)
+                  np.concatenate([[0.0], np.cumsum(_GAP_EXTEND * tgt.null_cost)]), src.embed_scale,
+                  merge_cost)
 
 
 def _segment_beads(spans: Sequence[Span], src: _Side, tgt: _Side, costs: _Costs) -> list[Bead]:
@@ -1027,9 +1048,13 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
         plan_costs = _costs_for(_units(s_side, [[k] for k in range(n)], s_group),
                                 _units(t_side, [[k] for k in range(m)], t_group), weights[1])
         plan_spans, plan_cost = _banded_dp(plan_costs, n, m, *_expected_path(n, m, points))
-        tried.append((plan_cost, plan_spans, plan_costs))
+        tried.append((plan_cost, plan_spans, plan_costs, points))
     # The first plan wins ties.
-    cost, spans, seg_costs = min(tried, key=lambda plan: plan[0])
+    cost, spans, seg_costs, points = min(tried, key=lambda plan: plan[0])
+    merge_cost = _merge_cost(spans)
+    if merge_cost > seg_costs.merge_cost:
+        seg_costs = replace(seg_costs, merge_cost=merge_cost)
+        spans, cost = _banded_dp(seg_costs, n, m, *_expected_path(n, m, points))
     spans = _with_unaligned_absorbed(spans, seg_costs)
     spans = _with_title_variants(spans, [s.kind == "title" for s in s_side.segments],
                                  [s.kind == "title" for s in t_side.segments])
@@ -1046,7 +1071,7 @@ def _evidence_cost(costs: _Costs, span: Span) -> float:
     """Cost of a linking span without its shape's prior: how well its two sides match."""
     i0, i1, j0, j1 = span
     a, b = i1 - i0, j1 - j0
-    return float(costs.link(a, b, np.array([i1]), np.array([j1]))[0]) - _shape_cost(a, b)
+    return float(costs.link(a, b, np.array([i1]), np.array([j1]))[0]) - costs.shape_cost(a, b)
 
 
 def _with_unaligned_absorbed(spans: Sequence[Span], costs: _Costs) -> list[Span]:

@@ -62,6 +62,7 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
+import regex
 
 from tasks.anchors import name_keys, number_values
 from tasks.segment import Segment
@@ -104,12 +105,14 @@ _MERGE_COST = 1.2  # per unit beyond 1-1: merges and splits are common in loose 
 _AGREED_MERGE_COST = 2.0  # added to it where a first alignment found no merges
 _AGREEMENT = 0.1  # share of merged units in the first alignment from which nothing is added
 _LARGE_BEAD_COST = 0.5  # per unit beyond four: such beads are rarer, and a wrong one costs precision
+_LENGTH_UNIT = 100.0  # the median segment measures this many length units
 _NULL_COST = 2.6  # per omitted or inserted segment of median length or more (sections: per segment)
 _NULL_FLOOR = 0.4  # share of it for the shortest segments
 _ABSORB_GAIN = 0.5  # how much better a bead must match to absorb an unaligned neighbour
+_SENTENCE_TOLERANCE = 0.0  # how much worse it may match when absorbing a short whole sentence
+_SHORT_SENTENCE = _LENGTH_UNIT / 2  # length units of a short sentence
 _GAP_EXTEND = 0.5  # share of it for each further unit of a run of unaligned units
 
-_LENGTH_UNIT = 100.0  # the median segment measures this many length units
 _LENGTH_VARIANCE = 6.8  # Gale-Church: variance of the difference per length unit
 _LENGTH_REL_SD = 0.3  # floor of the relative standard deviation of loose translations
 
@@ -146,6 +149,8 @@ _NULL_SCORE_SLOPE = 0.6
 
 _BAND_MARGIN = 4  # segments (or sections) beyond the expected path, doubled while the path hits it
 _MAX_NULL_SHARE = 0.25  # a section alignment leaving more content unaligned does not guide segments
+
+_SENTENCE_END = regex.compile(r"\p{Sentence_Terminal}[\p{Pe}\p{Pf}\p{Po}\s]*$")
 
 _METHOD_BASE = "dp-sections+segments/len,num,latin,kind"
 
@@ -1055,7 +1060,8 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
     if merge_cost > seg_costs.merge_cost:
         seg_costs = replace(seg_costs, merge_cost=merge_cost)
         spans, cost = _banded_dp(seg_costs, n, m, *_expected_path(n, m, points))
-    spans = _with_unaligned_absorbed(spans, seg_costs)
+    spans = _with_unaligned_absorbed(spans, seg_costs, _short_sentences(s_side, s_side.scale),
+                                     _short_sentences(t_side, t_side.scale))
     spans = _with_title_variants(spans, [s.kind == "title" for s in s_side.segments],
                                  [s.kind == "title" for s in t_side.segments])
     groups = _section_groups(spans, s_secs, t_secs)
@@ -1074,15 +1080,25 @@ def _evidence_cost(costs: _Costs, span: Span) -> float:
     return float(costs.link(a, b, np.array([i1]), np.array([j1]))[0]) - costs.shape_cost(a, b)
 
 
-def _with_unaligned_absorbed(spans: Sequence[Span], costs: _Costs) -> list[Span]:
+def _short_sentences(side: _Side, scale: float) -> list[bool]:
+    """Which segments are short whole sentences (ending with a sentence terminal of any script)."""
+    return [f.length * scale < _SHORT_SENTENCE and bool(_SENTENCE_END.search(s.text))
+            for s, f in zip(side.segments, side.features, strict=True)]
+
+
+def _with_unaligned_absorbed(spans: Sequence[Span], costs: _Costs, s_short: Sequence[bool],
+                             t_short: Sequence[bool]) -> list[Span]:
     """Spans where a unit left unaligned joins a linking bead next to it if that bead then matches better.
 
     The dynamic program pays a merge prior to join a unit to a bead, and leaving a short unit out
     costs less than that prior, so a short line ("Sure.", "Enough.") that the other side ran into
     the next sentence would stay unaligned however well it fits. A unit really missing from the
     other side makes its neighbour's match worse (longer, with tokens the other side lacks), so it
-    stays out; one whose neighbour gains joins the neighbour that gains most. The merged bead must
-    keep a shape of the dynamic program.
+    stays out; one whose neighbour gains joins the neighbour that gains most. A short whole sentence
+    joins unless its neighbour clearly loses: the length of a short unit says little, and a
+    translation more often runs a short sentence into the next than leaves it out (labels and
+    page chrome, which are left out, do not end like sentences). The merged bead must keep a shape
+    of the dynamic program.
     """
     out = list(spans)
     k = 0
@@ -1100,7 +1116,8 @@ def _with_unaligned_absorbed(spans: Sequence[Span], costs: _Costs) -> list[Span]
             if (merged[1] - merged[0], merged[3] - merged[2]) not in _LINK_SHAPES:
                 continue
             gain = _evidence_cost(costs, out[at]) - _evidence_cost(costs, merged)
-            if gain >= _ABSORB_GAIN and (best is None or gain > best[0]):
+            sentence = s_short[i0] if i1 > i0 else t_short[j0]
+            if gain >= (-_SENTENCE_TOLERANCE if sentence else _ABSORB_GAIN) and (best is None or gain > best[0]):
                 best = (gain, at, merged)
         if best is None:
             k += 1

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tasks.grouping import WorkProfile
 
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2  # 2: anchors read by tasks.anchors (numbers by value, parts of times)
 _SHARD_SUFFIX = f".v{PROFILE_VERSION}.jsonl.gz"
 _MAX_SHARDS = 8
 

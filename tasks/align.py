@@ -2,14 +2,18 @@
 
 ``align_pair`` is a pure, deterministic function from two segment lists to beads, in two levels.
 The sections are aligned first (headings and the title block are strong anchors); the segments are
-then aligned over the whole document, in a band around the aligned section groups, so that a wrong
-or impossible section alignment (one side without headings) cannot trap them: wherever the best
-path reaches the band's edge the band is widened and the program run again. The reported section
-beads are the sections the segment beads join, so both levels always agree.
+then aligned over the whole document twice: in a band around the aligned section groups, and free
+of them in a band around the anchors, and the guided alignment is kept only if it costs less, so
+that sections that disagree (headings found on one side only, short lines taken for headings)
+cannot trap them; wherever the best path reaches the band's edge the band is widened and the
+program run again. The reported section beads are the sections the segment beads join, so both
+levels always agree; where the sections did not guide the segments, a section no bead links joins
+its neighbours rather than standing alone.
 
-Both levels run one dynamic program over the bead shapes 0-1, 1-0, 1-1, 1-2, 2-1, 2-2, 1-3 and 3-1,
-vectorised along the band (so cost grows about linearly with length; a band around rare shared
-tokens is used when the sections do not help). Runs of 1-0 or 0-1 beads have an affine cost (open,
+Both levels run one dynamic program over the bead shapes 0-1, 1-0 and every linking shape of up to
+five units (1-1 ... 1-4, 2-3, 3-2, 4-1: a sentence split in four), vectorised along the band (so
+cost grows about linearly with length; a band around rare shared tokens is used when the sections
+do not help). Runs of 1-0 or 0-1 beads have an affine cost (open,
 then extend cheaper), because translations leave out whole passages, which otherwise cost more than
 smearing the other side over them with merged beads.
 
@@ -23,10 +27,11 @@ translation model:
   proportion that does not shrink for long segments. The ratio is that of the total lengths, unless
   the anchors or the heading lengths disagree (a large omission): then each estimate is tried and
   the cheapest alignment kept.
-* **numbers**: digits of any script (Devanagari, Thai, Arabic-Indic, full-width, ...) read as
-  ASCII, decimal commas as points, CJK numerals written digit by digit ("二〇二五") and digits with a
-  CJK multiplier ("30萬") read as values. A number shared by both sides of a bead lowers its cost; a
-  number on one side only raises it, since translators rarely drop numbers.
+* **numbers**: compared by value across scripts and formats, as ``tasks.anchors`` reads them
+  (shared with grouping): "21 000" = "21,000" = "२१०००", "4.45 Uhr" = "4 h 45". A number shared by
+  both sides of a bead lowers its cost; a number of 100 or more on one side only raises it, since
+  translators rarely drop such numbers; a smaller one only a little, since it is often written in
+  words ("dix-huit heures"), so that a missed number costs locally and never shifts the beads.
 * **names**: Latin-script tokens (names, acronyms, technical terms) shared by both sides, plus words
   of other scripts transliterated with ``anyascii`` and compared both exactly and by a consonant
   skeleton, so that a Devanagari or Han rendering of a Latin name matches it. Names often become
@@ -42,11 +47,16 @@ translation model:
   the mean cosine of each segment with its nearest segment on the other side (a typical match),
   since models differ in both.
 
-Merged beads cost a prior per extra unit; leaving a segment unaligned costs less for short segments
-(inserted labels and page chrome are short). Title lines are variants of one title (a page title
-and a reworded article title): one left unaligned joins the title bead next to it. A bead's score is
-a logistic function, fitted on the seed pairs and synthetic damage, of its cost per unit: for a
-linking bead, how likely it is exactly right; for a 1-0/0-1 bead, how likely it is that its unit
+Merged beads cost a prior per extra unit, and five-unit beads a little more; the prior is raised for
+a pair whose first alignment finds few merges (a one-to-one translation, where a short line against
+a long one must not shift the beads after it). Leaving a segment unaligned costs less for short
+segments (inserted labels and page chrome are short); after the dynamic program, an unaligned unit
+joins a neighbouring bead that then matches clearly better, and a short whole sentence ("Sicherlich
+.") joins one that matches no worse: omissions stay only where the other side lacks the text.
+Title lines are variants of one title (a page title and a reworded article title): one left
+unaligned joins the title bead next to it. A bead's score is a logistic function, fitted on the seed
+pairs and synthetic damage, of its cost per unit: for a linking bead, how likely it is exactly
+right; for a 1-0/0-1 bead, how likely it is that its unit
 has no counterpart, judged by the best 1-1 link it could have had nearby.
 """
 

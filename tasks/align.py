@@ -868,28 +868,20 @@ def _group_corners(spans: Sequence[Span], src: _Sections, tgt: _Sections) -> lis
     return [(float(s_starts[i0]), float(t_starts[j0])) for i0, _, j0, _ in spans]
 
 
-def _unlinked_joined(groups: Sequence[tuple[list[int], list[int]]], s_joins: Sequence[bool],
-                     t_joins: Sequence[bool]) -> list[tuple[list[int], list[int]]]:
-    """Section groups where each section that no bead links and that may join (see the caller) joins the
-    linked group before it, or after it if none is before it; others stay alone."""
+def _unlinked_joined(groups: Sequence[tuple[list[int], list[int]]]) -> list[tuple[list[int], list[int]]]:
+    """Section groups where each section that no bead links joins the linked group before it (or after it,
+    before the first linked group)."""
     out: list[tuple[list[int], list[int]]] = []
-    pending: list[tuple[list[int], list[int]]] = []  # joining sections before the first linked group
+    pending: tuple[list[int], list[int]] = ([], [])  # unlinked sections before the first linked group
     for s_idx, t_idx in groups:
-        linked = bool(s_idx and t_idx)
-        joins = not linked and all(s_joins[x] for x in s_idx) and all(t_joins[y] for y in t_idx)
-        last_linked = next((k for k in range(len(out) - 1, -1, -1) if out[k][0] and out[k][1]), None)
-        if linked and pending:
-            s_idx = sorted([x for p in pending for x in p[0]] + s_idx)
-            t_idx = sorted([y for p in pending for y in p[1]] + t_idx)
-            pending = []
-        if joins and last_linked is not None and last_linked == len(out) - 1:
+        if s_idx and t_idx:
+            out.append((sorted(pending[0] + s_idx), sorted(pending[1] + t_idx)))
+            pending = ([], [])
+        elif out:
             out[-1] = (sorted(out[-1][0] + s_idx), sorted(out[-1][1] + t_idx))
-        elif joins and last_linked is None:
-            pending.append((s_idx, t_idx))
         else:
-            out += [*pending, (s_idx, t_idx)] if not linked else [(s_idx, t_idx)]
-            pending = [] if not linked else pending
-    return out + pending
+            pending = (pending[0] + s_idx, pending[1] + t_idx)
+    return out + [([x], []) for x in pending[0]] + [([], [y]) for y in pending[1]]
 
 
 def _section_groups(spans: Sequence[Span], src: _Sections, tgt: _Sections) -> list[tuple[list[int], list[int]]]:
@@ -1093,8 +1085,7 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
     # Sections that did not guide the segments (no plausible section alignment, or a free one cheaper, or
     # one side without sections) are artefacts of one side's layout rather than parts of the text (short
     # lines taken for headings, headings found on one side only): a section no bead links belongs with
-    # its neighbours. Where the sections agree, a section no bead links is left out only if it has more
-    # than one segment (a heading alone is part of the text next to it).
+    # its neighbours.
     sections_agree = len(tried) > 1 and cost == tried[0][0] and min(n_sec, m_sec) > 1
     merge_cost = _merge_cost(spans)
     if merge_cost > seg_costs.merge_cost:
@@ -1105,8 +1096,8 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
     spans = _with_title_variants(spans, [s.kind == "title" for s in s_side.segments],
                                  [s.kind == "title" for s in t_side.segments])
     groups = _section_groups(spans, s_secs, t_secs)
-    groups = _unlinked_joined(groups, [not sections_agree or len(ks) == 1 for ks in s_secs.members],
-                              [not sections_agree or len(ks) == 1 for ks in t_secs.members])
+    if not sections_agree:
+        groups = _unlinked_joined(groups)
     sections = _section_beads(groups, s_side, t_side, s_secs, t_secs, sec_costs.weights)
     return cost, sections, _segment_beads(spans, s_side, t_side, seg_costs)
 

@@ -478,3 +478,27 @@ def test_a_short_sentence_joins_its_neighbour_rather_than_being_left_out() -> No
 def test_numbers_are_compared_by_value_across_formats(spellings: tuple[str, ...]) -> None:
     keys = [align_module._numbers(text) for text in spellings]
     assert all(k & keys[0] for k in keys), keys
+
+
+def test_sections_of_a_document_against_one_without_sections_do_not_stand_alone() -> None:
+    # The target's headings were not recognised (one section); a source section whose only segment the
+    # alignment leaves out joins its neighbours' bead instead of becoming a section bead of its own.
+    src = make_doc([
+        "Annual report",
+        "# Sales",
+        "Sales in the north rose by 14 percent to 310 units, and the south sold 275 units.",
+        "# Costs",
+        "Costs fell by 3 percent, mostly because energy became cheaper in the second half of 2025.",
+        "# Notes and sources of the figures quoted in this report",
+    ])
+    tgt = make_doc([
+        "Jahresbericht",
+        "Umsatz",
+        "Im Norden stieg der Umsatz um 14 Prozent auf 310 Einheiten, der Süden verkaufte 275 Einheiten.",
+        "Kosten",
+        "Die Kosten sanken um 3 Prozent, vor allem weil Energie im zweiten Halbjahr 2025 billiger wurde.",
+    ])
+    alignment = align_pair(src, tgt)
+    assert_valid(alignment, src, tgt)
+    assert ((5,), ()) in [(b.src, b.tgt) for b in alignment.segments]
+    assert [(b.src, b.tgt) for b in alignment.sections] == [((0, 1, 2, 3), (0,))]

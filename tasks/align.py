@@ -2,14 +2,18 @@
 
 ``align_pair`` is a pure, deterministic function from two segment lists to beads, in two levels.
 The sections are aligned first (headings and the title block are strong anchors); the segments are
-then aligned over the whole document, in a band around the aligned section groups, so that a wrong
-or impossible section alignment (one side without headings) cannot trap them: wherever the best
-path reaches the band's edge the band is widened and the program run again. The reported section
-beads are the sections the segment beads join, so both levels always agree.
+then aligned over the whole document twice: in a band around the aligned section groups, and free
+of them in a band around the anchors, and the guided alignment is kept only if it costs less, so
+that sections that disagree (headings found on one side only, short lines taken for headings)
+cannot trap them; wherever the best path reaches the band's edge the band is widened and the
+program run again. The reported section beads are the sections the segment beads join, so both
+levels always agree; where the sections did not guide the segments, a section no bead links joins
+its neighbours rather than standing alone.
 
-Both levels run one dynamic program over the bead shapes 0-1, 1-0, 1-1, 1-2, 2-1, 2-2, 1-3 and 3-1,
-vectorised along the band (so cost grows about linearly with length; a band around rare shared
-tokens is used when the sections do not help). Runs of 1-0 or 0-1 beads have an affine cost (open,
+Both levels run one dynamic program over the bead shapes 0-1, 1-0 and every linking shape of up to
+five units (1-1 ... 1-4, 2-3, 3-2, 4-1: a sentence split in four), vectorised along the band (so
+cost grows about linearly with length; a band around rare shared tokens is used when the sections
+do not help). Runs of 1-0 or 0-1 beads have an affine cost (open,
 then extend cheaper), because translations leave out whole passages, which otherwise cost more than
 smearing the other side over them with merged beads.
 
@@ -23,10 +27,11 @@ translation model:
   proportion that does not shrink for long segments. The ratio is that of the total lengths, unless
   the anchors or the heading lengths disagree (a large omission): then each estimate is tried and
   the cheapest alignment kept.
-* **numbers**: digits of any script (Devanagari, Thai, Arabic-Indic, full-width, ...) read as
-  ASCII, decimal commas as points, CJK numerals written digit by digit ("二〇二五") and digits with a
-  CJK multiplier ("30萬") read as values. A number shared by both sides of a bead lowers its cost; a
-  number on one side only raises it, since translators rarely drop numbers.
+* **numbers**: compared by value across scripts and formats, as ``tasks.anchors`` reads them
+  (shared with grouping): "21 000" = "21,000" = "२१०००", "4.45 Uhr" = "4 h 45". A number shared by
+  both sides of a bead lowers its cost; a number of 100 or more on one side only raises it, since
+  translators rarely drop such numbers; a smaller one only a little, since it is often written in
+  words ("dix-huit heures"), so that a missed number costs locally and never shifts the beads.
 * **names**: Latin-script tokens (names, acronyms, technical terms) shared by both sides, plus words
   of other scripts transliterated with ``anyascii`` and compared both exactly and by a consonant
   skeleton, so that a Devanagari or Han rendering of a Latin name matches it. Names often become
@@ -42,11 +47,16 @@ translation model:
   the mean cosine of each segment with its nearest segment on the other side (a typical match),
   since models differ in both.
 
-Merged beads cost a prior per extra unit; leaving a segment unaligned costs less for short segments
-(inserted labels and page chrome are short). Title lines are variants of one title (a page title
-and a reworded article title): one left unaligned joins the title bead next to it. A bead's score is
-a logistic function, fitted on the seed pairs and synthetic damage, of its cost per unit: for a
-linking bead, how likely it is exactly right; for a 1-0/0-1 bead, how likely it is that its unit
+Merged beads cost a prior per extra unit, and five-unit beads a little more; the prior is raised for
+a pair whose first alignment finds few merges (a one-to-one translation, where a short line against
+a long one must not shift the beads after it). Leaving a segment unaligned costs less for short
+segments (inserted labels and page chrome are short); after the dynamic program, an unaligned unit
+joins a neighbouring bead that then matches clearly better, and a short whole sentence ("Sicherlich
+.") joins one that matches no worse: omissions stay only where the other side lacks the text.
+Title lines are variants of one title (a page title and a reworded article title): one left
+unaligned joins the title bead next to it. A bead's score is a logistic function, fitted on the seed
+pairs and synthetic damage, of its cost per unit: for a linking bead, how likely it is exactly
+right; for a 1-0/0-1 bead, how likely it is that its unit
 has no counterpart, judged by the best 1-1 link it could have had nearby.
 """
 
@@ -54,7 +64,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import unicodedata
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -64,8 +73,8 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 import regex
-from anyascii import anyascii
 
+from tasks.anchors import name_keys, number_values
 from tasks.segment import Segment
 
 __all__ = ["Bead", "Embed", "PairAlignment", "align_pair"]
@@ -90,24 +99,42 @@ class PairAlignment:
 
 
 # Linking bead shapes (source units, target units).
-_LINK_SHAPES: tuple[tuple[int, int], ...] = ((1, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1))
+_MAX_BEAD = 5  # units in a linking bead, both sides together (vecalign's make_alignment_types)
+
+
+def _link_shapes(max_bead: int) -> tuple[tuple[int, int], ...]:
+    """Every linking shape of at most ``max_bead`` units, smallest first."""
+    shapes = [(a, b) for a in range(1, max_bead) for b in range(1, max_bead) if a + b <= max_bead]
+    return tuple(sorted(shapes, key=lambda shape: (shape[0] + shape[1], abs(shape[0] - shape[1]), -shape[0])))
+
+
+_LINK_SHAPES = _link_shapes(_MAX_BEAD)
+_MAX_SIDE = max(a for a, _ in _LINK_SHAPES)
+_SIDE_SIZES = tuple(range(1, _MAX_SIDE + 1))
 _MERGE_COST = 1.2  # per unit beyond 1-1: merges and splits are common in loose translations
+_AGREED_MERGE_COST = 2.0  # added to it where a first alignment found no merges
+_AGREEMENT = 0.1  # share of merged units in the first alignment from which nothing is added
+_LARGE_BEAD_COST = 0.5  # per unit beyond four: such beads are rarer, and a wrong one costs precision
+_LENGTH_UNIT = 100.0  # the median segment measures this many length units
 _NULL_COST = 2.6  # per omitted or inserted segment of median length or more (sections: per segment)
 _NULL_FLOOR = 0.4  # share of it for the shortest segments
+_ABSORB_GAIN = 0.5  # how much better a bead must match to absorb an unaligned neighbour
+_SENTENCE_TOLERANCE = 0.0  # how much worse it may match when absorbing a short whole sentence
+_SHORT_SENTENCE = _LENGTH_UNIT / 2  # length units of a short sentence
 _GAP_EXTEND = 0.5  # share of it for each further unit of a run of unaligned units
 
-_LENGTH_UNIT = 100.0  # the median segment measures this many length units
 _LENGTH_VARIANCE = 6.8  # Gale-Church: variance of the difference per length unit
 _LENGTH_REL_SD = 0.3  # floor of the relative standard deviation of loose translations
 
-_MATCH_BONUS = 2.0  # per shared rare token (weight 1)
-_NUMBER_MISS = 1.2  # per number found on one side only
+_MATCH_BONUS = 2.0  # per shared rare name (weight 1)
+_NUMBER_MISS = 1.2  # per number of 100 or more found on one side only: rarely dropped or reworded
+_SMALL_NUMBER_MISS = 0.4  # per smaller number (or time, "4.45"): often written in words ("dix-huit heures")
 _NAME_MISS = 0.25  # per name found on one side only
 
 _POSITION_COST = 1.0  # per unit of difference of relative position inside the section group
 _EMBED_WEIGHT = 2.0  # from a typical best match (-half) to a typical unrelated pair (+half)
 _EMBED_SAMPLE = 500  # source segments whose nearest target calibrates the cosines
-_WINDOW_SIZES = (2, 3)  # merged bead sides embedded as one text (the largest side of _LINK_SHAPES)
+_WINDOW_SIZES = tuple(range(2, _MAX_SIDE + 1))  # merged bead sides embedded as one text
 _WINDOW_JOIN = " "
 
 # Kinds of a bead side: a head (title/heading) side, body sides of paragraphs, list items or both,
@@ -133,110 +160,15 @@ _NULL_SCORE_SLOPE = 0.6
 _BAND_MARGIN = 4  # segments (or sections) beyond the expected path, doubled while the path hits it
 _MAX_NULL_SHARE = 0.25  # a section alignment leaving more content unaligned does not guide segments
 
+_SENTENCE_END = regex.compile(r"\p{Sentence_Terminal}[\p{Pe}\p{Pf}\p{Po}\s]*$")
+
 _METHOD_BASE = "dp-sections+segments/len,num,latin,kind"
 
 
 # --- features -------------------------------------------------------------------------------------
 
-_NUMBER = regex.compile(r"(?<![\p{Latin}\d])\d+(?:[.,]\d+)*(?![\p{Latin}\d])")
-_MULTIPLIED = regex.compile(r"(\d+(?:[.,]\d+)?)\s*([萬万億亿])")
-# CJK numerals written digit by digit ("二〇二五"); positional ones ("三十萬") are number words, which
-# are not read in any language.
-_CJK_DIGIT_RUN = regex.compile(r"[〇零一二三四五六七八九]{2,}")
-_CJK_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CJK_LARGE_UNIT = {"萬": 10_000, "万": 10_000, "億": 100_000_000, "亿": 100_000_000}
-_OTHER_DIGIT = regex.compile(r"[^\P{Nd}0-9]")  # decimal digits of scripts other than ASCII
-_LATIN_TOKEN = regex.compile(r"\p{Latin}[\p{Latin}\d]*(?:-[\p{Latin}\d]+)*")
-_HAN_RUN = regex.compile(r"\p{Han}+")
-_OTHER_WORD = regex.compile(r"[^\p{Latin}\p{Han}\P{L}][\p{L}\p{M}]*")
-_MIN_TRANSLITERATED = 3  # shorter transliterations are particles that match anything
-_MAX_TRANSLITERATED = 20  # longer runs are phrases of unspaced scripts, not names
-_VOWELS = str.maketrans("", "", "aeiouyh")
-_SOUND_ALIKE = str.maketrans("cqvzm", "kkwsn")
-
-
-def _ascii_digits(text: str) -> str:
-    if text.isascii():
-        return text
-    return _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group(), m.group())), text)
-
-
-def _number_key(token: str) -> str:
-    return "n:" + token.replace(",", ".")
-
-
 def _numbers(text: str) -> set[str]:
-    text = _ascii_digits(text)
-    keys = {_number_key(m.group()) for m in _NUMBER.finditer(text)}
-    for m in _MULTIPLIED.finditer(text):
-        keys.discard(_number_key(m.group(1)))
-        multiplied = float(m.group(1).replace(",", ".")) * _CJK_LARGE_UNIT[m.group(2)]
-        keys.add(_number_key(f"{multiplied:.0f}"))
-    for m in _CJK_DIGIT_RUN.finditer(text):
-        value = int("".join(str(_CJK_DIGIT[ch]) for ch in m.group()))
-        if value >= 10:
-            keys.add(_number_key(str(value)))
-    return keys
-
-
-def _skeleton(word: str) -> str:
-    """A rough phonetic key: consonants only, with spellings that vary across romanisations merged."""
-    w = word.lower().replace("ph", "f").translate(_SOUND_ALIKE)
-    out = w[:1]
-    for ch in w[1:].translate(_VOWELS):
-        if ch != out[-1:]:
-            out += ch
-    return out
-
-
-@lru_cache(maxsize=1 << 16)
-def _latin_keys(token: str) -> frozenset[str]:
-    capitalised = token[0].isupper()
-    parts = [p.lower() for p in token.split("-") if len(p) >= 2]
-    keys = {"w:" + "".join(parts)} if len(parts) > 1 else set()
-    for part in parts:
-        keys.add("w:" + part)
-        if capitalised and len(skeleton := _skeleton(part)) >= 3:
-            keys.add("l:" + skeleton)
-    return frozenset(keys)
-
-
-@lru_cache(maxsize=1 << 16)
-def _han_keys(run: str) -> frozenset[str]:
-    # Han transliterates to one pinyin syllable per character, the spelling names get in Latin
-    # script; names are two or more syllables, so keys are syllable pairs ("Kai-fu" -> "kaifu"):
-    # single syllables would match everything.
-    syllables = [s.lower() for s in regex.findall(r"[A-Z][a-z]*", anyascii(run))]
-    return frozenset("w:" + a + b for a, b in itertools.pairwise(syllables))
-
-
-@lru_cache(maxsize=1 << 16)
-def _other_script_keys(word: str) -> frozenset[str]:
-    romanised = "".join(ch for ch in anyascii(word).lower() if ch.isalpha())
-    if not _MIN_TRANSLITERATED <= len(romanised) <= _MAX_TRANSLITERATED:
-        return frozenset()
-    skeleton = _skeleton(romanised)
-    # Inflected forms append suffixes to a transliterated name, hence the prefixes.
-    return frozenset({"w:" + romanised} | {"t:" + skeleton[:k] for k in range(3, len(skeleton) + 1)})
-
-
-def _name_keys(text: str) -> tuple[set[str], set[str]]:
-    """Name keys of a text: those written in Latin script and those transliterated from others.
-
-    Both carry exact ``w:`` keys (a transliteration can equal a Latin spelling). Skeleton keys are
-    kept apart (``l:`` Latin, ``t:`` transliterated) because they only make sense across scripts;
-    a Latin word only gets one if capitalised, as names and acronyms are, so that ordinary words of
-    a Latin-script text do not meet transliterated ordinary words by chance.
-    """
-    latin: set[str] = set()
-    for m in _LATIN_TOKEN.finditer(text):
-        latin |= _latin_keys(m.group())
-    other: set[str] = set()
-    for m in _HAN_RUN.finditer(text):
-        other |= _han_keys(m.group())
-    for m in _OTHER_WORD.finditer(text):
-        other |= _other_script_keys(m.group())
-    return latin, other
+    return {"n:" + value for value in number_values(text)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +183,7 @@ _KIND_OF = {"title": _HEAD, "heading": _HEAD, "paragraph": _PARA, "list_item": _
 
 
 def _features(segment: Segment) -> _SegmentFeatures:
-    latin, other = _name_keys(segment.text)
+    latin, other = name_keys(segment.text)
     return _SegmentFeatures(
         length=float(max(1, len("".join(segment.text.split())))),
         kind=_KIND_OF[segment.kind],
@@ -317,7 +249,7 @@ def _sums_in_order(values: FloatArray, rows: IntArray, row_start: IntArray) -> F
 
 @dataclass(frozen=True, slots=True)
 class _Windows:
-    """Aggregates of every window of 1-3 consecutive units of one side, indexed by the window's end.
+    """Aggregates of every window of 1 to _MAX_SIDE consecutive units of one side, indexed by the window's end.
 
     A window's tokens (those that count, see ``_key_weights``) are ids, ranked like the tokens' text,
     listed per window end in compressed rows: ``key_ids[size][key_start[size][e]:key_start[size][e + 1]]``,
@@ -336,7 +268,10 @@ class _Windows:
 
 
 def _miss_cost(key: str) -> float:
-    return _NUMBER_MISS if key.startswith("n:") else _NAME_MISS
+    if not key.startswith("n:"):
+        return _NAME_MISS
+    integer = key[2:].split(".")[0]
+    return _NUMBER_MISS if len(integer) > 2 else _SMALL_NUMBER_MISS
 
 
 def _windows(units: _Units, ids: Mapping[str, int], miss_of: Sequence[float], sizes: Sequence[int]) -> _Windows:
@@ -345,7 +280,8 @@ def _windows(units: _Units, ids: Mapping[str, int], miss_of: Sequence[float], si
     unit_of = np.repeat(np.arange(n), [len(ks) for ks in unit_keys])
     key_of = np.array([k for ks in unit_keys for k in ks], dtype=np.int64)
     n_keys = max(len(miss_of), 1)
-    padded = np.concatenate([np.full(3, np.nan), units.length])
+    pad = _MAX_SIDE
+    padded = np.concatenate([np.full(pad, np.nan), units.length])
     ends = np.arange(n + 1)
     length, kind, miss, position, key_start, key_ids, codes = {}, {}, {}, {}, {}, {}, {}
     vectors: dict[int, FloatArray] | None = {} if units.vectors is not None else None
@@ -353,9 +289,9 @@ def _windows(units: _Units, ids: Mapping[str, int], miss_of: Sequence[float], si
         starts = np.maximum(ends - size, 0)
         # Summed in order rather than as differences of a running total, so that a window's length
         # does not depend on what precedes it.
-        total = padded[3 - size:3 - size + n + 1]
+        total = padded[pad - size:pad - size + n + 1]
         for d in range(1, size):
-            total = total + padded[3 - size + d:3 - size + d + n + 1]
+            total = total + padded[pad - size + d:pad - size + d + n + 1]
         length[size] = total
         kind[size] = _window_kinds(units.kind, size)
         # A unit's tokens are in the windows ending 1..size units after its start; a window lists each once.
@@ -413,6 +349,7 @@ class _Costs:
     tgt_open: FloatArray  # as src_open for target units, with an infinite last entry for position m
     tgt_extend_before: FloatArray  # cumulative extension cost of the target units before each position
     embed_scale: tuple[float, float]  # see _Side
+    merge_cost: float = _MERGE_COST  # prior per unit beyond 1-1 (see _merge_cost)
 
     def link(self, a: int, b: int, i: IntArray, j: IntArray) -> FloatArray:
         """Costs of the beads of source units [i-a, i) with target units [j-b, j), for paired arrays i, j.
@@ -428,7 +365,7 @@ class _Costs:
         cost += _KIND_COST[src.kind[a][i], tgt.kind[b][j]]
         cost += _POSITION_COST * np.abs(tgt.position[b][j] - src.position[a][i])
         cost += tgt.miss[b][j]
-        cost += _shape_cost(a, b) + src.miss[a][i]
+        cost += self.shape_cost(a, b) + src.miss[a][i]
         self._subtract_shared(cost, a, b, i, j)
         if src.vectors is not None and tgt.vectors is not None:
             step = max(1, _EMBED_CHUNK // src.vectors[a].shape[1])
@@ -438,6 +375,9 @@ class _Costs:
                 cost[k:k + step] += _EMBED_WEIGHT * (0.5 - relative)
         cost[(i < a) | (j < b)] = np.inf
         return cost
+
+    def shape_cost(self, a: int, b: int) -> float:
+        return self.merge_cost * (a + b - 2) + _LARGE_BEAD_COST * max(0, a + b - 4)
 
     def _subtract_shared(self, cost: FloatArray, a: int, b: int, i: IntArray, j: IntArray) -> None:
         """Credit every bead for each source token its target window holds: a bonus, and no miss on either side.
@@ -463,8 +403,23 @@ def _null_costs(lengths: FloatArray) -> FloatArray:
     return _NULL_COST * np.minimum(1.0, np.maximum(_NULL_FLOOR, np.sqrt(lengths / _LENGTH_UNIT)))
 
 
+def _merge_cost(spans: Sequence[Span]) -> float:
+    """Prior per segment merged beyond 1-1, from a first alignment of the pair with the default prior.
+
+    Loose translations merge and split; where a first alignment finds few merges, the translation
+    is one to one and a merge must be earned, otherwise a short line translated by a much longer one
+    ("Email" / "Адрес электронной почты") shifts the beads after it. (Gale-Church's priors are
+    likewise the shares of the shapes.)
+    """
+    linked = [(i1 - i0, j1 - j0) for i0, i1, j0, j1 in spans if i1 > i0 and j1 > j0]
+    units = sum(a + b for a, b in linked)
+    merged = sum(a + b - 2 for a, b in linked) / max(units, 1)
+    return _MERGE_COST + _AGREED_MERGE_COST * max(0.0, 1.0 - merged / _AGREEMENT)
+
+
 def _shape_cost(a: int, b: int) -> float:
-    return _MERGE_COST * (a + b - 2)
+    """Prior cost of a bead shape: per unit beyond 1-1, and more for the rarer beads of five units."""
+    return _MERGE_COST * (a + b - 2) + _LARGE_BEAD_COST * max(0, a + b - 4)
 
 
 # --- the dynamic program ----------------------------------------------------------------------------
@@ -503,7 +458,7 @@ def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray) -> tuple[list
     links = np.full((len(_LINK_SHAPES), n + 1, widest), np.inf)
     for code, (a, b) in enumerate(_LINK_SHAPES):
         links[code, rows, inside] = costs.link(a, b, rows, cols)
-    reach = max([int((lo[a:] - lo[:-a] + width[a:]).max()) for a in range(1, min(3, n) + 1)] + [widest])
+    reach = max([int((lo[a:] - lo[:-a] + width[a:]).max()) for a in range(1, min(_MAX_SIDE, n) + 1)] + [widest])
     stride = _PAD + reach
     best = np.full((n + 2) * stride, np.inf)  # best over the three states, row by row, then row -1
     gap = np.full((n + 1, stride), np.inf)  # best ending in a source gap
@@ -829,14 +784,16 @@ def _member_keys(side: _Side, members: Sequence[Sequence[int]]) -> list[frozense
     return [side.keys[ks[0]] if len(ks) == 1 else frozenset().union(*(side.keys[k] for k in ks)) for ks in members]
 
 
-def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Sequence[int] = (1, 2, 3)) -> _Costs:
+def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Sequence[int] = _SIDE_SIZES,
+               merge_cost: float = _MERGE_COST) -> _Costs:
     keys = sorted(weights)
     ids = {k: x for x, k in enumerate(keys)}
     miss_of = [weights[k] * _miss_cost(k) for k in keys]
     credit = np.array([weights[k] * (_MATCH_BONUS + 2 * _miss_cost(k)) for k in keys], dtype=np.float64)
     return _Costs(_windows(src, ids, miss_of, sizes), _windows(tgt, ids, miss_of, sizes), weights, credit,
                   src.null_cost, _GAP_EXTEND * src.null_cost, np.concatenate([tgt.null_cost, [np.inf]]),
-                  np.concatenate([[0.0], np.cumsum(_GAP_EXTEND * tgt.null_cost)]), src.embed_scale)
+                  np.concatenate([[0.0], np.cumsum(_GAP_EXTEND * tgt.null_cost)]), src.embed_scale,
+                  merge_cost)
 
 
 def _segment_beads(spans: Sequence[Span], src: _Side, tgt: _Side, costs: _Costs) -> list[Bead]:
@@ -909,6 +866,22 @@ def _group_corners(spans: Sequence[Span], src: _Sections, tgt: _Sections) -> lis
     """The segment boundaries where aligned section groups meet."""
     s_starts, t_starts = src.starts, tgt.starts
     return [(float(s_starts[i0]), float(t_starts[j0])) for i0, _, j0, _ in spans]
+
+
+def _unlinked_joined(groups: Sequence[tuple[list[int], list[int]]]) -> list[tuple[list[int], list[int]]]:
+    """Section groups where each section that no bead links joins the linked group before it (or after it,
+    before the first linked group)."""
+    out: list[tuple[list[int], list[int]]] = []
+    pending: tuple[list[int], list[int]] = ([], [])  # unlinked sections before the first linked group
+    for s_idx, t_idx in groups:
+        if s_idx and t_idx:
+            out.append((sorted(pending[0] + s_idx), sorted(pending[1] + t_idx)))
+            pending = ([], [])
+        elif out:
+            out[-1] = (sorted(out[-1][0] + s_idx), sorted(out[-1][1] + t_idx))
+        else:
+            pending = (pending[0] + s_idx, pending[1] + t_idx)
+    return out + [([x], []) for x in pending[0]] + [([], [y]) for y in pending[1]]
 
 
 def _section_groups(spans: Sequence[Span], src: _Sections, tgt: _Sections) -> list[tuple[list[int], list[int]]]:
@@ -1088,6 +1061,11 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
     n_sec, m_sec = len(s_secs.numbers), len(t_secs.numbers)
     sec_spans, _ = _banded_dp(sec_costs, n_sec, m_sec, *_expected_path(n_sec, m_sec, _centres(sec_anchors)))
 
+    # The segments are aligned over the whole document, in a band around the anchors; and, if the section
+    # alignment is plausible, also in a band around its groups, with positions relative to the groups.
+    # Sections of two documents may disagree (headings found on one side only, short lines taken for
+    # headings): the guided alignment is kept only if it costs less than the free one.
+    plans: list[tuple[list[int], list[int], list[tuple[float, float]]]] = [([0] * n, [0] * m, _centres(chain))]
     if _plausible(sec_spans, s_secs, t_secs):
         s_span = {x: k for k, (i0, i1, _, _) in enumerate(sec_spans) for x in range(i0, i1)}
         t_span = {y: k for k, (_, _, j0, j1) in enumerate(sec_spans) for y in range(j0, j1)}
@@ -1095,18 +1073,93 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
         t_group = [t_span[y] for y in t_secs.of_segment]
         # Inside a group, anchors refine the path; anchors across groups contradict the sections.
         inside = [(i, j) for i, j in chain if s_group[i] == t_group[j]]
-        points = sorted(_group_corners(sec_spans, s_secs, t_secs) + _centres(inside))
-    else:
-        s_group, t_group = [0] * n, [0] * m
-        points = _centres(chain)
-    seg_costs = _costs_for(_units(s_side, [[k] for k in range(n)], s_group),
-                           _units(t_side, [[k] for k in range(m)], t_group), weights[1])
-    spans, cost = _banded_dp(seg_costs, n, m, *_expected_path(n, m, points))
+        plans.insert(0, (s_group, t_group, sorted(_group_corners(sec_spans, s_secs, t_secs) + _centres(inside))))
+    tried = []
+    for s_group, t_group, points in plans:
+        plan_costs = _costs_for(_units(s_side, [[k] for k in range(n)], s_group),
+                                _units(t_side, [[k] for k in range(m)], t_group), weights[1])
+        plan_spans, plan_cost = _banded_dp(plan_costs, n, m, *_expected_path(n, m, points))
+        tried.append((plan_cost, plan_spans, plan_costs, points))
+    # The first plan wins ties.
+    cost, spans, seg_costs, points = min(tried, key=lambda plan: plan[0])
+    # Sections that did not guide the segments (no plausible section alignment, or a free one cheaper, or
+    # one side without sections) are artefacts of one side's layout rather than parts of the text (short
+    # lines taken for headings, headings found on one side only): a section no bead links belongs with
+    # its neighbours.
+    sections_agree = len(tried) > 1 and cost == tried[0][0] and min(n_sec, m_sec) > 1
+    merge_cost = _merge_cost(spans)
+    if merge_cost > seg_costs.merge_cost:
+        seg_costs = replace(seg_costs, merge_cost=merge_cost)
+        spans, cost = _banded_dp(seg_costs, n, m, *_expected_path(n, m, points))
+    spans = _with_unaligned_absorbed(spans, seg_costs, _short_sentences(s_side, s_side.scale),
+                                     _short_sentences(t_side, t_side.scale))
     spans = _with_title_variants(spans, [s.kind == "title" for s in s_side.segments],
                                  [s.kind == "title" for s in t_side.segments])
     groups = _section_groups(spans, s_secs, t_secs)
+    if not sections_agree:
+        groups = _unlinked_joined(groups)
     sections = _section_beads(groups, s_side, t_side, s_secs, t_secs, sec_costs.weights)
     return cost, sections, _segment_beads(spans, s_side, t_side, seg_costs)
+
+
+def _linking(span: Span) -> bool:
+    return span[1] > span[0] and span[3] > span[2]
+
+
+def _evidence_cost(costs: _Costs, span: Span) -> float:
+    """Cost of a linking span without its shape's prior: how well its two sides match."""
+    i0, i1, j0, j1 = span
+    a, b = i1 - i0, j1 - j0
+    return float(costs.link(a, b, np.array([i1]), np.array([j1]))[0]) - costs.shape_cost(a, b)
+
+
+def _short_sentences(side: _Side, scale: float) -> list[bool]:
+    """Which segments are short whole sentences (ending with a sentence terminal of any script)."""
+    return [f.length * scale < _SHORT_SENTENCE and bool(_SENTENCE_END.search(s.text))
+            for s, f in zip(side.segments, side.features, strict=True)]
+
+
+def _with_unaligned_absorbed(spans: Sequence[Span], costs: _Costs, s_short: Sequence[bool],
+                             t_short: Sequence[bool]) -> list[Span]:
+    """Spans where a unit left unaligned joins a linking bead next to it if that bead then matches better.
+
+    The dynamic program pays a merge prior to join a unit to a bead, and leaving a short unit out
+    costs less than that prior, so a short line ("Sure.", "Enough.") that the other side ran into
+    the next sentence would stay unaligned however well it fits. A unit really missing from the
+    other side makes its neighbour's match worse (longer, with tokens the other side lacks), so it
+    stays out; one whose neighbour gains joins the neighbour that gains most. A short whole sentence
+    joins unless its neighbour clearly loses: the length of a short unit says little, and a
+    translation more often runs a short sentence into the next than leaves it out (labels and
+    page chrome, which are left out, do not end like sentences). The merged bead must keep a shape
+    of the dynamic program.
+    """
+    out = list(spans)
+    k = 0
+    while k < len(out):
+        i0, i1, j0, j1 = out[k]
+        if _linking(out[k]):
+            k += 1
+            continue
+        best: tuple[float, int, Span] | None = None
+        for at in (k - 1, k + 1):
+            if not 0 <= at < len(out) or not _linking(out[at]):
+                continue
+            n0, n1, m0, m1 = out[at]
+            merged = (min(i0, n0), max(i1, n1), min(j0, m0), max(j1, m1))
+            if (merged[1] - merged[0], merged[3] - merged[2]) not in _LINK_SHAPES:
+                continue
+            gain = _evidence_cost(costs, out[at]) - _evidence_cost(costs, merged)
+            sentence = s_short[i0] if i1 > i0 else t_short[j0]
+            if gain >= (-_SENTENCE_TOLERANCE if sentence else _ABSORB_GAIN) and (best is None or gain > best[0]):
+                best = (gain, at, merged)
+        if best is None:
+            k += 1
+            continue
+        _, at, merged = best
+        first = min(k, at)
+        out[first:first + 2] = [merged]
+        k = max(first - 1, 0)
+    return out
 
 
 def _with_title_variants(spans: Sequence[Span], s_title: Sequence[bool], t_title: Sequence[bool]) -> list[Span]:

@@ -44,7 +44,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-import unicodedata
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -52,8 +51,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import regex
-from anyascii import anyascii
 
+from tasks.anchors import FIRM, SOFT, WEAK, Anchor, cross_key, cross_spellings, latin_anchors, number_values
 from tasks.segment import Segment
 
 __all__ = [
@@ -109,168 +108,25 @@ class Assignment:
 
 # --- anchors ------------------------------------------------------------------------------------------
 
-# Thousands may be grouped with spaces too ("21 000"), but only by groups of three digits.
-_SPACES = " \u00a0\u2009\u202f"
-_NUMBER = regex.compile(
-    rf"(?<![\p{{Latin}}\d])(?:\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d+(?:[.,]\d+)*)(?![\p{{Latin}}\d])"
-)
-_GROUPED = regex.compile(rf"\d{{1,3}}([{_SPACES}.,])\d{{3}}(?:\1\d{{3}})*")
-_LATIN_TOKEN = regex.compile(r"\p{Latin}[\p{Latin}\d]*(?:[-'’]\p{Latin}[\p{Latin}\d]*)*")
-_PART_SEPARATOR = regex.compile(r"[-'’]")
-_OTHER_WORD = regex.compile(r"[\p{L}\p{M}--\p{Latin}--\p{Han}]+", regex.V1)
-_HAN_RUN = regex.compile(r"\p{Han}+")
-_SYLLABLE = regex.compile(r"[A-Z][a-z]*")
 _LETTER = regex.compile(r"\p{L}")
 _LATIN_LETTER = regex.compile(r"\p{Latin}")
-_LABEL = regex.compile(r"[^:：]{1,60}[:：]")
 _OUTLINE_CHARS = regex.compile(r"[\p{L}\p{N}]")
-_ASPIRATED = regex.compile(r"([bcdgjkpqrt])h")
-_DOUBLED = regex.compile(r"(.)\1+")
 
-# After one of these (or first in its segment) a word is capitalised because a sentence starts there.
-_SENTENCE_START = frozenset(".!?:;…\"'“”‘’«»()[]{}-–—•·*#|")
-_LABEL_WORDS = 6  # "Label Words: text" list items are title-cased like headings
-_SHOUTING_WORDS = 3
-# A language whose mid-sentence words are capitalised this often capitalises its nouns (German):
-# there capitals do not mark names.
-_NOUN_CAPITALS = 0.2
-_MIN_CROSS = 4  # shorter transliterations are particles that match anything
-_MAX_CROSS = 16  # longer ones are phrases of unspaced scripts, not names
-
-# What a key costs when the other side lacks it (see the module docstring).
-_FIRM, _SOFT, _WEAK = 1.0, 0.3, 0.0
+# What a key costs when the other side lacks it (see the module docstring); anchors are read by tasks.anchors.
+_FIRM, _SOFT, _WEAK = FIRM, SOFT, WEAK
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    key: str
-    position: int
-    miss: float  # _FIRM, _SOFT or _WEAK
+def _numbers(text: str, position: int) -> list[Anchor]:
+    return [Anchor("n:" + value, position, _FIRM if len(value) > 1 else _WEAK) for value in number_values(text)]
 
 
-def _ascii_digits(text: str) -> str:
-    if text.isascii():
-        return text
-    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
-
-
-@lru_cache(maxsize=1 << 16)
-def _romanise(word: str) -> str:
-    """Lowercase ASCII letters and digits of a word in any script."""
-    return "".join(ch for ch in anyascii(word).lower() if ch.isascii() and ch.isalnum())
-
-
-@lru_cache(maxsize=1 << 16)
-def _cross_spelling(romanised: str) -> str:
-    """A spelling that romanisations of one name share: no aspiration, doubled letters or long vowels.
-
-    "Alibaba" and Devanagari "alibaabaa" meet, so do "Kaifu" and "kaiphu"; ``""`` when too short or
-    too long to be a name.
-    """
-    spelled = _DOUBLED.sub(r"\1", _ASPIRATED.sub(r"\1", romanised.replace("ph", "f").replace("w", "v")))
-    return spelled if _MIN_CROSS <= len(spelled) <= _MAX_CROSS else ""
-
-
-def _cross_key(key: str) -> str:
-    """The spelling a Latin-script token meets in a text of another script, or ``""``."""
-    return _cross_spelling(key[2:]) if key.startswith("w:") else ""
-
-
-def _number_value(token: str) -> str:
-    """One spelling of a number whatever the locale: "7,845", "7.845", "7 845" -> 7845; "9,5" -> 9.5.
-
-    A separator followed by groups of exactly three digits groups thousands; otherwise the last
-    separator is the decimal point and earlier ones group thousands.
-    """
-    if token.isdigit() or _GROUPED.fullmatch(token):
-        return "".join(ch for ch in token if ch.isdigit())
-    point = max(token.rfind("."), token.rfind(","))
-    return "".join(ch for ch in token[:point] if ch.isdigit()) + "." + token[point + 1:]
-
-
-def _numbers(text: str, position: int) -> list[_Token]:
-    tokens = []
-    for m in _NUMBER.finditer(_ascii_digits(text)):
-        value = _number_value(m.group())
-        tokens.append(_Token("n:" + value, position, _FIRM if len(value) > 1 else _WEAK))
-    return tokens
-
-
-def _is_sentence_initial(text: str, start: int) -> bool:
-    """Whether a word is capitalised for its place: at a sentence start or in a "Label Words:" prefix."""
-    before = text[:start].rstrip()
-    if not before or before[-1] in _SENTENCE_START:
-        return True
-    label = _LABEL.match(text)
-    return label is not None and start < label.end() and len(label.group().split()) <= _LABEL_WORDS
-
-
-def _latin_parts(token: str) -> list[str]:
-    return [part for part in _PART_SEPARATOR.split(token) if len(part) >= 2]
-
-
-def _case(part: str) -> str:
-    """"upper" (acronym, mixed case, digits), "title" (capitalised) or "lower"."""
-    if any(ch.isdigit() for ch in part) or sum(ch.isupper() for ch in part[1:]) >= 1:
-        return "upper"
-    return "title" if part[0].isupper() else "lower"
-
-
-def _latin_tokens(positioned: Sequence[tuple[Segment, int]], latin_text: bool) -> list[_Token]:
-    """Name-like Latin-script tokens.
-
-    In a Latin-script text, acronyms and mixed-case words are names, and so are capitalised words seen
-    away from sentence starts and headings and never in lower case; other words are the language's own.
-    In a text of another script every Latin token stands out. A hyphenated name also gives its joined
-    form ("Kai-fu" is "Kaifu" elsewhere), as weak evidence.
-    """
-    found: list[tuple[str, int, str, bool]] = []  # part, position, case, capitalised for its place
-    joined: list[_Token] = []
-    for segment, position in positioned:
-        heading = segment.kind in ("title", "heading")
-        matches = list(_LATIN_TOKEN.finditer(segment.text))
-        # A line in capitals is shouting, not a row of acronyms.
-        shouting = len(matches) >= _SHOUTING_WORDS and all(m.group().isupper() for m in matches)
-        for m in matches:
-            initial = heading or shouting or _is_sentence_initial(segment.text, m.start())
-            parts = _latin_parts(m.group())
-            cases = ["title" if shouting else _case(part) for part in parts]
-            found += [(part, position, case, initial) for part, case in zip(parts, cases, strict=True)]
-            if len(parts) > 1 and (not latin_text or cases != ["lower"] * len(parts)):
-                joined.append(_Token("w:" + _romanise("".join(parts)), position, _WEAK))
-    mid = [case for _, _, case, initial in found if not initial]
-    capitals_mark_names = mid.count("title") <= _NOUN_CAPITALS * len(mid)
-    lowercase = {part for part, _, case, _ in found if case == "lower"}
-    names = {part.lower() for part, _, case, initial in found
-             if case == "title" and not initial and part.lower() not in lowercase}
-    tokens: list[_Token] = []
-    for part, position, case, _ in found:
-        key = "w:" + _romanise(part)
-        if case == "upper":
-            tokens.append(_Token(key, position, _FIRM))
-        elif not latin_text:
-            tokens.append(_Token(key, position, _FIRM if case == "title" else _WEAK))
-        elif case == "title" and part.lower() in names:
-            tokens.append(_Token(key, position, _SOFT if capitals_mark_names else _WEAK))
-    return tokens + joined
+def _latin_tokens(positioned: Sequence[tuple[Segment, int]], latin_text: bool) -> list[Anchor]:
+    return latin_anchors([(s.text, s.kind in ("title", "heading"), position) for s, position in positioned],
+                         latin_text)
 
 
 def _transliterated(text: str, position: int) -> list[tuple[str, int]]:
-    """Cross-script keys of the words of other scripts.
-
-    Every prefix of at least _MIN_CROSS letters, since inflection appends suffixes to a transliterated
-    name; Han runs by pairs of syllables, the way Chinese names are spelt in Latin script ("Kaifu").
-    """
-    keys: set[str] = set()
-    for m in _OTHER_WORD.finditer(text):
-        spelled = _cross_spelling(_romanise(m.group()))
-        keys.update(spelled[:k] for k in range(_MIN_CROSS, len(spelled) + 1))
-    for m in _HAN_RUN.finditer(text):
-        syllables = [s.lower() for s in _SYLLABLE.findall(anyascii(m.group()))]
-        for a, b in itertools.pairwise(syllables):
-            if spelled := _cross_spelling(a + b):
-                keys.add(spelled)
-    return [(key, position) for key in keys]
+    return [(key, position) for key in sorted(cross_spellings(text))]
 
 
 def _positioned(segments: Sequence[Segment]) -> list[tuple[Segment, int]]:
@@ -418,7 +274,7 @@ def _evidence(a: WorkProfile, b: WorkProfile, rarity: Rarity | None) -> tuple[fl
         if _near(positions, b.anchors.get(key)):
             spread = len(positions) >= _SPREAD and len(b.anchors[key]) >= _SPREAD
             exact += weight * (_SPREAD_FACTOR if spread else 1.0)
-        elif (spelling := _cross_key(key)) and _near(positions, b.spellings.get(spelling)):
+        elif (spelling := cross_key(key)) and _near(positions, b.spellings.get(spelling)):
             # The longer the shared spelling, the less likely a chance likeness of two words.
             cross += weight * min(1.0, len(spelling) / _SURE_CROSS)
         elif key in a.soft:
@@ -544,7 +400,7 @@ def _postings(profile: WorkProfile) -> Iterable[str]:
     transliterations ("t:")."""
     for key in profile.anchors:
         yield key
-        if spelling := _cross_key(key):
+        if spelling := cross_key(key):
             yield "x:" + spelling
     for spelling in profile.spellings:
         yield "t:" + spelling
@@ -561,7 +417,7 @@ def _lookups(profile: WorkProfile) -> Iterable[tuple[str, str]]:
     """(key, posting) pairs that find the works sharing an anchor with the profile, in any script."""
     for key in profile.anchors:
         yield key, key
-        if spelling := _cross_key(key):
+        if spelling := cross_key(key):
             yield key, "t:" + spelling
     for spelling in profile.spellings:
         yield "w:" + spelling, "x:" + spelling

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tasks.grouping import WorkProfile
 
-PROFILE_VERSION = 2  # 2: the outlines of the documents
+PROFILE_VERSION = 3  # 2: the documents' outlines; 3: also anchors read by tasks.anchors (numbers by value)
 _SHARD_SUFFIX = f".v{PROFILE_VERSION}.jsonl.gz"
 _MAX_SHARDS = 8
 

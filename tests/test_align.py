@@ -20,9 +20,10 @@ from eval.run import seed_documents
 from eval.score import evaluate_pair
 from schemas import SegmentKind
 from tasks.align import Bead, PairAlignment, align_pair
+from tasks.anchors import name_keys
 from tasks.segment import Segment
 
-BEAD_SIDES = {0, 1, 2, 3}
+BEAD_SIDES = {0, 1, 2, 3, 4}
 
 
 @pytest.fixture(scope="module")
@@ -187,10 +188,10 @@ def test_a_second_title_line_joins_the_title_bead() -> None:
 
 def test_numbers_in_other_scripts_find_the_omitted_paragraph() -> None:
     # Equal lengths everywhere: only the numbers (Devanagari digits on one side) tell which one is missing.
-    src = make_doc(["Table"] + [f"The value of item number {n} is reported here." for n in (11, 22, 33, 44, 55)])
+    src = make_doc(["Table"] + [f"The value of item number {n} is reported here." for n in (110, 220, 330, 440, 550)])
     devanagari = str.maketrans("0123456789", "०१२३४५६७८९")
     tgt = make_doc(["Tabelle"] + [f"Der Wert von Posten {n} wird hier gemeldet.".translate(devanagari)
-                                   for n in ("11", "22", "44", "55")])
+                                   for n in ("110", "220", "440", "550")])
     alignment = align_pair(src, tgt)
     assert [(b.src, b.tgt) for b in alignment.segments] == [
         ((0,), (0,)), ((1,), (1,)), ((2,), (2,)), ((3,), ()), ((4,), (3,)), ((5,), (4,))
@@ -221,8 +222,8 @@ def test_numbers_are_read_across_scripts(text: str, expected: set[str]) -> None:
     ("Zero One Wanwu", "零一萬物"),
 ])
 def test_names_match_their_transliteration(latin: str, other: str) -> None:
-    latin_keys, _ = align_module._name_keys(latin)
-    _, other_keys = align_module._name_keys(other)
+    latin_keys, _ = name_keys(latin)
+    _, other_keys = name_keys(other)
     # The target side's skeleton keys are renamed so that Latin meets transliterated.
     swapped = {"l:" + k[2:] if k.startswith("t:") else k for k in other_keys}
     assert latin_keys & swapped
@@ -380,8 +381,124 @@ def test_embeddings_are_an_optional_signal(seeds: dict[str, EvalDoc]) -> None:
     plain = align_pair(src.segments, tgt.segments)
     guided = align_pair(src.segments, tgt.segments, embed=oracle)
     content = [sum(s.kind != "boilerplate" for s in d.segments) for d in (src, tgt)]
-    assert calls == [sum(n + (n - 1) + (n - 2) for n in content)]  # segments and windows of 2 and 3, one call
+    assert calls == [sum(n + (n - 1) + (n - 2) + (n - 3) for n in content)]  # segments and windows of 2-4, one call
     assert guided.method.endswith(",embed") and not plain.method.endswith(",embed")
     assert_valid(guided, src.segments, tgt.segments)
     f1 = [evaluate_pair(src, tgt, a).counts["segment"].strict.f1 for a in (plain, guided)]
     assert f1[1] > f1[0] + 0.05
+
+
+# A mountaineering report, German and French, one sentence per line (tokenised, as aligners' users bring
+# it): a time written two ways, a date line, short sentences run into a neighbour, one sentence in four.
+ASCENT_DE = [
+    "Die Besteigung des Piz Palü",
+    "9. September 1988",
+    "Wir verliessen die Hütte um 4.45 Uhr bei klarem Himmel .",
+    "Der Weg über den Gletscher war hart gefroren , und wir kamen schnell voran .",
+    "Sicherlich .",
+    "Die Steigung war steil , aber der Schnee trug gut , und niemand dachte an Umkehr .",
+    "Nach zwei Stunden erreichten wir den Grat , wo uns ein eisiger Wind empfing .",
+    "Wir banden uns an das Seil , prüften die Steigeisen , tranken etwas heissen Tee aus der Thermosflasche "
+    "und machten uns dann , ohne ein weiteres Wort zu verlieren , an den letzten Aufstieg zum Gipfel .",
+    "Der Gipfel war schmal und von einer Wechte gekrönt .",
+    "Wir blieben nur wenige Minuten oben , denn Wolken zogen von Westen auf .",
+    "Der Abstieg über die Nordflanke verlangte unsere ganze Aufmerksamkeit .",
+    "Um 18.00 Uhr standen wir wieder vor der Hütte .",
+    "Basta .",
+    "Der Hüttenwart hatte eine Suppe für uns gekocht , die wir schweigend assen .",
+    "Am nächsten Morgen fiel Neuschnee , und an eine zweite Tour war nicht zu denken .",
+    "Wir stiegen nach Pontresina ab und nahmen den Zug nach Chur .",
+]
+ASCENT_FR = [
+    "L'ascension du Piz Palü",
+    "9 septembre 1988",
+    "Nous avons quitté la cabane à 4 h 45 par un ciel dégagé .",
+    "Le chemin sur le glacier était gelé dur , et nous avancions vite .",
+    "Certes , la pente était raide , mais la neige portait bien , et personne ne songeait à faire demi-tour .",
+    "Au bout de deux heures , nous avons atteint l'arête , où un vent glacial nous attendait .",
+    "Nous nous sommes encordés .",
+    "Nous avons vérifié les crampons .",
+    "Nous avons bu un peu de thé chaud du thermos .",
+    "Puis , sans dire un mot de plus , nous avons entamé la dernière montée vers le sommet .",
+    "Le sommet était étroit et couronné d'une corniche .",
+    "Nous ne sommes restés que quelques minutes en haut , car des nuages arrivaient de l'ouest .",
+    "La descente par le versant nord a exigé toute notre attention .",
+    "À dix-huit heures , nous étions de retour devant la cabane . Point final .",
+    "Le gardien nous avait préparé une soupe , que nous avons mangée en silence .",
+    "Le lendemain matin , il a neigé , et une deuxième course était impensable .",
+    "Nous sommes descendus à Pontresina et avons pris le train pour Coire .",
+]
+
+
+def test_a_sentence_per_line_report_is_aligned_bead_for_bead() -> None:
+    src, tgt = make_doc(ASCENT_DE), make_doc(ASCENT_FR)
+    alignment = align_pair(src, tgt)
+    assert_valid(alignment, src, tgt)
+    assert [(b.src, b.tgt) for b in alignment.segments] == [
+        ((0,), (0,)), ((1,), (1,)),
+        ((2,), (2,)),  # "4.45 Uhr" / "4 h 45": the same time, no shift of the beads after it
+        ((3,), (3,)),
+        ((4, 5), (4,)),  # "Sicherlich ." run into the next sentence
+        ((6,), (5,)),
+        ((7,), (6, 7, 8, 9)),  # one sentence in four
+        ((8,), (10,)), ((9,), (11,)), ((10,), (12,)),
+        ((11, 12), (13,)),  # "18.00 Uhr" / "dix-huit heures" costs this bead only; "Basta ." joins it
+        ((13,), (14,)), ((14,), (15,)), ((15,), (16,)),
+    ]
+
+
+def test_a_short_sentence_joins_its_neighbour_rather_than_being_left_out() -> None:
+    src = make_doc([
+        "Der Bergführer",
+        "Er hatte sein ganzes Leben in diesem Tal verbracht und kannte jeden Stein am Weg .",
+        "Im Winter schnitzte er Figuren aus Arvenholz , die er im Frühling an die Touristen verkaufte .",
+        "Basta .",
+        "So war sein Leben , und er hätte es gegen kein anderes getauscht .",
+        "Als er starb , trugen ihn sechs Bergführer zum Friedhof hinauf .",
+    ])
+    tgt = make_doc([
+        "Le guide",
+        "Il avait passé toute sa vie dans cette vallée et connaissait chaque pierre du chemin .",
+        "L'hiver , il sculptait des figurines en bois d'arolle , qu'il vendait aux touristes au printemps .",
+        "C'est tout : telle était sa vie , et il ne l'aurait échangée contre aucune autre .",
+        "Quand il mourut , six guides le portèrent jusqu'au cimetière .",
+    ])
+    beads = [(b.src, b.tgt) for b in align_pair(src, tgt).segments]
+    assert ((3, 4), (3,)) in beads
+    assert all(b for bead in beads for b in bead), "no short line left unaligned"
+
+
+@pytest.mark.parametrize("spellings", [
+    ("4.45 Uhr", "4 h 45", "à 4h45", "4:45"),
+    ("21 000", "21,000", "21.000", "२१०००", "21\u202f000"),
+    ("3 500 Menschen", "3,500 people", "3.500 personas"),
+    ("18.00 Uhr", "18 h", "18:00"),
+    ("9,5 kartu", "9.5 cards"),
+])
+def test_numbers_are_compared_by_value_across_formats(spellings: tuple[str, ...]) -> None:
+    keys = [align_module._numbers(text) for text in spellings]
+    assert all(k & keys[0] for k in keys), keys
+
+
+def test_sections_of_a_document_against_one_without_sections_do_not_stand_alone() -> None:
+    # The target's headings were not recognised (one section); a source section whose only segment the
+    # alignment leaves out joins its neighbours' bead instead of becoming a section bead of its own.
+    src = make_doc([
+        "Annual report",
+        "# Sales",
+        "Sales in the north rose by 14 percent to 310 units, and the south sold 275 units.",
+        "# Costs",
+        "Costs fell by 3 percent, mostly because energy became cheaper in the second half of 2025.",
+        "# Notes and sources of the figures quoted in this report",
+    ])
+    tgt = make_doc([
+        "Jahresbericht",
+        "Umsatz",
+        "Im Norden stieg der Umsatz um 14 Prozent auf 310 Einheiten, der Süden verkaufte 275 Einheiten.",
+        "Kosten",
+        "Die Kosten sanken um 3 Prozent, vor allem weil Energie im zweiten Halbjahr 2025 billiger wurde.",
+    ])
+    alignment = align_pair(src, tgt)
+    assert_valid(alignment, src, tgt)
+    assert ((5,), ()) in [(b.src, b.tgt) for b in alignment.segments]
+    assert [(b.src, b.tgt) for b in alignment.sections] == [((0, 1, 2, 3), (0,))]

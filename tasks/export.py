@@ -441,7 +441,8 @@ def publish_snapshot(
     files[PARALLEL.name] = _uniform_parallel_files(out_dir, files[PARALLEL.name], languages_of, languages)
     files[REJECTS.name] = [write_digest_named(out_dir, REJECTS, "rejects", rejects)]  # empty: still a file
     for table in PER_WORK_TABLES:
-        if not files[table]:
+        # (Parquet cannot hold a struct without fields: a corpus with no document has no parallel file.)
+        if not files[table] and (languages or table != PARALLEL.name):
             files[table] = [_placeholder(out_dir, table, languages)]
     manifest = make_manifest(build_id, files, languages)
     write_manifest(out_dir, manifest)

@@ -21,13 +21,13 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from eval.gold import EvalDoc, GoldError, LineUnits, load_gold
 from eval.run import ALIGNER, EMBEDDING_ALIGNER, SYSTEMS, Aligner, TargetResult
-from eval.score import LEVELS, Counts, ItemBead, _line_beads, _project, evaluate_pair, gold_beads
+from eval.score import LEVELS, Counts, ItemBead, Summable, _line_beads, _project, evaluate_pair, gold_beads
 from schemas.build import DEFAULT_MAX_FILE_MB, Grouping
 from tasks.ingest import Fingerprint, Rejection, decode_bytes, discover_inputs, fingerprint
 from tasks.langtag import tag_language
@@ -83,7 +83,7 @@ class RealDoc:
 
 
 @dataclass(frozen=True, slots=True)
-class BertalignCounts:
+class BertalignCounts(Summable):
     """vecalign/bertalign score counts: precision (over hypothesis beads) and recall (over gold beads)."""
 
     p_strict: int = 0
@@ -94,9 +94,6 @@ class BertalignCounts:
     r_strict_wrong: int = 0
     r_lax: int = 0
     r_lax_wrong: int = 0
-
-    def __add__(self, other: BertalignCounts) -> BertalignCounts:
-        return BertalignCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
     @staticmethod
     def _f1(p: float, r: float) -> float:

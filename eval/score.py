@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
+from typing import Self
 
 from eval.gold import EvalDoc, LineUnits
 from tasks.align import Bead, PairAlignment
@@ -31,6 +32,7 @@ __all__ = [
     "PairEvaluation",
     "Prf",
     "SegmentErrors",
+    "Summable",
     "evaluate_pair",
     "gold_beads",
     "score_beads",
@@ -56,8 +58,17 @@ class Prf:
         return cls(p, r, 2 * p * r / (p + r) if p + r else 0.0)
 
 
+class Summable:
+    """A dataclass of counts that add up field by field (micro-averaging over pairs)."""
+
+    __slots__ = ()
+
+    def __add__(self, other: Self) -> Self:
+        return type(self)(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True, slots=True)
-class Counts:
+class Counts(Summable):
     """Counts of one comparison; they add up over pairs (micro-averaging)."""
 
     hyp: int = 0
@@ -69,9 +80,6 @@ class Counts:
     hyp_links: int = 0
     gold_links: int = 0
     shared_links: int = 0
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
     @property
     def strict(self) -> Prf:

@@ -23,6 +23,7 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.settings import PREFECT_API_URL
 
 from flows.progress import report_progress
+from schemas import BoilerplateRules
 from schemas.build import BuildParameters, BuildSummary, Grouping, embeddings_setting
 from tasks.errors import BuildRefusedError
 from tasks.export import (
@@ -38,6 +39,7 @@ from tasks.export import (
 from tasks.lock import corpus_lock
 from tasks.plan import BuildPlan, Inventory, plan_build, prune_refusal
 from tasks.prefect_tasks import assign_works_task, inventory_task, rebuild_batch_task
+from tasks.rules import rules_in_force
 from tasks.storage import collect_garbage, load_manifest
 from tasks.summary import render_markdown, stage_log_lines, summarise
 from tasks.works import assignment_needed, read_works_file, works_file_warnings
@@ -94,7 +96,8 @@ _INLINE_DOCUMENTS = 10
 
 
 def rebuild_works(
-    jobs: Sequence[WorkJob], params: BuildParameters, now: datetime, timings: dict[str, float]
+    jobs: Sequence[WorkJob], params: BuildParameters, now: datetime, timings: dict[str, float],
+    rules: BoilerplateRules | None = None,
 ) -> list[WorkResult]:
     """Rebuild the changed works, a batch per task, at most two batches per worker in flight so memory stays
     bounded; a finished batch is replaced at once, so no worker waits for the slowest of a wave.
@@ -103,7 +106,7 @@ def rebuild_works(
     job and document of it.
     """
     def submit(batch: list[WorkJob]) -> PrefectFuture[BatchResult]:
-        return rebuild_batch_task.submit(WorkBatch(batch), params.out, params.max_bytes, now, params.embeddings)
+        return rebuild_batch_task.submit(WorkBatch(batch), params.out, params.max_bytes, now, params.embeddings, rules)
 
     def collect(index: int, batch: BatchResult) -> None:
         done[index] = batch.works
@@ -119,7 +122,8 @@ def rebuild_works(
         # In this process, one batch after the other: starting worker processes would take longer than a small
         # rebuild, and CPU-bound batches in threads would only contend.
         for index, batch in enumerate([list(jobs)] if small else _batches(jobs, 1)):
-            collect(index, rebuild_batch_task(WorkBatch(batch), params.out, params.max_bytes, now, params.embeddings))
+            collect(index, rebuild_batch_task(WorkBatch(batch), params.out, params.max_bytes, now, params.embeddings,
+                                              rules))
     else:
         waiting = list(enumerate(_batches(jobs, params.workers)))[::-1]
         in_flight: dict[PrefectFuture[BatchResult], int] = {}
@@ -157,11 +161,13 @@ def build_corpus(
     embeddings: bool | None = None,
     yes: bool = False,
     dry_run: bool = False,
+    rules_file: str | None = None,
 ) -> BuildSummary:
     params = BuildParameters(
         source=Path(source), out=Path(out), glob=glob, prune=prune, max_file_mb=max_file_mb, workers=workers,
         lock_wait_seconds=lock_wait_seconds, group=Grouping(group), works_file=Path(works_file) if works_file else None,
         embeddings=embeddings_setting(embeddings), yes=yes, dry_run=dry_run,
+        rules_file=Path(rules_file) if rules_file else None,
     )
     logger = get_run_logger()
     build_id, now = _build_id(), datetime.now(UTC)
@@ -185,9 +191,11 @@ def build_corpus(
             with _timed(timings, "assign works"):
                 fingerprints = tuple(assign_works_task(fingerprints, stored, params.out, params.max_bytes, params.group,
                                                        params.works_file))
+        rules = rules_in_force(params.rules_file, manifest)
         with _timed(timings, "plan"):
             plan = plan_build(fingerprints, inventory.rejections, snapshot.stored_documents(),
-                              snapshot.stored_rejects(), prune=params.prune)
+                              snapshot.stored_rejects(), prune=params.prune,
+                              reanalyse=manifest is not None and rules != manifest.rules)
         logger.info("plan: %s; %d work(s) to rebuild", plan.summary(), len(plan.works))
         for decision in plan.decisions:
             logger.debug("plan: %s", decision)
@@ -197,7 +205,7 @@ def build_corpus(
                              warnings).model_copy(update={"dry_run": True, "planned": _planned(plan)})
         try:
             with _timed(timings, "rebuild (wall)"), _workers_report_here():
-                results = rebuild_works(work_jobs(snapshot, plan.works), params, now, timings)
+                results = rebuild_works(work_jobs(snapshot, plan.works), params, now, timings, rules)
             for line in stage_log_lines(results):
                 logger.info("%s", line)
             for d in (d for r in results for d in r.new_documents):
@@ -206,10 +214,10 @@ def build_corpus(
             rejects = reject_rows([*plan.rejections, *(r for w in results for r in w.rejections)],
                                   plan.reused_rejects, snapshot.rejects, now)
             nothing_to_do = (plan.nothing_to_do and rejects == list(snapshot.rejects) and manifest is not None
-                             and not snapshot.damaged)
+                             and not snapshot.damaged and rules == manifest.rules)
             if not nothing_to_do:
                 with _timed(timings, "publish"):
-                    manifest = publish_snapshot(params.out, snapshot, build_id, results, rejects)
+                    manifest = publish_snapshot(params.out, snapshot, build_id, results, rejects, rules)
                 logger.info("publish: manifest.json now names %s rows",
                             {name: table.rows for name, table in manifest.tables.items()})
         except BaseException:

@@ -112,6 +112,10 @@ def build(
     works: Annotated[
         Path | None, typer.Option(help="CSV naming works by hand, columns source_path and work_id (wins over --group).")
     ] = None,
+    rules: Annotated[
+        Path | None, typer.Option(help="TOML of boilerplate rules ([boilerplate] drop / keep regular expressions); "
+                                       "they stay in force until another rules file is given (see README).")
+    ] = None,
 ) -> None:
     """Build or update the corpus in OUT from the text files in SOURCE (incremental: only new work is done)."""
     from schemas.build import BuildParameters, embeddings_setting
@@ -119,7 +123,8 @@ def build(
     try:
         params = BuildParameters(source=source, out=out, glob=glob, prune=prune, max_file_mb=max_file_mb,
                                  workers=workers, lock_wait_seconds=wait, group=group, works_file=works,
-                                 embeddings=embeddings_setting(embeddings), yes=yes, dry_run=dry_run)
+                                 embeddings=embeddings_setting(embeddings), yes=yes, dry_run=dry_run,
+                                 rules_file=rules)
     except ValidationError as error:
         raise _fail(_validation_message(error)) from None
     except ValueError as error:  # the embeddings setting
@@ -129,12 +134,15 @@ def build(
     from flows.build import build_corpus
     from tasks.errors import CorpusError
     from tasks.lock import corpus_lock
+    from tasks.rules import load_rules
     from tasks.works import WorksFileError, read_works_file
 
     # Checked here too, before Prefect starts, so that the common mistakes get a message, not a failed run.
     try:
         if params.works_file:
             read_works_file(params.works_file)
+        if params.rules_file:
+            load_rules(params.rules_file)
         if not params.lock_wait_seconds:
             with corpus_lock(params.out, "check"):
                 pass
@@ -162,7 +170,8 @@ def build(
                 source=str(params.source), out=str(params.out), glob=params.glob, prune=params.prune,
                 max_file_mb=params.max_file_mb, workers=params.workers, lock_wait_seconds=params.lock_wait_seconds,
                 group=params.group.value, works_file=str(params.works_file) if params.works_file else None,
-                embeddings=params.embeddings, yes=params.yes, dry_run=params.dry_run))
+                embeddings=params.embeddings, yes=params.yes, dry_run=params.dry_run,
+                rules_file=str(params.rules_file) if params.rules_file else None))
     except (CorpusError, WorksFileError) as error:
         raise _fail(str(error)) from None
     if as_json:

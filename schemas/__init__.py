@@ -1,6 +1,6 @@
 """Schemas of every output table (the single source of truth) and of ``manifest.json``."""
 
-from schemas.manifest import Manifest, ManifestFile, ManifestTable
+from schemas.manifest import BoilerplateRules, Manifest, ManifestFile, ManifestTable
 from schemas.tables import (
     ALIGNMENTS,
     DOCUMENTS,
@@ -32,6 +32,7 @@ __all__ = [
     "TABLES",
     "AlignmentLevel",
     "AlignmentRow",
+    "BoilerplateRules",
     "DocumentRow",
     "Manifest",
     "ManifestFile",

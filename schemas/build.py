@@ -61,6 +61,10 @@ class BuildParameters(BaseModel):
         "folder holds two files in one language, whose new files are then grouped by content ('detect').",
     )
     works_file: Path | None = Field(default=None, description="CSV source_path,work_id naming works by hand.")
+    rules_file: Path | None = Field(
+        default=None, description="TOML of boilerplate rules ([boilerplate] drop/keep regular expressions); they stay "
+        "in force for later builds until another rules file is given."
+    )
     embeddings: bool = Field(
         default_factory=lambda: embeddings_setting(None),
         description="Add sentence-embedding similarity to the alignment cost. Unset: on when the embeddings "
@@ -78,6 +82,13 @@ class BuildParameters(BaseModel):
         if works_file is not None and not works_file.is_file():
             raise ValueError(f"works file {works_file} does not exist")
         return works_file
+
+    @field_validator("rules_file")
+    @classmethod
+    def _rules_file_exists(cls, rules_file: Path | None) -> Path | None:
+        if rules_file is not None and not rules_file.is_file():
+            raise ValueError(f"rules file {rules_file} does not exist")
+        return rules_file
 
     @field_validator("source")
     @classmethod

@@ -58,6 +58,17 @@ class ManifestTable(BaseModel):
         return self
 
 
+class BoilerplateRules(BaseModel):
+    """Per-corpus boilerplate rules (``--rules FILE``): regular expressions searched in each segment's text."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    drop: tuple[str, ...] = Field(default=(), description="A segment matching one of these is boilerplate.")
+    keep: tuple[str, ...] = Field(
+        default=(), description="A boilerplate segment matching one of these (and none of drop) is text."
+    )
+
+
 class Manifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -71,6 +82,9 @@ class Manifest(BaseModel):
     languages: list[str] = Field(
         default_factory=list,
         description="Languages of the corpus, sorted: the fields of the parallel table's per-language structs.",
+    )
+    rules: BoilerplateRules | None = Field(
+        default=None, description="The boilerplate rules every stored document was analysed with (none: the defaults)."
     )
 
     @model_validator(mode="after")

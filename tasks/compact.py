@@ -91,7 +91,7 @@ def compact_corpus(out_dir: Path, build_id: str, max_rows: int = DEFAULT_MAX_ROW
             by_folder[file_folder(entry.path) if name == SEGMENTS.name else name].append(entry)
         files[name] = [f for folder in sorted(by_folder) for f in merge_files(out_dir, by_folder[folder], max_rows)]
     before = _file_counts(manifest)
-    compacted = make_manifest(build_id, files, manifest.languages)
+    compacted = make_manifest(build_id, files, manifest.languages, manifest.rules)
     after = _file_counts(compacted)
     if after != before:
         write_manifest(out_dir, compacted)

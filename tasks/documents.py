@@ -15,10 +15,11 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from schemas import AlignmentRow, DocumentRow, ManifestFile, SegmentRow
+from schemas import AlignmentRow, BoilerplateRules, DocumentRow, ManifestFile, SegmentRow
 from tasks.align import Bead, Embed, PairAlignment, align_pair
 from tasks.ingest import Fingerprint, Rejection, read_document
 from tasks.langtag import tag_language
+from tasks.rules import apply_rules
 from tasks.segment import Segment, segment_text
 
 
@@ -62,14 +63,15 @@ def count_lines(text: str) -> int:
     return breaks + (0 if text.endswith(("\n", "\r")) else 1)
 
 
-def analyse_file(fp: Fingerprint, max_bytes: int, ingested_at: datetime) -> AnalysedDocument | Rejection:
-    """Decode, tag and segment one file."""
+def analyse_file(fp: Fingerprint, max_bytes: int, ingested_at: datetime, rules: BoilerplateRules | None = None
+                 ) -> AnalysedDocument | Rejection:
+    """Decode, tag and segment one file (with the corpus' boilerplate rules, if any)."""
     read = read_document(fp, max_bytes)
     if isinstance(read, Rejection):
         return read
     decoded, sha = read
     tag = tag_language(decoded.text)
-    segments = tuple(segment_text(decoded.text, script=tag.script))
+    segments = apply_rules(segment_text(decoded.text, script=tag.script), rules)
     if not segments:
         return Rejection(fp.file.source_path, "empty", "the file has no text; remove it or fill it in", sha)
     title = next((s.text for s in segments if s.kind == "title"), "")

@@ -32,6 +32,7 @@ from schemas import (
     SEGMENTS,
     TABLES,
     AlignmentRow,
+    BoilerplateRules,
     DocumentRow,
     Manifest,
     ManifestFile,
@@ -199,12 +200,13 @@ def work_jobs(snapshot: Snapshot, plans: Iterable[WorkPlan]) -> list[WorkJob]:
     ]
 
 
-def analyse_work(job: WorkJob, out_dir: Path, max_bytes: int, now: datetime) -> WorkAnalysis:
+def analyse_work(job: WorkJob, out_dir: Path, max_bytes: int, now: datetime, rules: BoilerplateRules | None = None
+                 ) -> WorkAnalysis:
     """Ingest, tag and segment a work's new files; read back the segments of the documents it keeps."""
     new: list[AnalysedDocument] = []
     rejections: list[Rejection] = []
     for fp in job.plan.to_ingest:
-        result = analyse_file(fp, max_bytes, now)
+        result = analyse_file(fp, max_bytes, now, rules)
         (rejections if isinstance(result, Rejection) else new).append(result)  # type: ignore[arg-type]
     locations = {d.doc_id: entry.path for d, entry in zip(job.kept_documents, job.kept_segment_files, strict=True)}
     tables = dict(read_segment_tables(out_dir, locations, locations))
@@ -306,7 +308,8 @@ class BatchResult:
 
 
 def rebuild_batch(
-    jobs: Sequence[WorkJob], out_dir: Path, max_bytes: int, now: datetime, embed: Embed | None = None
+    jobs: Sequence[WorkJob], out_dir: Path, max_bytes: int, now: datetime, embed: Embed | None = None,
+    rules: BoilerplateRules | None = None,
 ) -> BatchResult:
     """The per-work stages for a batch of works, each work through ingest+langtag+segment -> align -> export.
 
@@ -317,7 +320,7 @@ def rebuild_batch(
     works = []
     for job in jobs:
         started = time.perf_counter()
-        analysis = analyse_work(job, out_dir, max_bytes, now)
+        analysis = analyse_work(job, out_dir, max_bytes, now, rules)
         aligned = time.perf_counter()
         alignments = align_work(job, analysis, out_dir, embed)
         written = time.perf_counter()
@@ -419,6 +422,7 @@ def publish_snapshot(
     build_id: str,
     results: Sequence[WorkResult],
     rejects: Sequence[RejectRow],
+    rules: BoilerplateRules | None = None,
 ) -> Manifest:
     """Write the new manifest (carrying over unchanged works' files) and remove what it no longer names."""
     rebuilt = {r.work_id for r in results}
@@ -444,7 +448,7 @@ def publish_snapshot(
         # (Parquet cannot hold a struct without fields: a corpus with no document has no parallel file.)
         if not files[table] and (languages or table != PARALLEL.name):
             files[table] = [_placeholder(out_dir, table, languages)]
-    manifest = make_manifest(build_id, files, languages)
+    manifest = make_manifest(build_id, files, languages, rules)
     write_manifest(out_dir, manifest)
     collect_garbage(out_dir, manifest)
     return manifest

@@ -142,8 +142,10 @@ def plan_build(
     stored_rejects: Sequence[StoredReject],
     *,
     prune: bool,
+    reanalyse: bool = False,
 ) -> BuildPlan:
-    """Decide, from content hashes, which files are new, changed, unchanged, duplicated or gone."""
+    """Decide, from content hashes, which files are new, changed, unchanged, duplicated or gone. With
+    ``reanalyse`` (the boilerplate rules changed), every stored file still there is analysed again."""
     stored_by_path = {d.source_path: d for d in stored}
     current_paths = {fp.file.source_path for fp in fingerprints}
     gone = sorted((d for d in stored if d.source_path not in current_paths), key=lambda d: d.source_path)
@@ -182,6 +184,12 @@ def plan_build(
             to_ingest[fp.file.work_id].append(fp)
             moved.append(path)
             decisions.append(f"moved: {path} from work {previous.work_id!r} to {fp.file.work_id!r} (works file)")
+            continue
+        if previous is not None and previous.content_sha256 == sha and reanalyse:
+            dropped[previous.work_id].append(previous)
+            to_ingest[fp.file.work_id].append(fp)
+            n_changed += 1
+            decisions.append(f"re-analyse: {path} (the boilerplate rules changed)")
             continue
         if previous is not None and previous.content_sha256 == sha:
             kept[previous.work_id].append(previous)

@@ -15,7 +15,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from schemas import DocumentRow
+from schemas import BoilerplateRules, DocumentRow
 from schemas.build import Grouping
 from tasks.embeddings import embedder_for
 from tasks.export import BatchResult, WorkBatch, rebuild_batch
@@ -56,5 +56,6 @@ def assign_works_task(
 
 
 @task(name="ingest+langtag+segment -> align -> export", **_io_retries)
-def rebuild_batch_task(batch: WorkBatch, out_dir: Path, max_bytes: int, now: datetime, embeddings: bool) -> BatchResult:
-    return rebuild_batch(batch.jobs, out_dir, max_bytes, now, embedder_for(out_dir) if embeddings else None)
+def rebuild_batch_task(batch: WorkBatch, out_dir: Path, max_bytes: int, now: datetime, embeddings: bool,
+                       rules: BoilerplateRules | None = None) -> BatchResult:
+    return rebuild_batch(batch.jobs, out_dir, max_bytes, now, embedder_for(out_dir) if embeddings else None, rules)

@@ -43,7 +43,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from schemas import SCHEMA_VERSION, TABLES, Manifest, ManifestFile, ManifestTable, Row, Table
+from schemas import SCHEMA_VERSION, TABLES, BoilerplateRules, Manifest, ManifestFile, ManifestTable, Row, Table
 from tasks.errors import CorpusFormatError, NoSpaceError
 
 __all__ = ["CorpusFormatError", "NoSpaceError"]  # with the functions below
@@ -293,13 +293,15 @@ def load_manifest(out_dir: Path) -> Manifest | None:
 
 
 def make_manifest(
-    build_id: str, files_by_table: dict[str, list[ManifestFile]], languages: Sequence[str] = ()
+    build_id: str, files_by_table: dict[str, list[ManifestFile]], languages: Sequence[str] = (),
+    rules: BoilerplateRules | None = None,
 ) -> Manifest:
     tables = {}
     for table in TABLES:
         files = sorted(files_by_table.get(table.name, []), key=lambda f: f.path)
         tables[table.name] = ManifestTable(files=files, rows=sum(f.rows for f in files))
-    return Manifest(written_at=datetime.now(UTC), build_id=build_id, tables=tables, languages=list(languages))
+    return Manifest(written_at=datetime.now(UTC), build_id=build_id, tables=tables, languages=list(languages),
+                    rules=rules)
 
 
 def _manifest_payload(manifest: Manifest) -> bytes:

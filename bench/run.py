@@ -196,9 +196,8 @@ def bench_size(works: int, workers: int, sample: int) -> SizeResult:
         add_one = run_build(source, out, *extra)
         noop_served = add_one_served = None
         if len(late) > 1:
-            (WORK_DIR / "corpus-empty").mkdir(parents=True, exist_ok=True)
             with prefect_server(WORK_DIR / "prefect-home", WORK_DIR / "prefect-server.log") as (_, env):
-                run_build(WORK_DIR / "corpus-empty", WORK_DIR / "warm-up", env=env)  # the server's first flow run
+                run_build(_warm_up_corpus(), WORK_DIR / "warm-up", env=env)  # the server's first flow run
                 noop_served = run_build(source, out, *extra, env=env)
                 shutil.move(held_back[1], late[1])
                 add_one_served = run_build(source, out, *extra, env=env)
@@ -210,6 +209,14 @@ def bench_size(works: int, workers: int, sample: int) -> SizeResult:
                       add_one, score_sample(source, out, works, sample), noop_served, add_one_served)
 
 
+def _warm_up_corpus() -> Path:
+    """A one-file input folder for a build that only warms Prefect up (an empty folder is refused)."""
+    folder = WORK_DIR / "corpus-warm-up"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "warm-up.txt").write_text("Warm-up\n\nA short text to start the server with.\n", encoding="utf-8")
+    return folder
+
+
 def prefect_cost(works: int, repeats: int) -> dict[str, float]:
     """The same build as plain function calls and as the Prefect flow, in this process, start-up excluded.
 
@@ -219,10 +226,9 @@ def prefect_cost(works: int, repeats: int) -> dict[str, float]:
     from flows.build import build_corpus
 
     source = corpus(works)
-    (WORK_DIR / "corpus-empty").mkdir(parents=True, exist_ok=True)
     warm = WORK_DIR / "warm-up"
     shutil.rmtree(warm, ignore_errors=True)
-    build_corpus(source=str(WORK_DIR / "corpus-empty"), out=str(warm), embeddings=False)  # starts Prefect's server
+    build_corpus(source=str(_warm_up_corpus()), out=str(warm), embeddings=False)  # starts Prefect's server
     seconds: dict[str, list[float]] = {"plain": [], "prefect": []}
     for _ in range(repeats):
         for name in seconds:

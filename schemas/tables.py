@@ -6,6 +6,7 @@ Parquet, the column docs in ``docs/schema.md`` and the validation of rows are al
 
 from __future__ import annotations
 
+import json
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -141,6 +142,7 @@ class Table:
     row_model: type[Row]
     description: str
     partition_by: str | None = None
+    translation_column: str | None = None  # a language -> text struct: Hugging Face's Translation feature
 
     @property
     def columns(self) -> list[str]:
@@ -158,18 +160,39 @@ class Table:
             if pa.types.is_map(arrow_type):
                 value_type = arrow_type.item_type
                 arrow_type = pa.struct([pa.field(lang, value_type) for lang in languages])
+            # `datasets` applies a column's feature only to a field exactly like its own, and its fields are nullable.
+            nullable = nullable or name == self.translation_column
             fields.append(
                 pa.field(name, arrow_type, nullable=nullable,
                          metadata={"description": info.description or ""})
             )
-        return pa.schema(
-            fields,
-            metadata={
-                "parallel_corpus.schema_version": str(SCHEMA_VERSION),
-                "parallel_corpus.table": self.name,
-                "parallel_corpus.description": self.description,
-            },
-        )
+        metadata = {
+            "parallel_corpus.schema_version": str(SCHEMA_VERSION),
+            "parallel_corpus.table": self.name,
+            "parallel_corpus.description": self.description,
+        }
+        if self.translation_column is not None:
+            metadata["huggingface"] = json.dumps({"info": {"features": _hf_features(fields, self.translation_column)}})
+        return pa.schema(fields, metadata=metadata)
+
+
+def _hf_feature(arrow_type: pa.DataType) -> dict[str, Any]:
+    """The Hugging Face `datasets` feature of an Arrow type, as `Features.to_dict` writes it."""
+    if pa.types.is_struct(arrow_type):
+        return {arrow_type.field(i).name: _hf_feature(arrow_type.field(i).type) for i in range(arrow_type.num_fields)}
+    if pa.types.is_list(arrow_type):
+        return {"feature": _hf_feature(arrow_type.value_type), "_type": "Sequence"}
+    return {"dtype": "float64" if pa.types.is_float64(arrow_type) else str(arrow_type), "_type": "Value"}
+
+
+def _hf_features(fields: Sequence[pa.Field], translation_column: str) -> dict[str, Any]:
+    """Features of every column (`datasets` reads them from the Parquet schema's "huggingface" metadata), the
+    translation struct as a Translation feature, so that `translation` loads as one, not as a dict of strings."""
+    return {
+        f.name: {"languages": [f.type.field(i).name for i in range(f.type.num_fields)], "_type": "Translation"}
+        if f.name == translation_column else _hf_feature(f.type)
+        for f in fields
+    }
 
 
 DOCUMENTS = Table("documents", DocumentRow, "One row per ingested file version.")
@@ -185,6 +208,7 @@ REJECTS = Table("rejects", RejectRow, "One row per input file that was not inges
 PARALLEL = Table(
     "parallel", ParallelRow,
     "One row per aligned unit across all languages of a work (the pairwise beads grouped into units).",
+    translation_column="translation",
 )
 
 TABLES: tuple[Table, ...] = (DOCUMENTS, SEGMENTS, ALIGNMENTS, REJECTS, PARALLEL)

@@ -102,16 +102,16 @@ def test_every_content_segment_is_in_one_unit_in_document_order(built: Path) -> 
         assert read == list(ids), lang
 
 
-def test_hugging_face_datasets_sees_a_struct_of_languages(built: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hugging_face_datasets_loads_translation_as_a_translation_feature(built: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     datasets = pytest.importorskip("datasets", reason="Hugging Face datasets is not installed (pip install datasets)")
     files = listed(built, "parallel")
     data = datasets.load_dataset("parquet", data_files=files, split="train", cache_dir=str(tmp_path / "hf"))
     translation = data.features["translation"]
-    assert isinstance(translation, dict) and list(translation) == LANGS
-    assert all(feature == datasets.Value("string") for feature in translation.values())
+    assert isinstance(translation, datasets.Translation) and translation.languages == LANGS
+    assert data.features["segment_ids"][LANGS[0]] == datasets.Sequence(datasets.Value("string"))
     manifest = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
     assert data.num_rows == manifest["tables"]["parallel"]["rows"]
     full = data.filter(lambda row: row["n_langs"] == len(LANGS))

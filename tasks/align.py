@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import unicodedata
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -130,6 +131,7 @@ _MATCH_BONUS = 2.0  # per shared rare name (weight 1)
 _NUMBER_MISS = 1.2  # per number of 100 or more found on one side only: rarely dropped or reworded
 _SMALL_NUMBER_MISS = 0.4  # per smaller number (or time, "4.45"): often written in words ("dix-huit heures")
 _NAME_MISS = 0.25  # per name found on one side only
+_FORMAT_MISS = 1.2  # per placeholder or final mark found on one side only: a program needs its placeholders
 
 _POSITION_COST = 1.0  # per unit of difference of relative position inside the section group
 _EMBED_WEIGHT = 2.0  # from a typical best match (-half) to a typical unrelated pair (+half)
@@ -171,6 +173,26 @@ def _numbers(text: str) -> set[str]:
     return {"n:" + value for value in number_values(text)}
 
 
+# Tokens that translators copy unchanged: printf and format placeholders ("%(name)s", "%s", "{0}") and
+# web addresses. Keyed whole, so a placeholder's word does not need to meet an untranslated word.
+_PLACEHOLDER = regex.compile(r"%\(\w+\)[a-zA-Z]|%[-+#0]*\d*(?:\.\d+)?[sdifrxXeEgGcu]|\{[\w.]*\}"
+                             r"|\b(?:https?|ftp)://[^\s<>\"']+|\b[\w.+-]+@[\w-]+\.[\w.-]+")
+# How a segment ends survives translation: a question, a label followed by its value, an unfinished
+# phrase. Judged by Unicode character names, so that every script's own marks count.
+_ENDINGS = (("QUESTION MARK", "?"), ("COLON", ":"), ("ELLIPSIS", "…"), ("EXCLAMATION MARK", "!"))
+
+
+def _format_keys(text: str) -> set[str]:
+    keys = {"f:" + m.rstrip(".,;:)!?") for m in _PLACEHOLDER.findall(text)}
+    stripped = text.rstrip().rstrip("\"'»”’)]\u00a0 ")
+    if stripped.endswith("..."):
+        keys.add("e:…")
+    elif stripped:
+        name = f" {unicodedata.name(stripped[-1], '')} "
+        keys.update("e:" + mark for words, mark in _ENDINGS if f" {words} " in name)
+    return keys
+
+
 @dataclass(frozen=True, slots=True)
 class _SegmentFeatures:
     length: float
@@ -188,7 +210,7 @@ def _features(segment: Segment) -> _SegmentFeatures:
         length=float(max(1, len("".join(segment.text.split())))),
         kind=_KIND_OF[segment.kind],
         numbers=frozenset(_numbers(segment.text)),
-        names=frozenset(latin | other),
+        names=frozenset(latin | other | _format_keys(segment.text)),
     )
 
 
@@ -268,6 +290,8 @@ class _Windows:
 
 
 def _miss_cost(key: str) -> float:
+    if key.startswith(("f:", "e:")):
+        return _FORMAT_MISS
     if not key.startswith("n:"):
         return _NAME_MISS
     integer = key[2:].split(".")[0]
@@ -318,7 +342,7 @@ def _key_weights(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) -
     """Rarity weights (1 for a token in one unit per side, less when frequent) of the tokens that count.
 
     Names count only if both documents have them (a name may be rendered in a way no key matches);
-    numbers also count when one document lacks them, as evidence of an omission.
+    numbers and placeholders also count when one document lacks them, as evidence of an omission.
     """
     df_src = Counter(itertools.chain.from_iterable(src))
     df_tgt = Counter(itertools.chain.from_iterable(tgt))
@@ -326,7 +350,7 @@ def _key_weights(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) -
     top = math.log1p(total / 2)
     weights = {k: math.log1p(total / (df_src[k] + df_tgt[k])) / top for k in df_src.keys() & df_tgt.keys()}
     for k in (df_src.keys() ^ df_tgt.keys()):
-        if k.startswith("n:"):
+        if k.startswith(("n:", "f:")):
             weights[k] = min(1.0, math.log1p(total / (df_src[k] + df_tgt[k])) / top)
     return weights
 

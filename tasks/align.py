@@ -113,7 +113,8 @@ _LINK_SHAPES = _link_shapes(_MAX_BEAD)
 _MAX_SIDE = max(a for a, _ in _LINK_SHAPES)
 _SIDE_SIZES = tuple(range(1, _MAX_SIDE + 1))
 _MERGE_COST = 1.2  # per unit beyond 1-1: merges and splits are common in loose translations
-_AGREED_MERGE_COST = 2.0  # added to it where a first alignment found no merges
+_AGREED_MERGE_COST = 3.0  # added to it where a first alignment found no merges (lengths of short segments are
+# weak evidence against a merge that swallows an untranslated one)
 _AGREEMENT = 0.1  # share of merged units in the first alignment from which nothing is added
 _LARGE_BEAD_COST = 0.5  # per unit beyond four: such beads are rarer, and a wrong one costs precision
 _LENGTH_UNIT = 100.0  # the median segment measures this many length units
@@ -124,7 +125,7 @@ _SENTENCE_TOLERANCE = 0.0  # how much worse it may match when absorbing a short 
 _SHORT_SENTENCE = _LENGTH_UNIT / 2  # length units of a short sentence
 _GAP_EXTEND = 0.5  # share of it for each further unit of a run of unaligned units
 
-_LENGTH_VARIANCE = 6.8  # Gale-Church: variance of the difference per length unit
+_LENGTH_VARIANCE = 6.8  # Gale-Church: variance of the difference per character of length
 _LENGTH_REL_SD = 0.3  # floor of the relative standard deviation of loose translations
 
 _MATCH_BONUS = 2.0  # per shared rare name (weight 1)
@@ -374,6 +375,7 @@ class _Costs:
     tgt_extend_before: FloatArray  # cumulative extension cost of the target units before each position
     embed_scale: tuple[float, float]  # see _Side
     merge_cost: float = _MERGE_COST  # prior per unit beyond 1-1 (see _merge_cost)
+    variance: float = _LENGTH_VARIANCE  # per length unit: see _costs_for
 
     def link(self, a: int, b: int, i: IntArray, j: IntArray) -> FloatArray:
         """Costs of the beads of source units [i-a, i) with target units [j-b, j), for paired arrays i, j.
@@ -385,7 +387,7 @@ class _Costs:
         x = src.length[a][i]
         y = tgt.length[b][j]
         mean = (x + y) / 2
-        cost: FloatArray = (x - y) ** 2 / (2 * _LENGTH_VARIANCE * mean + 2 * (_LENGTH_REL_SD * mean) ** 2)
+        cost: FloatArray = (x - y) ** 2 / (2 * self.variance * mean + 2 * (_LENGTH_REL_SD * mean) ** 2)
         cost += _KIND_COST[src.kind[a][i], tgt.kind[b][j]]
         cost += _POSITION_COST * np.abs(tgt.position[b][j] - src.position[a][i])
         cost += tgt.miss[b][j]
@@ -809,7 +811,13 @@ def _member_keys(side: _Side, members: Sequence[Sequence[int]]) -> list[frozense
 
 
 def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Sequence[int] = _SIDE_SIZES,
-               merge_cost: float = _MERGE_COST) -> _Costs:
+               merge_cost: float = _MERGE_COST, scale: float = 1.0) -> _Costs:
+    """Bead costs; ``scale`` is the source's length units per character.
+
+    Gale-Church's variance grows with the length in characters, so in length units (the median segment
+    measures _LENGTH_UNIT) it is larger where segments are short: the lengths of one- to three-word
+    interface messages say little, those of long paragraphs much.
+    """
     keys = sorted(weights)
     ids = {k: x for x, k in enumerate(keys)}
     miss_of = [weights[k] * _miss_cost(k) for k in keys]
@@ -817,7 +825,7 @@ def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Se
     return _Costs(_windows(src, ids, miss_of, sizes), _windows(tgt, ids, miss_of, sizes), weights, credit,
                   src.null_cost, _GAP_EXTEND * src.null_cost, np.concatenate([tgt.null_cost, [np.inf]]),
                   np.concatenate([[0.0], np.cumsum(_GAP_EXTEND * tgt.null_cost)]), src.embed_scale,
-                  merge_cost)
+                  merge_cost, _LENGTH_VARIANCE * scale)
 
 
 def _segment_beads(spans: Sequence[Span], src: _Side, tgt: _Side, costs: _Costs) -> list[Bead]:
@@ -1080,7 +1088,8 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
     unit = float(np.median(s_len + [x / ratio for x in t_len])) / _LENGTH_UNIT
     s_side, t_side = replace(s_side, scale=1.0 / unit), replace(t_side, scale=1.0 / (unit * ratio))
 
-    sec_costs = _costs_for(_units(s_side, s_secs.members), _units(t_side, t_secs.members), weights[0])
+    sec_costs = _costs_for(_units(s_side, s_secs.members), _units(t_side, t_secs.members), weights[0],
+                           scale=s_side.scale)
     sec_anchors = _monotone([(s_secs.of_segment[i], t_secs.of_segment[j]) for i, j in chain])
     n_sec, m_sec = len(s_secs.numbers), len(t_secs.numbers)
     sec_spans, _ = _banded_dp(sec_costs, n_sec, m_sec, *_expected_path(n_sec, m_sec, _centres(sec_anchors)))
@@ -1101,7 +1110,8 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
     tried = []
     for s_group, t_group, points in plans:
         plan_costs = _costs_for(_units(s_side, [[k] for k in range(n)], s_group),
-                                _units(t_side, [[k] for k in range(m)], t_group), weights[1])
+                                _units(t_side, [[k] for k in range(m)], t_group), weights[1],
+                                scale=s_side.scale)
         plan_spans, plan_cost = _banded_dp(plan_costs, n, m, *_expected_path(n, m, points))
         tried.append((plan_cost, plan_spans, plan_costs, points))
     # The first plan wins ties.

@@ -220,6 +220,23 @@ def test_placeholders_tell_which_interface_message_was_left_untranslated() -> No
     assert [(b.src, b.tgt) for b in alignment.segments] == expected
 
 
+def test_lengths_of_one_to_three_word_messages_do_not_outweigh_an_omission() -> None:
+    # Short interface labels: their lengths in characters vary widely in translation ("Email" / "E-Mail-Adresse"),
+    # so a document of them must not trade the two untranslated labels for a shifted run of bad 1-1 beads.
+    src = make_doc(["Authentication", "Personal info", "Permissions", "Important dates",
+                    "Password changed successfully.", "Authentication and Authorization", "password", "last login",
+                    "No password set.", "Groups", "Users", "Email", "staff status", "active", "superuser status",
+                    "user", "group", "name", "Save", "Delete"])
+    tgt = make_doc(["Authentifizierung", "Persönliche Informationen", "Berechtigungen", "Wichtige Daten",
+                    "Passwort erfolgreich geändert.", "Authentifizierung und Autorisierung", "Passwort",
+                    "Letzte Anmeldung", "Kein Passwort gesetzt.", "Gruppen", "Benutzer", "Mitarbeiter-Status",
+                    "Administrator-Status", "Benutzer", "Gruppe", "Name", "Sichern", "Löschen"])
+    alignment = align_pair(src, tgt)
+    omitted = {11, 13}
+    expected = [((x,), ()) if x in omitted else ((x,), (x - sum(o < x for o in omitted),)) for x in range(len(src))]
+    assert [(b.src, b.tgt) for b in alignment.segments] == expected
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("placeholders %(name)s and %s, {0}: https://example.org/a.", {"f:%(name)s", "f:%s", "f:{0}",
                                                                    "f:https://example.org/a"}),

@@ -23,8 +23,9 @@ translation model:
 * **length**: Gale-Church's model with the length ratio estimated for the pair. Lengths are
   non-space characters, the target's divided by the ratio, in units of 1/100 of the median segment;
   the cost is the squared normal deviate of the difference, whose variance grows with length
-  (Gale-Church's 6.8 per unit) plus a relative floor, because loose translations differ by a
-  proportion that does not shrink for long segments. The ratio is that of the total lengths, unless
+  (Gale-Church's 6.8 per character, so in units it is larger where segments are short: the lengths
+  of one- to three-word labels say little) plus a relative floor, because loose translations differ
+  by a proportion that does not shrink for long segments. The ratio is that of the total lengths, unless
   the anchors or the heading lengths disagree (a large omission): then each estimate is tried and
   the cheapest alignment kept.
 * **numbers**: compared by value across scripts and formats, as ``tasks.anchors`` reads them
@@ -37,6 +38,9 @@ translation model:
   skeleton, so that a Devanagari or Han rendering of a Latin name matches it. Names often become
   pronouns in translation, so a name on one side only costs little, and names only count if both
   documents have them. Numbers and names are weighted by rarity (a token everywhere says nothing).
+* **format tokens**: what translators copy unchanged, placeholders ("%(name)s", "%s", "{0}"), web
+  and e-mail addresses, counted like numbers (one on one side only is evidence of an omission); and
+  a segment's final question mark, colon, ellipsis or exclamation mark, in any script, like names.
 * **structure**: heading with heading is rewarded and heading with body text penalised (mildly:
   segmenters do not always agree on headings), a side mixing headings and body is penalised, a
   list item against a paragraph costs a little (translations turn paragraphs into bullets), and so

@@ -23,8 +23,9 @@ translation model:
 * **length**: Gale-Church's model with the length ratio estimated for the pair. Lengths are
   non-space characters, the target's divided by the ratio, in units of 1/100 of the median segment;
   the cost is the squared normal deviate of the difference, whose variance grows with length
-  (Gale-Church's 6.8 per unit) plus a relative floor, because loose translations differ by a
-  proportion that does not shrink for long segments. The ratio is that of the total lengths, unless
+  (Gale-Church's 6.8 per character, so in units it is larger where segments are short: the lengths
+  of one- to three-word labels say little) plus a relative floor, because loose translations differ
+  by a proportion that does not shrink for long segments. The ratio is that of the total lengths, unless
   the anchors or the heading lengths disagree (a large omission): then each estimate is tried and
   the cheapest alignment kept.
 * **numbers**: compared by value across scripts and formats, as ``tasks.anchors`` reads them
@@ -37,6 +38,9 @@ translation model:
   skeleton, so that a Devanagari or Han rendering of a Latin name matches it. Names often become
   pronouns in translation, so a name on one side only costs little, and names only count if both
   documents have them. Numbers and names are weighted by rarity (a token everywhere says nothing).
+* **format tokens**: what translators copy unchanged, placeholders ("%(name)s", "%s", "{0}"), web
+  and e-mail addresses, counted like numbers (one on one side only is evidence of an omission); and
+  a segment's final question mark, colon, ellipsis or exclamation mark, in any script, like names.
 * **structure**: heading with heading is rewarded and heading with body text penalised (mildly:
   segmenters do not always agree on headings), a side mixing headings and body is penalised, a
   list item against a paragraph costs a little (translations turn paragraphs into bullets), and so
@@ -64,6 +68,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import unicodedata
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -112,7 +117,8 @@ _LINK_SHAPES = _link_shapes(_MAX_BEAD)
 _MAX_SIDE = max(a for a, _ in _LINK_SHAPES)
 _SIDE_SIZES = tuple(range(1, _MAX_SIDE + 1))
 _MERGE_COST = 1.2  # per unit beyond 1-1: merges and splits are common in loose translations
-_AGREED_MERGE_COST = 2.0  # added to it where a first alignment found no merges
+_AGREED_MERGE_COST = 3.0  # added to it where a first alignment found no merges (lengths of short segments are
+# weak evidence against a merge that swallows an untranslated one)
 _AGREEMENT = 0.1  # share of merged units in the first alignment from which nothing is added
 _LARGE_BEAD_COST = 0.5  # per unit beyond four: such beads are rarer, and a wrong one costs precision
 _LENGTH_UNIT = 100.0  # the median segment measures this many length units
@@ -123,13 +129,14 @@ _SENTENCE_TOLERANCE = 0.0  # how much worse it may match when absorbing a short 
 _SHORT_SENTENCE = _LENGTH_UNIT / 2  # length units of a short sentence
 _GAP_EXTEND = 0.5  # share of it for each further unit of a run of unaligned units
 
-_LENGTH_VARIANCE = 6.8  # Gale-Church: variance of the difference per length unit
+_LENGTH_VARIANCE = 6.8  # Gale-Church: variance of the difference per character of length
 _LENGTH_REL_SD = 0.3  # floor of the relative standard deviation of loose translations
 
 _MATCH_BONUS = 2.0  # per shared rare name (weight 1)
 _NUMBER_MISS = 1.2  # per number of 100 or more found on one side only: rarely dropped or reworded
 _SMALL_NUMBER_MISS = 0.4  # per smaller number (or time, "4.45"): often written in words ("dix-huit heures")
 _NAME_MISS = 0.25  # per name found on one side only
+_FORMAT_MISS = 1.2  # per placeholder or final mark found on one side only: a program needs its placeholders
 
 _POSITION_COST = 1.0  # per unit of difference of relative position inside the section group
 _EMBED_WEIGHT = 2.0  # from a typical best match (-half) to a typical unrelated pair (+half)
@@ -171,6 +178,26 @@ def _numbers(text: str) -> set[str]:
     return {"n:" + value for value in number_values(text)}
 
 
+# Tokens that translators copy unchanged: printf and format placeholders ("%(name)s", "%s", "{0}") and
+# web addresses. Keyed whole, so a placeholder's word does not need to meet an untranslated word.
+_PLACEHOLDER = regex.compile(r"%\(\w+\)[a-zA-Z]|%[-+#0]*\d*(?:\.\d+)?[sdifrxXeEgGcu]|\{[\w.]*\}"
+                             r"|\b(?:https?|ftp)://[^\s<>\"']+|\b[\w.+-]+@[\w-]+\.[\w.-]+")
+# How a segment ends survives translation: a question, a label followed by its value, an unfinished
+# phrase. Judged by Unicode character names, so that every script's own marks count.
+_ENDINGS = (("QUESTION MARK", "?"), ("COLON", ":"), ("ELLIPSIS", "…"), ("EXCLAMATION MARK", "!"))
+
+
+def _format_keys(text: str) -> set[str]:
+    keys = {"f:" + m.rstrip(".,;:)!?") for m in _PLACEHOLDER.findall(text)}
+    stripped = text.rstrip().rstrip("\"'»”’)]\u00a0 ")
+    if stripped.endswith("..."):
+        keys.add("e:…")
+    elif stripped:
+        name = f" {unicodedata.name(stripped[-1], '')} "
+        keys.update("e:" + mark for words, mark in _ENDINGS if f" {words} " in name)
+    return keys
+
+
 @dataclass(frozen=True, slots=True)
 class _SegmentFeatures:
     length: float
@@ -188,7 +215,7 @@ def _features(segment: Segment) -> _SegmentFeatures:
         length=float(max(1, len("".join(segment.text.split())))),
         kind=_KIND_OF[segment.kind],
         numbers=frozenset(_numbers(segment.text)),
-        names=frozenset(latin | other),
+        names=frozenset(latin | other | _format_keys(segment.text)),
     )
 
 
@@ -268,6 +295,8 @@ class _Windows:
 
 
 def _miss_cost(key: str) -> float:
+    if key.startswith(("f:", "e:")):
+        return _FORMAT_MISS
     if not key.startswith("n:"):
         return _NAME_MISS
     integer = key[2:].split(".")[0]
@@ -318,7 +347,7 @@ def _key_weights(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) -
     """Rarity weights (1 for a token in one unit per side, less when frequent) of the tokens that count.
 
     Names count only if both documents have them (a name may be rendered in a way no key matches);
-    numbers also count when one document lacks them, as evidence of an omission.
+    numbers and placeholders also count when one document lacks them, as evidence of an omission.
     """
     df_src = Counter(itertools.chain.from_iterable(src))
     df_tgt = Counter(itertools.chain.from_iterable(tgt))
@@ -326,7 +355,7 @@ def _key_weights(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) -
     top = math.log1p(total / 2)
     weights = {k: math.log1p(total / (df_src[k] + df_tgt[k])) / top for k in df_src.keys() & df_tgt.keys()}
     for k in (df_src.keys() ^ df_tgt.keys()):
-        if k.startswith("n:"):
+        if k.startswith(("n:", "f:")):
             weights[k] = min(1.0, math.log1p(total / (df_src[k] + df_tgt[k])) / top)
     return weights
 
@@ -350,6 +379,7 @@ class _Costs:
     tgt_extend_before: FloatArray  # cumulative extension cost of the target units before each position
     embed_scale: tuple[float, float]  # see _Side
     merge_cost: float = _MERGE_COST  # prior per unit beyond 1-1 (see _merge_cost)
+    variance: float = _LENGTH_VARIANCE  # per length unit: see _costs_for
 
     def link(self, a: int, b: int, i: IntArray, j: IntArray) -> FloatArray:
         """Costs of the beads of source units [i-a, i) with target units [j-b, j), for paired arrays i, j.
@@ -361,7 +391,7 @@ class _Costs:
         x = src.length[a][i]
         y = tgt.length[b][j]
         mean = (x + y) / 2
-        cost: FloatArray = (x - y) ** 2 / (2 * _LENGTH_VARIANCE * mean + 2 * (_LENGTH_REL_SD * mean) ** 2)
+        cost: FloatArray = (x - y) ** 2 / (2 * self.variance * mean + 2 * (_LENGTH_REL_SD * mean) ** 2)
         cost += _KIND_COST[src.kind[a][i], tgt.kind[b][j]]
         cost += _POSITION_COST * np.abs(tgt.position[b][j] - src.position[a][i])
         cost += tgt.miss[b][j]
@@ -785,7 +815,13 @@ def _member_keys(side: _Side, members: Sequence[Sequence[int]]) -> list[frozense
 
 
 def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Sequence[int] = _SIDE_SIZES,
-               merge_cost: float = _MERGE_COST) -> _Costs:
+               merge_cost: float = _MERGE_COST, scale: float = 1.0) -> _Costs:
+    """Bead costs; ``scale`` is the source's length units per character.
+
+    Gale-Church's variance grows with the length in characters, so in length units (the median segment
+    measures _LENGTH_UNIT) it is larger where segments are short: the lengths of one- to three-word
+    interface messages say little, those of long paragraphs much.
+    """
     keys = sorted(weights)
     ids = {k: x for x, k in enumerate(keys)}
     miss_of = [weights[k] * _miss_cost(k) for k in keys]
@@ -793,7 +829,7 @@ def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Se
     return _Costs(_windows(src, ids, miss_of, sizes), _windows(tgt, ids, miss_of, sizes), weights, credit,
                   src.null_cost, _GAP_EXTEND * src.null_cost, np.concatenate([tgt.null_cost, [np.inf]]),
                   np.concatenate([[0.0], np.cumsum(_GAP_EXTEND * tgt.null_cost)]), src.embed_scale,
-                  merge_cost)
+                  merge_cost, _LENGTH_VARIANCE * scale)
 
 
 def _segment_beads(spans: Sequence[Span], src: _Side, tgt: _Side, costs: _Costs) -> list[Bead]:
@@ -1056,7 +1092,8 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
     unit = float(np.median(s_len + [x / ratio for x in t_len])) / _LENGTH_UNIT
     s_side, t_side = replace(s_side, scale=1.0 / unit), replace(t_side, scale=1.0 / (unit * ratio))
 
-    sec_costs = _costs_for(_units(s_side, s_secs.members), _units(t_side, t_secs.members), weights[0])
+    sec_costs = _costs_for(_units(s_side, s_secs.members), _units(t_side, t_secs.members), weights[0],
+                           scale=s_side.scale)
     sec_anchors = _monotone([(s_secs.of_segment[i], t_secs.of_segment[j]) for i, j in chain])
     n_sec, m_sec = len(s_secs.numbers), len(t_secs.numbers)
     sec_spans, _ = _banded_dp(sec_costs, n_sec, m_sec, *_expected_path(n_sec, m_sec, _centres(sec_anchors)))
@@ -1077,7 +1114,8 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
     tried = []
     for s_group, t_group, points in plans:
         plan_costs = _costs_for(_units(s_side, [[k] for k in range(n)], s_group),
-                                _units(t_side, [[k] for k in range(m)], t_group), weights[1])
+                                _units(t_side, [[k] for k in range(m)], t_group), weights[1],
+                                scale=s_side.scale)
         plan_spans, plan_cost = _banded_dp(plan_costs, n, m, *_expected_path(n, m, points))
         tried.append((plan_cost, plan_spans, plan_costs, points))
     # The first plan wins ties.

@@ -200,6 +200,56 @@ def test_numbers_in_other_scripts_find_the_omitted_paragraph() -> None:
     assert omitted.score > 0.5
 
 
+def test_placeholders_tell_which_interface_message_was_left_untranslated() -> None:
+    # A message catalogue and a partial translation of it: short messages, one per line, no numbers or names.
+    # Only the placeholders of "Set password: %s" and of the message with %(name)s tell which two are missing.
+    src = make_doc(["Messages", "Personal info", "Permissions", "Important dates",
+                    "The two password fields didn’t match.", "%(name)s object with key %(key)r does not exist.",
+                    "Enter a valid date.", "Saved successfully.", "Log out", "View site", "Set password: %s",
+                    "Your password can’t be too similar to your other personal information.", "Username",
+                    "Do you want to continue?", "Filter", "Search", "Clear all filters", "Date/time"])
+    tgt = make_doc(["Сообщения", "Личная информация", "Права доступа", "Важные даты",
+                    "Объект %(name)s с ключом %(key)r не существует.", "Введите правильную дату.",
+                    "Сохранено успешно.", "Выйти", "Открыть сайт",
+                    "Ваш пароль не должен быть слишком похож на другую вашу личную информацию.",
+                    "Имя пользователя", "Хотите продолжить?", "Фильтр", "Поиск", "Сбросить все фильтры",
+                    "Дата и время"])
+    alignment = align_pair(src, tgt)
+    omitted = {4, 10}
+    expected = [((x,), ()) if x in omitted else ((x,), (x - sum(o < x for o in omitted),)) for x in range(len(src))]
+    assert [(b.src, b.tgt) for b in alignment.segments] == expected
+
+
+def test_lengths_of_one_to_three_word_messages_do_not_outweigh_an_omission() -> None:
+    # Short interface labels: their lengths in characters vary widely in translation ("Email" / "E-Mail-Adresse"),
+    # so a document of them must not trade the two untranslated labels for a shifted run of bad 1-1 beads.
+    src = make_doc(["Authentication", "Personal info", "Permissions", "Important dates",
+                    "Password changed successfully.", "Authentication and Authorization", "password", "last login",
+                    "No password set.", "Groups", "Users", "Email", "staff status", "active", "superuser status",
+                    "user", "group", "name", "Save", "Delete"])
+    tgt = make_doc(["Authentifizierung", "Persönliche Informationen", "Berechtigungen", "Wichtige Daten",
+                    "Passwort erfolgreich geändert.", "Authentifizierung und Autorisierung", "Passwort",
+                    "Letzte Anmeldung", "Kein Passwort gesetzt.", "Gruppen", "Benutzer", "Mitarbeiter-Status",
+                    "Administrator-Status", "Benutzer", "Gruppe", "Name", "Sichern", "Löschen"])
+    alignment = align_pair(src, tgt)
+    omitted = {11, 13}
+    expected = [((x,), ()) if x in omitted else ((x,), (x - sum(o < x for o in omitted),)) for x in range(len(src))]
+    assert [(b.src, b.tgt) for b in alignment.segments] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("placeholders %(name)s and %s, {0}: https://example.org/a.", {"f:%(name)s", "f:%s", "f:{0}",
+                                                                   "f:https://example.org/a"}),
+    ("Ist das sicher?", {"e:?"}),
+    ("هل أنت متأكد؟", {"e:?"}),
+    ("日付：", {"e::"}),
+    ("Loading...", {"e:…"}),
+    ("50% off; 5 % d", set()),
+])
+def test_format_tokens_that_survive_translation(text: str, expected: set[str]) -> None:
+    assert align_module._format_keys(text) == expected
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("revenue 2025", {"n:2025"}),
     ("२०२५ मध्ये", {"n:2025"}),

@@ -7,7 +7,7 @@ import os
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 DEFAULT_MAX_FILE_MB = 50.0
 
@@ -76,19 +76,12 @@ class BuildParameters(BaseModel):
     def _embeddings_installed(cls, embeddings: bool) -> bool:
         return embeddings_setting(embeddings)
 
-    @field_validator("works_file")
+    @field_validator("works_file", "rules_file")
     @classmethod
-    def _works_file_exists(cls, works_file: Path | None) -> Path | None:
-        if works_file is not None and not works_file.is_file():
-            raise ValueError(f"works file {works_file} does not exist")
-        return works_file
-
-    @field_validator("rules_file")
-    @classmethod
-    def _rules_file_exists(cls, rules_file: Path | None) -> Path | None:
-        if rules_file is not None and not rules_file.is_file():
-            raise ValueError(f"rules file {rules_file} does not exist")
-        return rules_file
+    def _file_exists(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"{(info.field_name or '').removesuffix('_file')} file {path} does not exist")
+        return path
 
     @field_validator("source")
     @classmethod

@@ -84,6 +84,21 @@ def test_every_bead_is_a_row_with_its_texts_escaped(hostile_corpus: Path) -> Non
     assert 'class="o"' in html.split("Only in English.")[1]
 
 
+def test_titles_and_names_are_escaped_wherever_they_appear(tmp_path: Path) -> None:
+    out = make_corpus(tmp_path / ATTACK.replace("/", "|"), {
+        ATTACK: {"en": [("title", ATTACK + " \x07bell"), ("paragraph", "a")], "fr": [("title", "t")]},
+    })
+    page = tmp_path / "r.html"
+    write_report(out, page)
+    html = page.read_text(encoding="utf-8")
+    escaped = "&lt;script&gt;alert(1)&lt;|script&gt;"
+    assert "<script" not in html.lower() and "\x07" not in html
+    assert f"<title>Parallel corpus report: {escaped}</title>" in html
+    assert f"<h2 id=\"w0\">Work {ATTACK.replace('<', '&lt;').replace('>', '&gt;')}</h2>" in html
+    assert "&lt;/script&gt;/en.txt: &lt;script&gt;alert(1)&lt;/script&gt; \\x07bell (2 segments)</li>" in html
+    assert not {"script", "link", "img", "iframe", "object"} & set(parse(page).tags)
+
+
 def test_the_page_is_self_contained_under_a_strict_csp(hostile_corpus: Path) -> None:
     write_report(hostile_corpus, hostile_corpus / "report.html")
     report = parse(hostile_corpus / "report.html")

@@ -53,6 +53,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas import ALIGNMENTS, DOCUMENTS, PARALLEL, SEGMENTS, Manifest, ManifestFile
+from tasks.errors import CorpusNotFoundError, DestinationError, UnknownLanguageError, UnknownWorkError
 from tasks.storage import file_members, load_manifest, read_rows, work_key
 
 __all__ = [
@@ -80,18 +81,6 @@ __all__ = [
 Format = Literal["tmx", "tsv", "jsonl", "moses"]
 FORMATS: tuple[str, ...] = get_args(Format)
 PairSource = Literal["beads", "parallel"]
-
-
-class CorpusNotFoundError(FileNotFoundError):
-    """The folder holds no built corpus."""
-
-
-class UnknownLanguageError(ValueError):
-    """A language the corpus does not have was asked for."""
-
-
-class UnknownWorkError(ValueError):
-    """A work the corpus does not have was asked for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,7 +538,7 @@ def export_every_pair(
     if chosen is not None:
         corpus.check_languages(sorted(chosen))
     if dest_dir.exists() and not dest_dir.is_dir():
-        raise FileExistsError(f"{dest_dir} is a file; several pairs are written into a folder, one file per pair")
+        raise DestinationError(f"{dest_dir} is a file; several pairs are written into a folder, one file per pair")
     pairs = [p for p in corpus.language_pairs(works) if chosen is None or set(p) <= chosen]
     if not pairs:
         shown = ", ".join(sorted(chosen if chosen is not None else corpus.languages)) or "none"

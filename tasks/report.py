@@ -17,10 +17,8 @@ summary is collected, then both are joined, so memory stays bounded by one work.
 from __future__ import annotations
 
 import html
-import os
 import shutil
 import tempfile
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,20 +29,15 @@ from typing import IO, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from tasks.files import atomic_text
 from tasks.formats import Bead, Corpus, DocumentInfo, SegmentView
+from tasks.text import visible_controls
 
-__all__ = ["CSP", "LOW_SCORE", "PairSummary", "ReportResult", "pair_summary", "visible_controls", "write_report"]
+__all__ = ["CSP", "LOW_SCORE", "PairSummary", "ReportResult", "pair_summary", "write_report"]
 
 LOW_SCORE = 0.5
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _HEAD_KINDS = frozenset({"title", "heading"})
-
-def visible_controls(text: str) -> str:
-    """Control characters (escape sequences included) shown as ``\\xNN`` instead of acting."""
-    return "".join(
-        f"\\x{ord(ch):02x}" if unicodedata.category(ch) == "Cc" and ch not in "\t\n" else ch for ch in text
-    )
-
 
 def _shown(value: object) -> object:
     """Every value a template shows, as the page shows it: text escaped (quotes too), control characters visible.
@@ -182,14 +175,9 @@ def write_report(out_dir: Path, dest: Path, *, works: Iterable[str] | None = Non
             build_id=corpus.manifest.build_id, written_at=corpus.manifest.written_at.isoformat(timespec="seconds"),
             works=len(chosen), pairs=len(summaries), beads=n_beads, low_score=low_score, csp=CSP,
         )
-        temp = dest.with_name(f".{dest.name}.partial")
-        try:
-            with temp.open("w", encoding="utf-8") as out:
-                out.write(str(header))
-                out.write(str(template.summary_table(summaries)))
-                _copy_into(out, body)
-                out.write("</body></html>\n")
-            os.replace(temp, dest)
-        finally:
-            temp.unlink(missing_ok=True)
+        with atomic_text(dest) as out:
+            out.write(str(header))
+            out.write(str(template.summary_table(summaries)))
+            _copy_into(out, body)
+            out.write("</body></html>\n")
     return ReportResult(dest, len(chosen), len(summaries), n_beads, dest.stat().st_size)

@@ -12,8 +12,7 @@ from typer.testing import CliRunner
 from bench.generate import generate_corpus
 from flows.cli import app
 from tasks.storage import file_members, load_manifest
-from tests.conftest import build_json
-from tests.test_incremental import rows
+from tests.helpers import build_json, rows
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 runner = CliRunner()

@@ -16,9 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests.conftest import SEEDS
-from tests.test_formats import HOSTILE, make_corpus
-from tests.test_report import CHROMIUM, chromium, parse, screenshot_is_not_blank
+from tests.helpers import CHROMIUM, HOSTILE, SEEDS, chromium, make_corpus, parse, screenshot_is_not_blank
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

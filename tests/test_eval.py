@@ -26,7 +26,7 @@ from eval.synthetic import _DAMAGE_FUNCTIONS, DAMAGES, MAX_SEGMENTS, MIN_SEGMENT
 from schemas import SegmentKind
 from tasks.align import Bead, PairAlignment, align_pair
 from tasks.segment import Segment
-from tests.test_align import assert_valid
+from tests.helpers import assert_valid
 
 
 @pytest.fixture(scope="module")

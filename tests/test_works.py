@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from bench.generate import generate_corpus
 from eval.grouping import generate_pile
 from flows.cli import app
-from tests.conftest import SEEDS, build_json
+from tests.helpers import SEEDS, build_json
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 runner = CliRunner()

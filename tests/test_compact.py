@@ -42,6 +42,7 @@ def _what_readers_see(out: Path, scratch: Path) -> list[str]:
     return [*seen, shown.output]
 
 
+@pytest.mark.slow  # three builds of four works: the fast suite has the next test's one build
 def test_compaction_keeps_the_rows_and_later_builds_stay_incremental(tmp_path: Path) -> None:
     source, out = tmp_path / "in", tmp_path / "out"
     generate_corpus(source, works=4)

@@ -3,8 +3,8 @@
 ``python -m eval seeds`` aligns every pair of the seed files and scores them against the hand-made
 gold in ``eval/gold``; ``python -m eval synthetic --docs N`` does the same for damaged documents;
 ``python -m eval real`` for the development corpus of real translations in ``eval/real``;
-``python -m eval output DIR`` scores a built output folder. ``main`` is the command line, for a
-``corpus eval`` command to delegate to.
+``python -m eval output DIR`` scores a built output folder. ``eval.cli.app`` is the command line, the
+``corpus eval`` command group; ``main`` runs it and returns the exit status.
 """
 
 from eval.cli import main

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tasks.errors import CorpusError
 from tasks.segment import Segment
 
 __all__ = ["SEEDS_GOLD", "EvalDoc", "GoldError", "LineUnits", "load_gold"]
@@ -21,7 +22,7 @@ SEEDS_GOLD = Path(__file__).resolve().parent / "gold" / "seeds.tsv"
 LineUnits = Mapping[int, frozenset[str]]  # 1-based line -> units; absent lines are out of scope
 
 
-class GoldError(ValueError):
+class GoldError(CorpusError):
     """A gold file is malformed."""
 
 

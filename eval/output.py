@@ -12,13 +12,14 @@ from eval.run import ALIGNER, Report, Row, gold_for, pair_name
 from eval.score import LEVELS, Judged, evaluate_pair
 from schemas import ALIGNMENTS, DOCUMENTS, SEGMENTS
 from tasks.align import Bead, PairAlignment
+from tasks.errors import CorpusError
 from tasks.segment import Segment
 from tasks.storage import load_manifest, read_table
 
 __all__ = ["NoOutputError", "evaluate_output"]
 
 
-class NoOutputError(FileNotFoundError):
+class NoOutputError(CorpusError):
     """The folder holds no built corpus."""
 
 

@@ -7,11 +7,12 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from typer.core import TyperGroup
 
 from flows.cli_consumers import register as register_consumer_commands
 from flows.runners import RunnerKind, make_task_runner
@@ -21,11 +22,6 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # A one-off build starts a temporary Prefect server; on a busy machine it needs longer than Prefect's 20 s.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
-app = typer.Typer(
-    help="Turn loose translations of the same text into an aligned multilingual Parquet corpus.",
-    no_args_is_help=True,
-    add_completion=False,
-)
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -39,6 +35,41 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
     errors.print(Text.assemble(("error:", "bold red"), " ", safe_text(message)), highlight=False)
     return typer.Exit(code)
+
+
+class _Commands(TyperGroup):
+    """The ``corpus`` commands: a ``CorpusError`` from any of them is one line on stderr and exit code 2.
+
+    The one place errors a person can cause are caught; a command raises them and does not catch them.
+    ``corpus eval`` is the typer app of ``eval.cli``, imported only when it runs or help lists it."""
+
+    _SUB_APPS: ClassVar[dict[str, str]] = {"eval": "eval.cli"}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *self._SUB_APPS]
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name in self._SUB_APPS:
+            import importlib
+
+            return typer.main.get_command(importlib.import_module(self._SUB_APPS[name]).app)
+        return super().get_command(ctx, name)
+
+    def invoke(self, ctx: Any) -> Any:  # a click Context: typer >= 0.25 vendors its own click
+        from tasks.errors import CorpusError
+
+        try:
+            return super().invoke(ctx)
+        except CorpusError as error:
+            raise _fail(str(error)) from None
+
+
+app = typer.Typer(
+    cls=_Commands,
+    help="Turn loose translations of the same text into an aligned multilingual Parquet corpus.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 
 def _error_names(cls: type[BaseException]) -> set[str]:
@@ -132,22 +163,18 @@ def build(
     os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING" if quiet or as_json else log_level.upper()
 
     from flows.build import build_corpus
-    from tasks.errors import CorpusError
     from tasks.lock import corpus_lock
     from tasks.rules import load_rules
-    from tasks.works import WorksFileError, read_works_file
+    from tasks.works import read_works_file
 
     # Checked here too, before Prefect starts, so that the common mistakes get a message, not a failed run.
-    try:
-        if params.works_file:
-            read_works_file(params.works_file)
-        if params.rules_file:
-            load_rules(params.rules_file)
-        if not params.lock_wait_seconds:
-            with corpus_lock(params.out, "check"):
-                pass
-    except (CorpusError, WorksFileError) as error:
-        raise _fail(str(error)) from None
+    if params.works_file:
+        read_works_file(params.works_file)
+    if params.rules_file:
+        load_rules(params.rules_file)
+    if not params.lock_wait_seconds:
+        with corpus_lock(params.out, "check"):
+            pass
     _quiet_expected_failures()
 
     flow = build_corpus
@@ -163,17 +190,14 @@ def build(
     if params.embeddings and not (quiet or as_json):
         errors.print("sentence embeddings: on (new text is embedded, about 12 s per 60-segment document on 2 cores; "
                      "--no-embeddings turns them off)", highlight=False)
-    try:
-        with stop_at_once_on_signals(lambda line: errors.print(f"error: {line}", highlight=False), params.out), \
-                stage_progress(errors, enabled=not (quiet or as_json)):
-            summary = run_interruptible(lambda: flow(
-                source=str(params.source), out=str(params.out), glob=params.glob, prune=params.prune,
-                max_file_mb=params.max_file_mb, workers=params.workers, lock_wait_seconds=params.lock_wait_seconds,
-                group=params.group.value, works_file=str(params.works_file) if params.works_file else None,
-                embeddings=params.embeddings, yes=params.yes, dry_run=params.dry_run,
-                rules_file=str(params.rules_file) if params.rules_file else None))
-    except (CorpusError, WorksFileError) as error:
-        raise _fail(str(error)) from None
+    with stop_at_once_on_signals(lambda line: errors.print(f"error: {line}", highlight=False), params.out), \
+            stage_progress(errors, enabled=not (quiet or as_json)):
+        summary = run_interruptible(lambda: flow(
+            source=str(params.source), out=str(params.out), glob=params.glob, prune=params.prune,
+            max_file_mb=params.max_file_mb, workers=params.workers, lock_wait_seconds=params.lock_wait_seconds,
+            group=params.group.value, works_file=str(params.works_file) if params.works_file else None,
+            embeddings=params.embeddings, yes=params.yes, dry_run=params.dry_run,
+            rules_file=str(params.rules_file) if params.rules_file else None))
     if as_json:
         sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
     else:
@@ -192,12 +216,9 @@ def stats(
     """Documents per language, segments by kind, and alignment coverage per language pair."""
     from flows.views import print_stats
     from tasks.stats import corpus_stats
-    from tasks.storage import CorpusFormatError, reading_the_current_snapshot
+    from tasks.storage import reading_the_current_snapshot
 
-    try:
-        result = reading_the_current_snapshot(out, lambda: corpus_stats(out))
-    except (FileNotFoundError, CorpusFormatError) as error:
-        raise _fail(str(error)) from None
+    result = reading_the_current_snapshot(out, lambda: corpus_stats(out))
     if as_json:
         sys.stdout.write(json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -213,12 +234,9 @@ def verify(out: OutArg = Path("output")) -> None:
     from rich.text import Text
 
     from flows.views import safe_text
-    from tasks.storage import CorpusFormatError, check_files, load_manifest
+    from tasks.storage import check_files, load_manifest
 
-    try:
-        manifest = load_manifest(out)
-    except CorpusFormatError as error:
-        raise _fail(str(error)) from None
+    manifest = load_manifest(out)
     if manifest is None:
         raise _fail(f"{out} holds no corpus (no manifest.json)")
     damaged = check_files(out, manifest, deep=True)
@@ -247,17 +265,13 @@ def compact(
     import uuid
 
     from tasks.compact import compact_corpus
-    from tasks.lock import CorpusLockedError, corpus_lock
-    from tasks.storage import CorpusFormatError
+    from tasks.lock import corpus_lock
 
     if not (out / "manifest.json").is_file():
         raise _fail(f"{out} holds no corpus (no manifest.json): build one first")
     build_id = f"compact-{uuid.uuid4().hex}"
-    try:
-        with corpus_lock(out, build_id, wait):
-            result = compact_corpus(out, build_id, max_rows)
-    except (CorpusLockedError, CorpusFormatError) as error:
-        raise _fail(str(error)) from None
+    with corpus_lock(out, build_id, wait):
+        result = compact_corpus(out, build_id, max_rows)
     for name, before in result.files_before.items():
         console.print(f"{name}: {before} -> {result.files_after[name]} files", highlight=False)
     if not result.changed:
@@ -274,14 +288,11 @@ def status(
     """Which works and documents are in the corpus, which pairs are aligned, what is pending or rejected."""
     from flows.views import print_status
     from tasks.status import corpus_status
-    from tasks.storage import CorpusFormatError, reading_the_current_snapshot
+    from tasks.storage import reading_the_current_snapshot
 
     if source is not None and not source.is_dir():
         raise _fail(f"input folder {source} does not exist")
-    try:
-        result = reading_the_current_snapshot(out, lambda: corpus_status(out, source, glob))
-    except CorpusFormatError as error:
-        raise _fail(str(error)) from None
+    result = reading_the_current_snapshot(out, lambda: corpus_status(out, source, glob))
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
@@ -311,34 +322,14 @@ def serve(
         raise _fail(_validation_message(error)) from None
     except ValueError as error:  # the embeddings setting of the environment
         raise _fail(str(error)) from None
-    from flows.serve import ServerUnavailableError, require_server, serve_build
+    from flows.serve import require_server, serve_build
 
-    try:
-        api_url = require_server()
-    except ServerUnavailableError as error:
-        raise _fail(str(error)) from None
+    api_url = require_server()
     console.print(f"serving build-corpus/{name} on {api_url} (Ctrl-C to stop)", highlight=False)
     try:
         serve_build(source, out, name=name, cron=cron, interval=interval)
     except KeyboardInterrupt:
         console.print("stopped")
-
-
-@app.command(
-    "eval",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
-    add_help_option=False,
-)
-def evaluate(ctx: typer.Context) -> None:
-    """Measure alignment quality against gold: `corpus eval seeds|synthetic|real|output OUT [--check]`.
-
-    Prints precision, recall and F1 per language pair, section and segment level, strict and lax, with the
-    positional and Gale-Church baselines. `corpus eval --help` lists the commands, `corpus eval seeds --help`
-    their options (the same as `python -m eval`).
-    """
-    from eval.cli import main
-
-    raise typer.Exit(main(ctx.args, prog="corpus eval"))
 
 
 @app.command("schema-docs")

@@ -32,22 +32,12 @@ def _fail(message: str) -> typer.Exit:
     return fail(message)
 
 
-def _read_errors() -> tuple[type[Exception], ...]:
-    from tasks.formats import CorpusNotFoundError, UnknownLanguageError, UnknownWorkError
-    from tasks.storage import CorpusFormatError
-
-    return CorpusNotFoundError, CorpusFormatError, UnknownLanguageError, UnknownWorkError, FileExistsError
-
-
 def _langs(value: str | None, corpus_dir: Path, every_pair: bool = False) -> list[str]:
     if value:
         return [part.strip() for part in value.split(",") if part.strip()]
     from tasks.formats import Corpus
 
-    try:
-        available = ", ".join(Corpus.open(corpus_dir).languages)
-    except _read_errors() as error:
-        raise _fail(str(error)) from None
+    available = ", ".join(Corpus.open(corpus_dir).languages)
     also = " (or --langs all for every pair)" if every_pair else ""
     raise _fail(f"choose a language pair with --langs A,B{also}; languages of the corpus: {available or 'none'}")
 
@@ -100,17 +90,14 @@ def export(
         raise _fail(f"unknown source {source!r}; choose one of {', '.join(get_args(PairSource))}")
     pair_source = cast("PairSource", source)
     results: list[ExportResult]
-    try:
-        if several:
-            results = reading_the_current_snapshot(corpus_dir, lambda: export_every_pair(
-                corpus_dir, cast("Format", chosen), dest, langs=None if every_language else tags, min_score=min_score,
-                source=pair_source, spreadsheet_safe=spreadsheet_safe, works=work))
-        else:
-            results = [reading_the_current_snapshot(corpus_dir, lambda: export_pairs(
-                corpus_dir, cast("Format", chosen), tags, dest, min_score=min_score, source=pair_source,
-                spreadsheet_safe=spreadsheet_safe, works=work))]
-    except _read_errors() as error:
-        raise _fail(str(error)) from None
+    if several:
+        results = reading_the_current_snapshot(corpus_dir, lambda: export_every_pair(
+            corpus_dir, cast("Format", chosen), dest, langs=None if every_language else tags, min_score=min_score,
+            source=pair_source, spreadsheet_safe=spreadsheet_safe, works=work))
+    else:
+        results = [reading_the_current_snapshot(corpus_dir, lambda: export_pairs(
+            corpus_dir, cast("Format", chosen), tags, dest, min_score=min_score, source=pair_source,
+            spreadsheet_safe=spreadsheet_safe, works=work))]
     for r in results:
         console.print(f"wrote {r.pairs} {'-'.join(r.langs)} pairs (from {r.source}) to "
                       f"{', '.join(str(f) for f in r.files)}", highlight=False)
@@ -146,11 +133,8 @@ def report(
         corpus_dir, dest = target.parent, target
     else:
         corpus_dir, dest = target, html or target / "report.html"
-    try:
-        result = reading_the_current_snapshot(corpus_dir, lambda: write_report(
-            corpus_dir, dest, works=work, low_score=LOW_SCORE if low_score is None else low_score))
-    except _read_errors() as error:
-        raise _fail(str(error)) from None
+    result = reading_the_current_snapshot(corpus_dir, lambda: write_report(
+        corpus_dir, dest, works=work, low_score=LOW_SCORE if low_score is None else low_score))
     console.print(f"wrote {result.path} ({result.works} works, {result.pairs} document pairs, {result.beads} beads, "
                   f"{result.size_bytes / 1e6:.1f} MB)", highlight=False)
 
@@ -175,12 +159,9 @@ def show(
     from tasks.report import LOW_SCORE
 
     pair = _langs(langs, corpus_dir)
-    try:
-        corpus, (src, tgt) = open_pair(corpus_dir, pair)
-        work = corpus.only_work() if work is None else work
-        corpus.check_work(work)
-    except _read_errors() as error:
-        raise _fail(str(error)) from None
+    corpus, (src, tgt) = open_pair(corpus_dir, pair)
+    work = corpus.only_work() if work is None else work
+    corpus.check_work(work)
     beads = corpus.beads(work, (src, tgt), min_score)
     if not beads:
         present = sorted({d.lang for d in corpus.work_documents(work)})

@@ -5,12 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from flows.build import build_corpus
+from tasks.errors import ServerUnavailableError
 
 DEPLOYMENT_NAME = "corpus"
-
-
-class ServerUnavailableError(Exception):
-    """No Prefect server to register the deployment with."""
 
 
 def require_server() -> str:

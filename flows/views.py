@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,20 +14,13 @@ from rich.text import Text
 from schemas.build import BuildSummary
 from tasks.stats import CorpusStats
 from tasks.status import CorpusStatus
-
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+from tasks.text import visible_controls
 
 
 def safe_text(value: str) -> Text:
     """Text for a terminal: control characters (escape sequences included) and bidi overrides shown as
     escapes, no markup."""
-    shown = "".join(
-        f"\\u{ord(ch):04x}" if ch in _BIDI_CONTROLS
-        else f"\\x{ord(ch):02x}" if unicodedata.category(ch) == "Cc" and ch != "\t"
-        else ch
-        for ch in value
-    )
-    return Text(shown)
+    return Text(visible_controls(value, keep="\t", bidi=True))
 
 
 @contextmanager

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import tempfile
 import threading
 import unicodedata
 import zipfile
@@ -36,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tasks.align import Embed
+from tasks.files import atomic_binary
 
 __all__ = [
     "MODEL_NAME",
@@ -153,14 +153,8 @@ class EmbeddingCache:
     def _write_shard(self, digests: npt.NDArray[np.uint8], vectors: npt.NDArray[np.float16]) -> str:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(digests.tobytes() + vectors.tobytes()).hexdigest()[:32] + _SHARD_SUFFIX
-        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=".tmp-", suffix=_SHARD_SUFFIX)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, digests=digests, vectors=vectors)
-            os.replace(tmp, self.cache_dir / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_binary(self.cache_dir / name) as f:
+            np.savez(f, digests=digests, vectors=vectors)
         return name
 
     def _load_new_shards(self) -> None:

@@ -3,12 +3,21 @@
     CorpusError                     (message, hint)
      ├── CorpusFormatError          the output folder holds something unreadable: a newer schema, a broken
      │                              manifest, a file the manifest names that is missing or damaged
+     ├── CorpusNotFoundError        a folder to read holds no built corpus
      ├── CorpusLockedError          another build holds the output folder's lock
      ├── NoSpaceError               the disk filled up while a build wrote its files
-     └── BuildRefusedError          a build that would lose data unless told so (a prune of most of the
-                                    corpus, an input folder with no input files or inside the output)
+     ├── BuildRefusedError          a build that would lose data unless told so (a prune of most of the
+     │                              corpus, an input folder with no input files or inside the output)
+     ├── WorksFileError             a works file (``--works``) that cannot be used
+     ├── RulesFileError             a rules file (``--rules``) that cannot be used
+     ├── UnknownLanguageError       a language the corpus does not have, or no pair of them sharing a work
+     ├── UnknownWorkError           a work the corpus does not have
+     ├── DestinationError           a place to write to that cannot take what is written (a file for a folder)
+     └── ServerUnavailableError     no Prefect server to serve a deployment with
 
-The command line catches ``CorpusError`` and prints ``error: <message>`` and the hint, never a traceback.
+The ``corpus`` command line catches ``CorpusError`` in one place (``flows.cli``'s command group) and prints
+``error: <message>; <hint>``, never a traceback, with exit code 2. ``eval`` has errors of its own for its gold
+files and output folders, in the same tree.
 """
 
 from __future__ import annotations
@@ -30,6 +39,10 @@ class CorpusFormatError(CorpusError):
     """The output folder holds something this version cannot read (a newer schema, a broken manifest)."""
 
 
+class CorpusNotFoundError(CorpusError):
+    """The folder holds no built corpus."""
+
+
 class CorpusLockedError(CorpusError):
     """Another build holds the output folder's lock."""
 
@@ -40,3 +53,27 @@ class NoSpaceError(CorpusError):
 
 class BuildRefusedError(CorpusError):
     """A build that would lose data, refused unless asked for explicitly."""
+
+
+class WorksFileError(CorpusError):
+    """The works file cannot be used; the message says why and what to fix."""
+
+
+class RulesFileError(CorpusError):
+    """A rules file that cannot be used."""
+
+
+class UnknownLanguageError(CorpusError):
+    """A language the corpus does not have was asked for."""
+
+
+class UnknownWorkError(CorpusError):
+    """A work the corpus does not have was asked for."""
+
+
+class DestinationError(CorpusError):
+    """Where a command was told to write cannot take what it writes."""
+
+
+class ServerUnavailableError(CorpusError):
+    """No Prefect server to register the deployment with."""

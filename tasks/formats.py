@@ -36,16 +36,14 @@ of languages that share a work, one file per pair, into a folder.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import IO, Literal, get_args
+from typing import Literal, get_args
 from xml.sax.saxutils import escape, quoteattr
 
 import pyarrow as pa
@@ -53,6 +51,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas import ALIGNMENTS, DOCUMENTS, PARALLEL, SEGMENTS, Manifest, ManifestFile
+from tasks.errors import CorpusNotFoundError, DestinationError, UnknownLanguageError, UnknownWorkError
+from tasks.files import atomic_text
 from tasks.storage import file_members, load_manifest, read_rows, work_key
 
 __all__ = [
@@ -80,18 +80,6 @@ __all__ = [
 Format = Literal["tmx", "tsv", "jsonl", "moses"]
 FORMATS: tuple[str, ...] = get_args(Format)
 PairSource = Literal["beads", "parallel"]
-
-
-class CorpusNotFoundError(FileNotFoundError):
-    """The folder holds no built corpus."""
-
-
-class UnknownLanguageError(ValueError):
-    """A language the corpus does not have was asked for."""
-
-
-class UnknownWorkError(ValueError):
-    """A work the corpus does not have was asked for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,19 +381,6 @@ def _json_line(value: object) -> str:
 # --- writers --------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _atomic_text(path: Path) -> Iterator[IO[str]]:
-    """A text file that appears at ``path`` only once completely written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.partial")
-    try:
-        with temp.open("w", encoding="utf-8", newline="\n") as handle:
-            yield handle
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
-
-
 def _tool_version() -> str:
     try:
         return version("parallel-corpus")
@@ -416,7 +391,7 @@ def _tool_version() -> str:
 def write_tmx(pairs: Iterable[Pair], langs: tuple[str, str], dest: Path) -> int:
     src, tgt = langs
     n = 0
-    with _atomic_text(dest) as out:
+    with atomic_text(dest) as out:
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4">\n')
         out.write(f'<header creationtool="parallel-corpus" creationtoolversion={quoteattr(_tool_version())} '
                   f'segtype="paragraph" o-tmf="parallel-corpus" adminlang="en" srclang={quoteattr(src)} '
@@ -435,7 +410,7 @@ def write_tmx(pairs: Iterable[Pair], langs: tuple[str, str], dest: Path) -> int:
 
 def write_tsv(pairs: Iterable[Pair], langs: tuple[str, str], dest: Path, spreadsheet_safe: bool = False) -> int:
     n = 0
-    with _atomic_text(dest) as out:
+    with atomic_text(dest) as out:
         out.write(f"{tsv_cell(langs[0])}\t{tsv_cell(langs[1])}\tscore\n")
         for pair in pairs:
             n += 1
@@ -447,7 +422,7 @@ def write_tsv(pairs: Iterable[Pair], langs: tuple[str, str], dest: Path, spreads
 def write_jsonl(pairs: Iterable[Pair], langs: tuple[str, str], dest: Path) -> int:
     src, tgt = langs
     n = 0
-    with _atomic_text(dest) as out:
+    with atomic_text(dest) as out:
         for pair in pairs:
             n += 1
             out.write(_json_line({
@@ -465,7 +440,7 @@ def moses_paths(dest: Path, langs: tuple[str, str]) -> tuple[Path, Path]:
 def write_moses(pairs: Iterable[Pair], langs: tuple[str, str], dest: Path) -> int:
     src_path, tgt_path = moses_paths(dest, langs)
     n = 0
-    with _atomic_text(src_path) as src_out, _atomic_text(tgt_path) as tgt_out:
+    with atomic_text(src_path) as src_out, atomic_text(tgt_path) as tgt_out:
         for pair in pairs:
             n += 1
             src_out.write(one_line(pair.src) + "\n")
@@ -549,7 +524,7 @@ def export_every_pair(
     if chosen is not None:
         corpus.check_languages(sorted(chosen))
     if dest_dir.exists() and not dest_dir.is_dir():
-        raise FileExistsError(f"{dest_dir} is a file; several pairs are written into a folder, one file per pair")
+        raise DestinationError(f"{dest_dir} is a file; several pairs are written into a folder, one file per pair")
     pairs = [p for p in corpus.language_pairs(works) if chosen is None or set(p) <= chosen]
     if not pairs:
         shown = ", ".join(sorted(chosen if chosen is not None else corpus.languages)) or "none"

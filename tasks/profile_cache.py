@@ -16,11 +16,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from tasks.files import atomic_binary
 from tasks.grouping import WorkProfile
 
 PROFILE_VERSION = 3  # 2: the documents' outlines; 3: also anchors read by tasks.anchors (numbers by value)
@@ -89,14 +88,8 @@ class ProfileCache:
         payload = gzip.compress(lines.encode("utf-8"), mtime=0)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         path = self.cache_dir / (hashlib.sha256(payload).hexdigest()[:32] + _SHARD_SUFFIX)
-        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_binary(path) as handle:
+            handle.write(payload)
         return path
 
 

@@ -22,14 +22,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from schemas import BoilerplateRules, Manifest
-from tasks.errors import CorpusError
+from tasks.errors import RulesFileError
 from tasks.segment import Segment
 
 __all__ = ["BoilerplateRules", "RulesFileError", "apply_rules", "load_rules", "rules_in_force"]
-
-
-class RulesFileError(CorpusError):
-    """A rules file that cannot be used."""
 
 
 def _patterns(path: Path, table: dict[str, object], key: str) -> tuple[str, ...]:

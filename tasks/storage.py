@@ -28,7 +28,6 @@ import hashlib
 import io
 import json
 import os
-import secrets
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
@@ -45,6 +44,9 @@ from pydantic import ValidationError
 
 from schemas import SCHEMA_VERSION, TABLES, BoilerplateRules, Manifest, ManifestFile, ManifestTable, Row, Table
 from tasks.errors import CorpusFormatError, NoSpaceError
+from tasks.files import FILE_MODE as _FILE_MODE
+from tasks.files import TEMP_PREFIX as _TEMP_PREFIX
+from tasks.files import atomic_binary
 
 __all__ = ["CorpusFormatError", "NoSpaceError"]  # with the functions below
 
@@ -53,23 +55,6 @@ T = TypeVar("T")
 MANIFEST_NAME = "manifest.json"
 JOURNAL_NAME = ".journal"
 SNAPSHOTS_DIR = ".snapshots"
-_TEMP_PREFIX = ".tmp-"
-
-
-def _umask() -> int:
-    """The process' umask (read without changing it where /proc tells it)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_umask()  # a snapshot's files get the permissions of any file the user creates
 
 
 def work_key(work_id: str) -> str:
@@ -95,11 +80,6 @@ def parquet_bytes(data: pa.Table) -> bytes:
     return buffer.getvalue()
 
 
-def _temp_path(path: Path) -> Path:
-    """Where ``path`` is written before it is renamed into place: a name that says whose temp file it is."""
-    return path.with_name(f"{_TEMP_PREFIX}{path.name}-{secrets.token_hex(4)}")
-
-
 def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{max(n, 1) / 1e3:.1f} kB"
 
@@ -119,19 +99,11 @@ def write_atomically(out_dir: Path, path: Path, payload: bytes) -> None:
     """Write ``payload`` to ``path`` (inside ``out_dir``) through a temp file, fsync and rename: a reader sees
     the old file or the whole new one. The file gets the user's usual permissions (umask), not mkstemp's 0600.
     A full disk is a :class:`NoSpaceError` with the space needed, the temp file removed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = _temp_path(path)
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
-        with os.fdopen(fd, "wb") as handle:
+        with atomic_binary(path, durable=True) as handle:
             handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, _FILE_MODE)  # os.open's mode passes through the umask too: same result, said once more
-        os.replace(temp, path)
-    except BaseException as error:
-        temp.unlink(missing_ok=True)
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
             raise _no_space(out_dir, error, len(payload)) from error
         raise
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from schemas import DocumentRow
 from schemas.build import Grouping
 from tasks.documents import doc_id_for, segments_from_table
+from tasks.errors import WorksFileError
 from tasks.grouping import WorkIndex, WorkProfile, profile_document
 from tasks.ingest import Fingerprint, Rejection, read_document
 from tasks.langtag import same_language, signature_in_script, tag_language, text_script
@@ -37,10 +38,6 @@ from tasks.segment import segment_text
 from tasks.storage import load_manifest, read_segment_tables, segment_locations
 
 AUTO_PREFIX = "auto-"
-
-
-class WorksFileError(Exception):
-    """The works file cannot be used; the message says why and what to fix."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

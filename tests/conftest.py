@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bench.server import group_alive
-from bench.server import prefect_server as prefect_server_process
+from tests.helpers import SEEDS, running_prefect_server
 
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="prefect-home-"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 # Builds behave the same whether or not the embeddings extra is installed: on when a test asks for them.
 os.environ["CORPUS_EMBEDDINGS"] = "off"
-
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="session")
@@ -33,18 +26,6 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
-
-
-def build_json(source: Path, out: Path, *extra: str) -> dict[str, Any]:
-    """`corpus build SOURCE --out OUT --json ...` as a user types it; asserts success, returns the summary."""
-    from typer.testing import CliRunner
-
-    from flows.cli import app
-
-    result = CliRunner().invoke(app, ["build", str(source), "--out", str(out), "--json", *extra])
-    assert result.exit_code == 0, result.output
-    summary: dict[str, Any] = json.loads(result.stdout)
-    return summary
 
 
 @pytest.fixture
@@ -58,10 +39,5 @@ def seeds_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def prefect_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """A real `prefect server start` on a free loopback port: its API URL and an environment pointing at it."""
-    with prefect_server_process(tmp_path / "prefect-home", tmp_path / "server.log",
-                                PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2",
-                                PREFECT_RUNNER_POLL_FREQUENCY="2") as (server, env):
-        yield env["PREFECT_API_URL"], env
-    assert not group_alive(server.pid), "the Prefect server left processes behind"
-
-
+    with running_prefect_server(tmp_path) as server:
+        yield server

@@ -22,8 +22,7 @@ from schemas import SegmentKind
 from tasks.align import Bead, PairAlignment, align_pair
 from tasks.anchors import name_keys
 from tasks.segment import Segment
-
-BEAD_SIDES = {0, 1, 2, 3, 4}
+from tests.helpers import assert_valid
 
 
 @pytest.fixture(scope="module")
@@ -53,32 +52,6 @@ def make_doc(lines: Sequence[str]) -> list[Segment]:
         segments.append(Segment(ordinal, section, kind, text, ordinal + 1, ordinal + 1, offset, offset + len(line)))
         offset += len(line) + 1
     return segments
-
-
-def assert_valid(alignment: PairAlignment, src: Sequence[Segment], tgt: Sequence[Segment], nested: bool = True
-                 ) -> None:
-    """Every invariant the alignment promises (nested: segment beads lie inside section beads)."""
-    for side, segments in ((0, src), (1, tgt)):
-        content = [s.ordinal for s in segments if s.kind != "boilerplate"]
-        sections = sorted({s.section for s in segments if s.kind != "boilerplate"})
-        in_beads = [o for b in alignment.segments for o in (b.src, b.tgt)[side]]
-        assert in_beads == content, "segment beads must cover the content exactly once, in order"
-        in_sections = [x for b in alignment.sections for x in (b.src, b.tgt)[side]]
-        assert in_sections == sections, "section beads must cover the sections exactly once, in order"
-    for bead in alignment.segments:
-        assert (bead.src or bead.tgt) and len(bead.src) in BEAD_SIDES and len(bead.tgt) in BEAD_SIDES
-    for bead in [*alignment.segments, *alignment.sections]:
-        assert 0.0 <= bead.score <= 1.0
-    if not nested:
-        return
-    src_section = {s.ordinal: s.section for s in src}
-    tgt_section = {s.ordinal: s.section for s in tgt}
-    section_bead_of = {("s", x): k for k, b in enumerate(alignment.sections) for x in b.src}
-    section_bead_of |= {("t", y): k for k, b in enumerate(alignment.sections) for y in b.tgt}
-    for bead in alignment.segments:
-        owners = {section_bead_of["s", src_section[o]] for o in bead.src}
-        owners |= {section_bead_of["t", tgt_section[o]] for o in bead.tgt}
-        assert len(owners) == 1, "a segment bead must lie inside one section bead"
 
 
 WORDS = ["alpha", "beta", "gamma", "delta", "Omega", "Kappa", "sigma", "tau", "Zeta", "rho"]

@@ -37,7 +37,7 @@ from tasks.ingest import InputFile, Rejection, fingerprint
 from tasks.langtag import tag_language
 from tasks.segment import segment_text
 from tasks.storage import load_manifest, read_table
-from tests.conftest import SEEDS
+from tests.helpers import SEEDS
 
 runner = CliRunner()
 

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests.conftest import SEEDS, build_json
+from tests.helpers import SEEDS, build_json
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

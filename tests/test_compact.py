@@ -12,8 +12,7 @@ from typer.testing import CliRunner
 from bench.generate import generate_corpus
 from flows.cli import app
 from tasks.storage import file_members, load_manifest
-from tests.conftest import build_json
-from tests.test_incremental import rows
+from tests.helpers import build_json, rows
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 runner = CliRunner()
@@ -43,6 +42,7 @@ def _what_readers_see(out: Path, scratch: Path) -> list[str]:
     return [*seen, shown.output]
 
 
+@pytest.mark.slow  # three builds of four works: the fast suite has the next test's one build
 def test_compaction_keeps_the_rows_and_later_builds_stay_incremental(tmp_path: Path) -> None:
     source, out = tmp_path / "in", tmp_path / "out"
     generate_corpus(source, works=4)

@@ -16,9 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests.conftest import SEEDS
-from tests.test_formats import HOSTILE, make_corpus
-from tests.test_report import CHROMIUM, chromium, parse, screenshot_is_not_blank
+from tests.helpers import CHROMIUM, HOSTILE, SEEDS, chromium, make_corpus, parse, screenshot_is_not_blank
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -210,6 +208,8 @@ def test_export_errors_say_what_to_do(built: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--format (tmx, tsv, jsonl, moses)" in result.output
     result = runner.invoke(app, ["export", str(tmp_path / "none"), str(tmp_path / "p.tmx"), "--langs", "sw,id"])
     assert result.exit_code == 2 and "run `corpus build" in result.output
+    # a folder with no corpus is that, not a damaged corpus whose manifest names a missing file
+    assert "holds no corpus" in result.output and "names is missing" not in result.output
 
 
 # --- corpus report --------------------------------------------------------------------------------
@@ -225,7 +225,7 @@ def test_report_from_the_folder_or_from_the_file_name(built: Path, tmp_path: Pat
     invoke("report", str(built), "--html", str(tmp_path / "elsewhere.html"))
     assert (tmp_path / "elsewhere.html").stat().st_size < 2_000_000
     result = runner.invoke(app, ["report", str(tmp_path / "empty" / "report.html")])
-    assert result.exit_code == 2 and "run `corpus build" in result.output
+    assert result.exit_code == 2 and "run `corpus build" in result.output and "names is missing" not in result.output
 
 
 @pytest.mark.slow

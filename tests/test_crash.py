@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bench.generate import generate_corpus
-from tests.conftest import BIN
+from tests.helpers import BIN
 
 pytestmark = pytest.mark.slow
 KILLS = 20

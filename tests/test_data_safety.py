@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import tasks.documents
 from flows.cli import app
 from tasks.ingest import Rejection
-from tests.conftest import SEEDS
+from tests.helpers import SEEDS
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

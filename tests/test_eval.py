@@ -26,7 +26,7 @@ from eval.synthetic import _DAMAGE_FUNCTIONS, DAMAGES, MAX_SEGMENTS, MIN_SEGMENT
 from schemas import SegmentKind
 from tasks.align import Bead, PairAlignment, align_pair
 from tasks.segment import Segment
-from tests.test_align import assert_valid
+from tests.helpers import assert_valid
 
 
 @pytest.fixture(scope="module")
@@ -311,6 +311,27 @@ def test_error_groups_join_the_beads_that_share_a_line() -> None:
         (sorted([bead({1}, {1}), bead({2}, set())]), [bead({1, 2}, {1})]),
         ([bead({5}, {6})], [bead({5}, {5})]),
     ]
+
+
+def test_corpus_eval_is_a_command_group_with_each_commands_flags() -> None:
+    from flows.cli import app
+
+    common = ["--check", "--no-baselines", "--embeddings", "--embedding-cache"]
+    flags = {
+        "seeds": ["--seeds", "--gold", "--errors", *common],
+        "synthetic": ["--docs", "--seed", "--seeds", "--gold", *common],
+        "real": ["--corpus", "--works", "--files-per-work", "--no-grouping", "--jobs", *common],
+        "output": ["out_dir", "--gold", "--check"],
+    }
+    runner = CliRunner()
+    listing = runner.invoke(app, ["eval", "--help"])
+    assert listing.exit_code == 0 and all(command in listing.output for command in flags)
+    for command, names in flags.items():
+        result = runner.invoke(app, ["eval", command, "--help"])
+        assert result.exit_code == 0, result.output
+        assert [name for name in names if name not in result.output] == [], command
+    assert runner.invoke(app, ["eval", "synthetic", "--docs", "0"]).exit_code == 2
+    assert runner.invoke(app, ["eval", "nonsense"]).exit_code == 2
 
 
 def test_synthetic_command_reports_every_damage_with_progress_on_stderr() -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -17,15 +15,11 @@ from hypothesis import strategies as st
 
 from schemas import (
     ALIGNMENTS,
-    DOCUMENTS,
     PARALLEL,
-    SEGMENTS,
     AlignmentRow,
-    DocumentRow,
     ManifestFile,
-    SegmentKind,
-    SegmentRow,
 )
+from tasks.errors import DestinationError
 from tasks.formats import (
     Corpus,
     CorpusNotFoundError,
@@ -47,78 +41,13 @@ from tasks.storage import (
     load_manifest,
     make_manifest,
     parquet_bytes,
-    segment_file_path,
     work_key,
-    write_digest_named,
     write_manifest,
-    write_rows,
 )
+from tests.helpers import HOSTILE, make_corpus
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # the surrogates are never drawn
-HOSTILE = [
-    "<script>alert(1)</script>",
-    "a ]]> b & c &amp; \"quoted\" 'single'",
-    "=cmd|'/C calc'!A0",
-    "\x1b[31mred\x1b[0m and a bell\x07",
-    "tab\there, line\nbreak, cr\rreturn, back\\slash",
-    "separators\u2028line\u2029para\x85nel\x0bvt\x0cff",
-    "nul\x00 and noncharacter \ufffe",
-]
-
-Work = dict[str, list[tuple[SegmentKind, str]]]  # lang -> (kind, text) of each segment
-
-
-def _doc_id(work_id: str, lang: str) -> str:
-    return hashlib.sha256(f"{work_id}/{lang}".encode()).hexdigest()[:16]
-
-
-def make_corpus(out: Path, works: dict[str, Work],
-                beads: dict[str, list[tuple[str, str, list[int], list[int], float]]] | None = None) -> Path:
-    """A corpus as the build writes it: per work one documents and one alignments file, a segments
-    file per document, and the manifest. Beads default to 1-1 links between segments of equal
-    position (an omission where one document is shorter), scored 0.9."""
-    files: dict[str, list[ManifestFile]] = {DOCUMENTS.name: [], SEGMENTS.name: [], ALIGNMENTS.name: []}
-    now = datetime(2025, 1, 1, tzinfo=UTC)
-    for work_id, docs in works.items():
-        doc_ids = {lang: _doc_id(work_id, lang) for lang in docs}
-        document_rows = []
-        for lang, segments in docs.items():
-            doc_id = doc_ids[lang]
-            rows = [
-                SegmentRow(segment_id=f"{doc_id}-{i:05d}", doc_id=doc_id, work_id=work_id, lang=lang, ordinal=i,
-                           section=0, kind=kind, text=text, line_start=i + 1, line_end=i + 1, char_start=0, char_end=1)
-                for i, (kind, text) in enumerate(segments)
-            ]
-            files[SEGMENTS.name].append(write_rows(out, segment_file_path(lang, doc_id), SEGMENTS, rows))
-            document_rows.append(DocumentRow(
-                doc_id=doc_id, work_id=work_id, work_assigned_by="folder", work_confidence=1.0,
-                source_path=f"{work_id}/{lang}.txt", content_sha256=doc_id * 4,
-                encoding="utf-8", lang=lang, lang_confidence=1.0, script="Latn",
-                title=segments[0][1] if segments else "", n_lines=len(segments), n_segments=len(segments),
-                n_sections=1, ingested_at=now,
-            ))
-        files[DOCUMENTS.name].append(write_digest_named(out, DOCUMENTS, work_key(work_id), document_rows))
-        spec = (beads or {}).get(work_id) or [
-            (a, b, [i] if i < len(docs[a]) else [], [i] if i < len(docs[b]) else [], 0.9)
-            for a, b in _pairs(sorted(docs)) for i in range(max(len(docs[a]), len(docs[b])))
-        ]
-        alignment_rows = [
-            AlignmentRow(work_id=work_id, src_doc_id=doc_ids[a], tgt_doc_id=doc_ids[b], src_lang=a, tgt_lang=b,
-                         level="segment", bead=n, src_ids=[f"{doc_ids[a]}-{i:05d}" for i in src],
-                         tgt_ids=[f"{doc_ids[b]}-{i:05d}" for i in tgt], score=score, method="test")
-            for n, (a, b, src, tgt, score) in enumerate(spec)
-        ]
-        if alignment_rows:
-            files[ALIGNMENTS.name].append(write_digest_named(out, ALIGNMENTS, work_key(work_id), alignment_rows))
-    write_manifest(out, make_manifest("test-build", files))
-    return out
-
-
-def _pairs(langs: Sequence[str]) -> list[tuple[str, str]]:
-    return [(a, b) for i, a in enumerate(langs) for b in langs[i + 1:]]
-
-
 def add_parallel_table(out: Path) -> None:
     """Group every work's beads into units and publish them as the parallel table, as the build does."""
     corpus = Corpus.open(out)
@@ -313,7 +242,7 @@ def test_every_pair_that_shares_a_work_gets_its_own_file(corpus_dir: Path, tmp_p
     into_folder = export_pairs(corpus_dir, "tsv", ["fr", "en"], tmp_path / "pairs")
     assert into_folder.files == (tmp_path / "pairs" / "fr-en.tsv",)
     (tmp_path / "file").write_text("x")
-    with pytest.raises(FileExistsError, match="is a file"):
+    with pytest.raises(DestinationError, match="is a file"):
         export_every_pair(corpus_dir, "tsv", tmp_path / "file")
 
 

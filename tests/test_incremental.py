@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -10,21 +9,10 @@ import pyarrow.dataset as ds
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import SEEDS, build_json
+from tests.helpers import SEEDS, build_json, rows
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 runner = CliRunner()
-TIMESTAMPS = {"ingested_at", "seen_at"}
-
-
-def rows(out: Path, table: str) -> list[tuple[object, ...]]:
-    """A table's rows, without build timestamps, in a canonical order."""
-    data = ds.dataset(out / table, partitioning="hive" if table == "segments" else None).to_table()
-    keep = [c for c in data.column_names if c not in TIMESTAMPS]
-    return sorted(tuple(json.dumps(v, sort_keys=True, default=str) for v in r.values())
-                  for r in data.select(keep).to_pylist())
-
-
 def files(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*.parquet")}
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import ast
 import re
 import sys
-from importlib.metadata import packages_distributions, requires
+import tomllib
+from fnmatch import fnmatch
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("flows", "tasks", "schemas", "eval")  # what pyproject.toml installs
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
 def _name(requirement: str) -> str:
@@ -28,7 +31,7 @@ def _module_level_imports(path: Path) -> set[str]:
 
 
 def test_modules_import_only_core_dependencies_at_import_time() -> None:
-    core = {_name(r) for r in requires("parallel-corpus") or [] if "extra ==" not in r}
+    core = {_name(r) for r in PYPROJECT["project"]["dependencies"]}
     distributions = packages_distributions()
     missing = {}
     for package in PACKAGES:
@@ -39,3 +42,13 @@ def test_modules_import_only_core_dependencies_at_import_time() -> None:
                 if not {_name(d) for d in distributions.get(name, [])} & core:
                     missing[f"{path.relative_to(ROOT)}: {name}"] = distributions.get(name, [])
     assert not missing, f"imported at module level but not a core dependency in pyproject.toml: {missing}"
+
+
+def test_every_data_file_of_the_packages_is_installed() -> None:
+    """A non-editable install copies a package's non-Python files (but its notes) only if package-data names them."""
+    globs = [g for patterns in PYPROJECT["tool"]["setuptools"]["package-data"].values() for g in patterns]
+    data = [path for package in PACKAGES for path in (ROOT / package).rglob("*")
+            if path.is_file() and path.suffix not in (".py", ".pyc", ".md") and "__pycache__" not in path.parts]
+    assert any(path.name == "report.html.j2" for path in data)
+    missing = [str(path.relative_to(ROOT)) for path in data if not any(fnmatch(path.name, g) for g in globs)]
+    assert not missing, f"not in [tool.setuptools.package-data] of pyproject.toml: {missing}"

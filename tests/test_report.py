@@ -2,57 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from tasks.formats import UnknownWorkError
 from tasks.report import CSP, write_report
-from tests.test_formats import make_corpus
+from tests.helpers import CHROMIUM, chromium, make_corpus, parse, screenshot_is_not_blank
 
 ATTACK = "<script>alert(1)</script>"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-class ReportParser(HTMLParser):
-    """Bead rows (class, cell texts), script/link/img elements and CSP of a report."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[tuple[str, list[str]]] = []
-        self.tags: list[str] = []
-        self.csp: list[str] = []
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        self.tags.append(tag)
-        if tag == "meta" and values.get("http-equiv") == "Content-Security-Policy":
-            self.csp.append(values.get("content") or "")
-        if tag == "tr" and (values.get("class") or "").split()[:1] == ["b"]:
-            self.rows.append((values["class"] or "", []))
-        if tag == "td" and self.rows:
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "td" and self._cell is not None:
-            self.rows[-1][1].append(" ".join(self._cell))
-            self._cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def parse(path: Path) -> ReportParser:
-    parser = ReportParser()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return parser
-
-
 @pytest.fixture
 def hostile_corpus(tmp_path: Path) -> Path:
     return make_corpus(
@@ -82,6 +40,21 @@ def test_every_bead_is_a_row_with_its_texts_escaped(hostile_corpus: Path) -> Non
     ]
     assert [classes for classes, _ in report.rows] == ["b h", "b", "b low", "b h", "b"]
     assert 'class="o"' in html.split("Only in English.")[1]
+
+
+def test_titles_and_names_are_escaped_wherever_they_appear(tmp_path: Path) -> None:
+    out = make_corpus(tmp_path / ATTACK.replace("/", "|"), {
+        ATTACK: {"en": [("title", ATTACK + " \x07bell"), ("paragraph", "a")], "fr": [("title", "t")]},
+    })
+    page = tmp_path / "r.html"
+    write_report(out, page)
+    html = page.read_text(encoding="utf-8")
+    escaped = "&lt;script&gt;alert(1)&lt;|script&gt;"
+    assert "<script" not in html.lower() and "\x07" not in html
+    assert f"<title>Parallel corpus report: {escaped}</title>" in html
+    assert f"<h2 id=\"w0\">Work {ATTACK.replace('<', '&lt;').replace('>', '&gt;')}</h2>" in html
+    assert "&lt;/script&gt;/en.txt: &lt;script&gt;alert(1)&lt;/script&gt; \\x07bell (2 segments)</li>" in html
+    assert not {"script", "link", "img", "iframe", "object"} & set(parse(page).tags)
 
 
 def test_the_page_is_self_contained_under_a_strict_csp(hostile_corpus: Path) -> None:
@@ -114,28 +87,6 @@ def test_a_subset_of_works_and_unknown_works(hostile_corpus: Path) -> None:
     assert write_report(hostile_corpus, hostile_corpus / "r.html", works=["w"]).pairs == 1
     with pytest.raises(UnknownWorkError, match="no work 'nope'; works of the corpus: 'w'"):
         write_report(hostile_corpus, hostile_corpus / "r.html", works=["nope"])
-
-
-def chromium(page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Headless Chromium on a local page, with everything that could reach the network turned off."""
-    assert CHROMIUM is not None
-    command = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1280,2000", *args, page.as_uri(),
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
-
-
-def screenshot_is_not_blank(png: Path) -> None:
-    from PIL import Image, ImageStat
-
-    with Image.open(png) as image:
-        assert image.size == (1280, 2000)
-        grey = image.convert("L")
-        assert ImageStat.Stat(grey).stddev[0] > 10, "the screenshot is (nearly) one colour"
-        dark = sum(grey.histogram()[:128])
-        assert dark > 1000, "no text drawn"
 
 
 @pytest.mark.slow

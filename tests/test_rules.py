@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from tasks.rules import RulesFileError, apply_rules, load_rules
 from tasks.segment import segment_text
-from tests.conftest import SEEDS
+from tests.helpers import SEEDS
 
 TEXT = """A Title
 

@@ -16,7 +16,7 @@ import tasks.export
 from bench.generate import generate_corpus
 from flows.cli import app
 from tasks.lock import corpus_lock
-from tests.conftest import build_json
+from tests.helpers import build_json
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 runner = CliRunner()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bench.server import group_alive, stop, wait_until
-from tests.conftest import BIN, SEEDS
+from tests.helpers import BIN, SEEDS
 
 pytestmark = pytest.mark.slow
 

@@ -19,11 +19,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from schemas import REJECTS, SCHEMA_VERSION, RejectRow
+from tasks.files import _umask
 from tasks.lock import CorpusLockedError, corpus_lock
 from tasks.storage import (
     CorpusFormatError,
     NoSpaceError,
-    _umask,
     check_files,
     collect_garbage,
     load_manifest,

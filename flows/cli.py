@@ -116,6 +116,10 @@ def build(
         Path | None, typer.Option(help="TOML of boilerplate rules ([boilerplate] drop / keep regular expressions); "
                                        "they stay in force until another rules file is given (see README).")
     ] = None,
+    corrections: Annotated[
+        Path | None, typer.Option(help="TOML of beads set by hand ([[correction]] src, tgt, src_lines, tgt_lines); "
+                                       "they stay in force until another corrections file is given (see README).")
+    ] = None,
 ) -> None:
     """Build or update the corpus in OUT from the text files in SOURCE (incremental: only new work is done)."""
     from schemas.build import BuildParameters, embeddings_setting
@@ -124,7 +128,7 @@ def build(
         params = BuildParameters(source=source, out=out, glob=glob, prune=prune, max_file_mb=max_file_mb,
                                  workers=workers, lock_wait_seconds=wait, group=group, works_file=works,
                                  embeddings=embeddings_setting(embeddings), yes=yes, dry_run=dry_run,
-                                 rules_file=rules)
+                                 rules_file=rules, corrections_file=corrections)
     except ValidationError as error:
         raise _fail(_validation_message(error)) from None
     except ValueError as error:  # the embeddings setting
@@ -132,6 +136,7 @@ def build(
     os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING" if quiet or as_json else log_level.upper()
 
     from flows.build import build_corpus
+    from tasks.corrections import load_corrections
     from tasks.errors import CorpusError
     from tasks.lock import corpus_lock
     from tasks.rules import load_rules
@@ -143,6 +148,8 @@ def build(
             read_works_file(params.works_file)
         if params.rules_file:
             load_rules(params.rules_file)
+        if params.corrections_file:
+            load_corrections(params.corrections_file)
         if not params.lock_wait_seconds:
             with corpus_lock(params.out, "check"):
                 pass
@@ -171,7 +178,8 @@ def build(
                 max_file_mb=params.max_file_mb, workers=params.workers, lock_wait_seconds=params.lock_wait_seconds,
                 group=params.group.value, works_file=str(params.works_file) if params.works_file else None,
                 embeddings=params.embeddings, yes=params.yes, dry_run=params.dry_run,
-                rules_file=str(params.rules_file) if params.rules_file else None))
+                rules_file=str(params.rules_file) if params.rules_file else None,
+                corrections_file=str(params.corrections_file) if params.corrections_file else None))
     except (CorpusError, WorksFileError) as error:
         raise _fail(str(error)) from None
     if as_json:

@@ -5,8 +5,9 @@ nothing but inline styles and data: images). At the top a summary table per work
 (beads, omissions, low-confidence beads, coverage of each side, mean score) linking to the pair; below,
 per work, one collapsible ``<details>`` per pair (the first open) with a row per segment-level bead:
 headings and titles in bold, a side the other document lacks marked as omitted, beads scored below
-``low_score`` highlighted. Every piece of document text is HTML-escaped (quotes included) and control
-characters are shown as ``\\xNN``, so no text can add markup or hide itself.
+``low_score`` highlighted, a bead set by hand (a corrections file) marked "set by hand". Every piece of
+document text is HTML-escaped (quotes included) and control characters are shown as ``\\xNN``, so no text
+can add markup or hide itself.
 
 The corpus is read one work at a time: the pair tables are rendered to a temporary file while the
 summary is collected, then both are joined, so memory stays bounded by one work.
@@ -49,7 +50,9 @@ tr.h td{border-top:2px solid #999}p.h{font-weight:700}
 tr.low{background:#fff4d6}tr.low td.s{color:#b00020;font-weight:700}
 td.o{background:repeating-linear-gradient(45deg,#f4f4f4 0 6px,#e9e9e9 6px 12px);color:#777;font-style:italic}
 .key span{display:inline-block;padding:0 .5em;margin-right:.5em}
-.key .low{background:#fff4d6}.key .o{background:#e9e9e9;font-style:italic}
+.key .low{background:#fff4d6}
+tr.fix td.s{color:#0b6e2e;font-weight:700}tr.fix td.n{border-left:4px solid #0b6e2e}
+.key .fix{border-left:4px solid #0b6e2e}.key .o{background:#e9e9e9;font-style:italic}
 """
 
 
@@ -72,6 +75,7 @@ class PairSummary:
     beads: int
     omissions: int  # beads with one side empty
     low: int  # beads scored below the report's threshold
+    by_hand: int  # beads set by hand (a corrections file)
     src_coverage: float  # share of source segments in a bead with a target
     tgt_coverage: float
     mean_score: float
@@ -91,6 +95,7 @@ def pair_summary(
         work_id=work_id, src=src, tgt=tgt, beads=len(beads),
         omissions=sum(1 for b in beads if not (b.src_ids and b.tgt_ids)),
         low=sum(1 for b in beads if b.score < low_score),
+        by_hand=sum(1 for b in beads if b.by_hand),
         src_coverage=linked["src"] / max(1, totals["src"]),
         tgt_coverage=linked["tgt"] / max(1, totals["tgt"]),
         mean_score=sum(b.score for b in beads) / max(1, len(beads)),
@@ -123,7 +128,8 @@ def _pair_html(summary: PairSummary, beads: Sequence[Bead], segments: dict[str, 
     parts = [
         f'<details id="{s.anchor}"{" open" if is_open else ""}><summary>{_e(src.lang)} ↔ {_e(tgt.lang)} '
         f'<span class="m">{_e(src.source_path)} ↔ {_e(tgt.source_path)} · {s.beads} beads · '
-        f"mean score {s.mean_score:.2f} · {s.omissions} omissions · {s.low} below {low_score:g}</span></summary>"
+        f"mean score {s.mean_score:.2f} · {s.omissions} omissions · {s.low} below {low_score:g}"
+        f"{f' · {s.by_hand} set by hand' if s.by_hand else ''}</span></summary>"
         '<table class="al"><colgroup><col class="n"><col><col><col class="s"></colgroup>'
         f'<thead><tr><th>bead</th><th>{_e(src.lang)}</th><th>{_e(tgt.lang)}</th><th>score</th></tr></thead><tbody>'
     ]
@@ -133,10 +139,12 @@ def _pair_html(summary: PairSummary, beads: Sequence[Bead], segments: dict[str, 
             classes.append("h")
         if b.score < low_score:
             classes.append("low")
+        if b.by_hand:
+            classes.append("fix")
         parts.append(
             f'<tr class="{" ".join(classes)}"><td class="n">{position}</td>'
             f"{_side_cell(b.src_ids, src, tgt, segments)}{_side_cell(b.tgt_ids, tgt, src, segments)}"
-            f'<td class="s">{b.score:.2f}</td></tr>'
+            f'<td class="s">{b.score:.2f}{"<br>set by hand" if b.by_hand else ""}</td></tr>'
         )
     parts.append("</tbody></table></details>\n")
     return "".join(parts)
@@ -217,6 +225,7 @@ def write_report(out_dir: Path, dest: Path, *, works: Iterable[str] | None = Non
             f"{len(summaries)} document pairs · {n_beads} segment beads</p>"
             f'<p class="key"><span class="low">score below {low_score:g}</span>'
             '<span class="o">omitted: the other document has no counterpart</span>'
+            '<span class="fix">set by hand (a corrections file)</span>'
             "<b>bold</b>: title or heading</p>\n"
         )
         temp = dest.with_name(f".{dest.name}.partial")

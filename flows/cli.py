@@ -193,6 +193,66 @@ def build(
 
 
 @app.command()
+def fix(
+    source: Annotated[Path, typer.Argument(help="Input folder the corpus is built from.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of the corpus.")] = Path("output"),
+    src: Annotated[str, typer.Option(help="One document of the pair: its path relative to SOURCE, or its doc_id.")
+                   ] = "",
+    tgt: Annotated[str, typer.Option(help="The other document of the pair.")] = "",
+    src_lines: Annotated[str | None, typer.Option(
+        help="Lines of SRC in the bead, as an editor numbers them: 12 or 12-14. Leave out when TGT_LINES are text "
+             "that SRC omits.")] = None,
+    tgt_lines: Annotated[str | None, typer.Option(help="Lines of TGT in the bead (leave out for an omission).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final line.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the build summary as JSON.")] = False,
+) -> None:
+    """Set one bead by hand and rebuild: the corpus' corrections with this one more (a stored correction of the
+    pair that shares a line with it gives way); only this pair is aligned again.
+
+    Example: corpus fix seeds --out output --src en.txt --tgt fr.txt --src-lines 12-14 --tgt-lines 15
+    """
+    import tempfile
+
+    from schemas import Correction
+    from tasks.corrections import corrections_toml, parse_lines, with_fix
+    from tasks.errors import CorpusError
+    from tasks.formats import Corpus
+    from tasks.storage import CorpusFormatError
+
+    try:
+        if not (src and tgt):
+            raise CorpusError("corpus fix needs --src and --tgt: the two documents of the pair")
+        lines = parse_lines(src_lines), parse_lines(tgt_lines)
+        if lines == (None, None):
+            raise CorpusError("corpus fix needs --src-lines, --tgt-lines or both")
+        corpus = Corpus.open(out)
+    except (FileNotFoundError, CorpusError, CorpusFormatError) as error:
+        raise _fail(str(error)) from None
+    paths = {doc_id: d.source_path for doc_id, d in corpus.documents.items()}
+    correction = Correction(src=paths.get(src, src), tgt=paths.get(tgt, tgt), src_lines=lines[0], tgt_lines=lines[1])
+    with tempfile.TemporaryDirectory(prefix="corpus-fix-") as folder:
+        path = Path(folder) / "corrections.toml"
+        path.write_text(corrections_toml(with_fix(corpus.manifest.corrections, correction)), encoding="utf-8")
+        build(source, out=out, corrections=path, quiet=quiet, as_json=as_json)
+
+
+@app.command()
+def corrections(out: OutArg = Path("output")) -> None:
+    """Print the corpus' corrections (beads set by hand) as a corrections file, to edit and give back with
+    `corpus build SOURCE --out OUT --corrections FILE`."""
+    from tasks.corrections import corrections_toml
+    from tasks.storage import CorpusFormatError, load_manifest
+
+    try:
+        manifest = load_manifest(out)
+    except CorpusFormatError as error:
+        raise _fail(str(error)) from None
+    if manifest is None:
+        raise _fail(f"{out} holds no corpus (no manifest.json)")
+    sys.stdout.write(corrections_toml(manifest.corrections) or "# no corrections: every bead is the aligner's\n")
+
+
+@app.command()
 def stats(
     out: OutArg = Path("output"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,

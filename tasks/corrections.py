@@ -23,6 +23,7 @@ pairs whose corrections changed are aligned again.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections import defaultdict
@@ -45,9 +46,12 @@ __all__ = [
     "changed_pairs",
     "corpus_documents",
     "corrections_in_force",
+    "corrections_toml",
     "describe",
     "load_corrections",
+    "parse_lines",
     "plan_realignment",
+    "with_fix",
 ]
 
 _HINT = "see README, 'Correcting a bead'; nothing was changed"
@@ -87,6 +91,39 @@ def _lines(value: object, where: str, key: str) -> tuple[int, int] | None:
         raise CorrectionsFileError(f"{where}: {key} = {value!r} is not a line or a range of lines such as "
                                    "12 or \"12-14\" (1-based, first <= last)", hint=_HINT)
     return first, last
+
+
+def parse_lines(value: str | None) -> tuple[int, int] | None:
+    """Lines as a person types them on the command line: ``12`` or ``12-14``; nothing for an omission."""
+    return _lines(value, "the correction", "lines")
+
+
+def corrections_toml(corrections: Iterable[Correction]) -> str:
+    """Corrections as a corrections file that ``load_corrections`` reads back (for a person to edit)."""
+    def lines(value: tuple[int, int]) -> str:
+        return f'"{value[0]}-{value[1]}"' if value[1] != value[0] else str(value[0])
+
+    parts = []
+    for c in corrections:
+        entry = [f"src = {json.dumps(c.src, ensure_ascii=False)}", f"tgt = {json.dumps(c.tgt, ensure_ascii=False)}"]
+        entry += [f"{key} = {lines(value)}" for key, value in (("src_lines", c.src_lines), ("tgt_lines", c.tgt_lines))
+                  if value is not None]
+        parts.append("[[correction]]\n" + "\n".join(entry) + "\n")
+    return "\n".join(parts)
+
+
+def with_fix(stored: Iterable[Correction], fix: Correction) -> tuple[Correction, ...]:
+    """The stored corrections with one more; a stored correction of the same pair that shares a line with it, or
+    crosses it, gives way (the later fix wins)."""
+    def clashes(c: Correction) -> bool:
+        if _pair_key(c) != _pair_key(fix):
+            return False
+        c = _oriented(c, fix.src)
+        crossing = bool(c.src_lines and c.tgt_lines and fix.src_lines and fix.tgt_lines
+                        and (c.src_lines[0] < fix.src_lines[0]) != (c.tgt_lines[0] < fix.tgt_lines[0]))
+        return _overlap(c.src_lines, fix.src_lines) or _overlap(c.tgt_lines, fix.tgt_lines) or crossing
+
+    return (*(c for c in stored if not clashes(c)), fix)
 
 
 def _overlap(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:

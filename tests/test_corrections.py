@@ -47,6 +47,11 @@ def _corrections(path: Path, *entries: dict[str, object]) -> Path:
     return path
 
 
+def _text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def _state(out: Path) -> dict[str, str]:
     """Every file of the output folder with a digest of its bytes."""
     return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -126,6 +131,17 @@ def test_a_correction_sets_the_bead_realigns_its_neighbours_and_sticks(tmp_path:
     summary = build_json(source, out, "--corrections", str(_corrections(tmp_path / "none.toml")))
     assert summary["pairs_aligned"] == 1
     assert _beads(out, ID, SW) == before
+
+    # `corpus fix` sets one bead and rebuilds; `corpus corrections` prints them as a file to edit.
+    result = runner.invoke(app, ["fix", str(source), "--out", str(out), "--src", SW, "--tgt", ID, "--src-lines",
+                                 _span(fixed_tgt), "--tgt-lines", _span(fixed_src), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["pairs_aligned"] == 1
+    assert next(b for b in _beads(out, ID, SW) if b["src"] == fixed_src)["method"] == "correction"
+    printed = runner.invoke(app, ["corrections", str(out)])
+    stored = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["corrections"]
+    assert [c.model_dump(mode="json") for c in load_corrections(_text(tmp_path / "printed.toml", printed.stdout))
+            ] == stored and len(stored) == 1
 
 
 @pytest.mark.parametrize(("entries", "message"), [

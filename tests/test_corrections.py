@@ -19,10 +19,12 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from tasks.corrections import CorrectionsFileError, load_corrections
+from tasks.storage import work_key
 from tests.conftest import SEEDS, build_json
 
 ROOT = SEEDS.parent
-SW, ID, TH = "000_4cf4beee2d576faf.txt", "002_13aaf5bb51a2e065.txt", "001_7525a00fc9209105.txt"
+SW, ID, TH = "a/000_4cf4beee2d576faf.txt", "a/002_13aaf5bb51a2e065.txt", "a/001_7525a00fc9209105.txt"
+OTHER_WORK = ("b/003_8846db1da0658b01.txt", "b/004_61b3231e0c8e63ca.txt")
 
 
 def _beads(out: Path, src_path: str, tgt_path: str) -> list[dict[str, Any]]:
@@ -61,10 +63,12 @@ def _state(out: Path) -> dict[str, str]:
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_correction_sets_the_bead_realigns_its_neighbours_and_sticks(tmp_path: Path) -> None:
     source, out = tmp_path / "in", tmp_path / "out"
-    source.mkdir()
-    for name in (SW, ID):
-        shutil.copy(SEEDS / name, source / name)
+    for name in (SW, ID, *OTHER_WORK):  # two works, a/ and b/
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SEEDS / Path(name).name, source / name)
     build_json(source, out)
+    untouched = {path: digest for path, digest in _state(out).items() if work_key("b") in path}
+    assert untouched
     before = _beads(out, ID, SW)  # Indonesian sorts before Swahili: id is the pair's source side
     # The first 1-1 bead followed by two more: make it a 2-1 bead that takes the next source segment too.
     k = next(k for k in range(1, len(before) - 3)
@@ -78,7 +82,8 @@ def test_a_correction_sets_the_bead_realigns_its_neighbours_and_sticks(tmp_path:
         {"src": ID, "tgt": SW, "src_lines": f"{first[0]}-{first[1]}"},  # an omission: no tgt_lines
     )
     summary = build_json(source, out, "--corrections", str(corrections))
-    assert summary["pairs_aligned"] == 1 and summary["counts"]["unchanged"] == 2
+    assert summary["pairs_aligned"] == 1 and summary["counts"]["unchanged"] == 4
+    assert untouched.items() <= _state(out).items()  # the other work's files are not rewritten
     after = _beads(out, ID, SW)
     fixed = next(b for b in after if b["src"] == fixed_src)
     assert fixed == {"src": fixed_src, "tgt": fixed_tgt, "score": 1.0, "method": "correction"}
@@ -99,7 +104,7 @@ def test_a_correction_sets_the_bead_realigns_its_neighbours_and_sticks(tmp_path:
     state = _state(out)
     assert build_json(source, out)["nothing_to_do"]
     assert _state(out) == state
-    shutil.copy(SEEDS / TH, source / TH)
+    shutil.copy(SEEDS / Path(TH).name, source / TH)
     summary = build_json(source, out)
     assert summary["counts"]["new"] == 1 and summary["pairs_aligned"] == 2
     assert _beads(out, ID, SW) == after
@@ -110,7 +115,7 @@ def test_a_correction_sets_the_bead_realigns_its_neighbours_and_sticks(tmp_path:
     assert report.exit_code == 0, report.output
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert len(re.findall(r'<tr class="b[^"]* fix"', html)) == html.count("<br>set by hand") == 2
-    show = runner.invoke(app, ["show", str(out), "--langs", "id,sw"])
+    show = runner.invoke(app, ["show", str(out), "--langs", "id,sw", "--work", "a"])
     assert show.exit_code == 0 and show.output.count("set by hand") == 2
 
     # A correction whose lines are not a bead, or that names no document: as a shell runs it, one line, exit 2,

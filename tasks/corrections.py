@@ -216,16 +216,16 @@ def corrections_in_force(
         src, tgt = path_of(c.src), path_of(c.tgt)
         for name, found in ((c.src, src), (c.tgt, tgt)):
             if found is None:
-                raise CorrectionsFileError(f"{corrections_file}: {describe(c)}: no document {name!r} in the input "
+                raise CorrectionsFileError(f"correction {describe(c)}: no document {name!r} in the input "
                                            "folder or the corpus", hint="name it by its path relative to the input "
                                            "folder (as in `corpus status`) or by its doc_id; nothing was changed")
         assert src is not None and tgt is not None
         if documents[src][1] != documents[tgt][1]:
-            raise CorrectionsFileError(f"{corrections_file}: {describe(c)}: the documents are in different works "
+            raise CorrectionsFileError(f"correction {describe(c)}: the documents are in different works "
                                        f"({documents[src][1]!r}, {documents[tgt][1]!r}) and are not aligned",
                                        hint="a works file (--works) puts them into one work; nothing was changed")
         resolved.append(c.model_copy(update={"src": src, "tgt": tgt}))
-    _check_pairs(resolved, str(corrections_file))
+    _check_pairs(resolved, "corrections")  # two names of one document (path and doc_id) may hide a clash
     return tuple(resolved), []
 
 

@@ -181,3 +181,24 @@ def test_a_corrections_file_that_is_not_toml(tmp_path: Path) -> None:
     path.write_text('[correction]\nsrc = "a"\n', encoding="utf-8")
     with pytest.raises(CorrectionsFileError, match=r"may only hold \[\[correction\]\] tables"):
         load_corrections(path)
+
+
+def test_a_fix_replaces_the_stored_corrections_it_clashes_with_and_prints_back(tmp_path: Path) -> None:
+    from schemas import Correction
+    from tasks.corrections import changed_pairs, corrections_toml, with_fix
+
+    stored = (Correction(src="a.txt", tgt="b.txt", src_lines=(3, 4), tgt_lines=(2, 2)),
+              Correction(src="a.txt", tgt="b.txt", src_lines=(10, 10), tgt_lines=(9, 9)),
+              Correction(src="a.txt", tgt="c.txt", src_lines=(3, 4), tgt_lines=None))
+    overlapping = Correction(src="b.txt", tgt="a.txt", src_lines=(2, 3), tgt_lines=(4, 5))  # sides swapped
+    assert with_fix(stored, overlapping) == (*stored[1:], overlapping)
+    crossing = Correction(src="a.txt", tgt="b.txt", src_lines=(12, 12), tgt_lines=(1, 1))
+    assert with_fix(stored, crossing) == (stored[2], crossing)
+    assert changed_pairs(stored, with_fix(stored, overlapping)) == {frozenset(("a.txt", "b.txt"))}
+    assert changed_pairs(stored, tuple(reversed(stored))) == set()
+    swapped = tuple(Correction(src=c.tgt, tgt=c.src, src_lines=c.tgt_lines, tgt_lines=c.src_lines) for c in stored)
+    assert changed_pairs(stored, swapped) == set()  # the same beads, named the other way round
+    text = corrections_toml(stored)
+    assert 'src_lines = "3-4"' in text and "tgt_lines = 2\n" in text
+    assert text.count("[[correction]]") == 3 and "tgt_lines" not in text.split("[[correction]]")[3]
+    assert load_corrections(_text(tmp_path / "printed.toml", text)) == stored

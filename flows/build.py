@@ -25,6 +25,7 @@ from prefect.settings import PREFECT_API_URL
 from flows.progress import report_progress
 from schemas import BoilerplateRules
 from schemas.build import BuildParameters, BuildSummary, Grouping, embeddings_setting
+from tasks.corrections import changed_pairs, corpus_documents, corrections_in_force, plan_realignment
 from tasks.errors import BuildRefusedError
 from tasks.export import (
     BatchResult,
@@ -162,12 +163,14 @@ def build_corpus(
     yes: bool = False,
     dry_run: bool = False,
     rules_file: str | None = None,
+    corrections_file: str | None = None,
 ) -> BuildSummary:
     params = BuildParameters(
         source=Path(source), out=Path(out), glob=glob, prune=prune, max_file_mb=max_file_mb, workers=workers,
         lock_wait_seconds=lock_wait_seconds, group=Grouping(group), works_file=Path(works_file) if works_file else None,
         embeddings=embeddings_setting(embeddings), yes=yes, dry_run=dry_run,
         rules_file=Path(rules_file) if rules_file else None,
+        corrections_file=Path(corrections_file) if corrections_file else None,
     )
     logger = get_run_logger()
     build_id, now = _build_id(), datetime.now(UTC)
@@ -192,10 +195,15 @@ def build_corpus(
                 fingerprints = tuple(assign_works_task(fingerprints, stored, params.out, params.max_bytes, params.group,
                                                        params.works_file))
         rules = rules_in_force(params.rules_file, manifest)
+        corrections, dropped_corrections = corrections_in_force(
+            params.corrections_file, manifest, corpus_documents(stored, fingerprints, params.prune))
+        warnings += dropped_corrections
         with _timed(timings, "plan"):
             plan = plan_build(fingerprints, inventory.rejections, snapshot.stored_documents(),
                               snapshot.stored_rejects(), prune=params.prune,
                               reanalyse=manifest is not None and rules != manifest.rules)
+            plan, realign = plan_realignment(plan, snapshot.stored_documents(),
+                                             changed_pairs(manifest.corrections if manifest else (), corrections))
         logger.info("plan: %s; %d work(s) to rebuild", plan.summary(), len(plan.works))
         for decision in plan.decisions:
             logger.debug("plan: %s", decision)
@@ -205,7 +213,8 @@ def build_corpus(
                              warnings).model_copy(update={"dry_run": True, "planned": _planned(plan)})
         try:
             with _timed(timings, "rebuild (wall)"), _workers_report_here():
-                results = rebuild_works(work_jobs(snapshot, plan.works), params, now, timings, rules)
+                results = rebuild_works(work_jobs(snapshot, plan.works, corrections, realign), params, now, timings,
+                                        rules)
             for line in stage_log_lines(results):
                 logger.info("%s", line)
             for d in (d for r in results for d in r.new_documents):
@@ -214,10 +223,11 @@ def build_corpus(
             rejects = reject_rows([*plan.rejections, *(r for w in results for r in w.rejections)],
                                   plan.reused_rejects, snapshot.rejects, now)
             nothing_to_do = (plan.nothing_to_do and rejects == list(snapshot.rejects) and manifest is not None
-                             and not snapshot.damaged and rules == manifest.rules)
+                             and not snapshot.damaged and rules == manifest.rules
+                             and corrections == manifest.corrections)
             if not nothing_to_do:
                 with _timed(timings, "publish"):
-                    manifest = publish_snapshot(params.out, snapshot, build_id, results, rejects, rules)
+                    manifest = publish_snapshot(params.out, snapshot, build_id, results, rejects, rules, corrections)
                 logger.info("publish: manifest.json now names %s rows",
                             {name: table.rows for name, table in manifest.tables.items()})
         except BaseException:

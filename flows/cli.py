@@ -147,6 +147,10 @@ def build(
         Path | None, typer.Option(help="TOML of boilerplate rules ([boilerplate] drop / keep regular expressions); "
                                        "they stay in force until another rules file is given (see README).")
     ] = None,
+    corrections: Annotated[
+        Path | None, typer.Option(help="TOML of beads set by hand ([[correction]] src, tgt, src_lines, tgt_lines); "
+                                       "they stay in force until another corrections file is given (see README).")
+    ] = None,
 ) -> None:
     """Build or update the corpus in OUT from the text files in SOURCE (incremental: only new work is done)."""
     from schemas.build import BuildParameters, embeddings_setting
@@ -155,7 +159,7 @@ def build(
         params = BuildParameters(source=source, out=out, glob=glob, prune=prune, max_file_mb=max_file_mb,
                                  workers=workers, lock_wait_seconds=wait, group=group, works_file=works,
                                  embeddings=embeddings_setting(embeddings), yes=yes, dry_run=dry_run,
-                                 rules_file=rules)
+                                 rules_file=rules, corrections_file=corrections)
     except ValidationError as error:
         raise _fail(_validation_message(error)) from None
     except ValueError as error:  # the embeddings setting
@@ -163,6 +167,7 @@ def build(
     os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING" if quiet or as_json else log_level.upper()
 
     from flows.build import build_corpus
+    from tasks.corrections import load_corrections
     from tasks.lock import corpus_lock
     from tasks.rules import load_rules
     from tasks.works import read_works_file
@@ -172,6 +177,8 @@ def build(
         read_works_file(params.works_file)
     if params.rules_file:
         load_rules(params.rules_file)
+    if params.corrections_file:
+        load_corrections(params.corrections_file)
     if not params.lock_wait_seconds:
         with corpus_lock(params.out, "check"):
             pass
@@ -197,7 +204,8 @@ def build(
             max_file_mb=params.max_file_mb, workers=params.workers, lock_wait_seconds=params.lock_wait_seconds,
             group=params.group.value, works_file=str(params.works_file) if params.works_file else None,
             embeddings=params.embeddings, yes=params.yes, dry_run=params.dry_run,
-            rules_file=str(params.rules_file) if params.rules_file else None))
+            rules_file=str(params.rules_file) if params.rules_file else None,
+            corrections_file=str(params.corrections_file) if params.corrections_file else None))
     if as_json:
         sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
     else:
@@ -206,6 +214,59 @@ def build(
         print_build_summary(console, summary, quiet=quiet)
     if strict and summary.rejects:
         raise typer.Exit(1)
+
+
+@app.command()
+def fix(
+    source: Annotated[Path, typer.Argument(help="Input folder the corpus is built from.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of the corpus.")] = Path("output"),
+    src: Annotated[str, typer.Option(help="One document of the pair: its path relative to SOURCE, or its doc_id.")
+                   ] = "",
+    tgt: Annotated[str, typer.Option(help="The other document of the pair.")] = "",
+    src_lines: Annotated[str | None, typer.Option(
+        help="Lines of SRC in the bead, as an editor numbers them: 12 or 12-14. Leave out when TGT_LINES are text "
+             "that SRC omits.")] = None,
+    tgt_lines: Annotated[str | None, typer.Option(help="Lines of TGT in the bead (leave out for an omission).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final line.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the build summary as JSON.")] = False,
+) -> None:
+    """Set one bead by hand and rebuild: the corpus' corrections with this one more (a stored correction of the
+    pair that shares a line with it gives way); only this pair is aligned again.
+
+    Example: corpus fix seeds --out output --src en.txt --tgt fr.txt --src-lines 12-14 --tgt-lines 15
+    """
+    import tempfile
+
+    from schemas import Correction
+    from tasks.corrections import corrections_toml, parse_lines, with_fix
+    from tasks.errors import CorpusError
+    from tasks.formats import Corpus
+
+    if not (src and tgt):
+        raise CorpusError("corpus fix needs --src and --tgt: the two documents of the pair")
+    lines = parse_lines(src_lines), parse_lines(tgt_lines)
+    if lines == (None, None):
+        raise CorpusError("corpus fix needs --src-lines, --tgt-lines or both")
+    corpus = Corpus.open(out)
+    paths = {doc_id: d.source_path for doc_id, d in corpus.documents.items()}
+    correction = Correction(src=paths.get(src, src), tgt=paths.get(tgt, tgt), src_lines=lines[0], tgt_lines=lines[1])
+    with tempfile.TemporaryDirectory(prefix="corpus-fix-") as folder:
+        path = Path(folder) / "corrections.toml"
+        path.write_text(corrections_toml(with_fix(corpus.manifest.corrections, correction)), encoding="utf-8")
+        build(source, out=out, corrections=path, quiet=quiet, as_json=as_json)
+
+
+@app.command()
+def corrections(out: OutArg = Path("output")) -> None:
+    """Print the corpus' corrections (beads set by hand) as a corrections file, to edit and give back with
+    `corpus build SOURCE --out OUT --corrections FILE`."""
+    from tasks.corrections import corrections_toml
+    from tasks.storage import load_manifest
+
+    manifest = load_manifest(out)
+    if manifest is None:
+        raise _fail(f"{out} holds no corpus (no manifest.json)")
+    sys.stdout.write(corrections_toml(manifest.corrections) or "# no corrections: every bead is the aligner's\n")
 
 
 @app.command()

@@ -148,7 +148,8 @@ def show(
 ) -> None:
     """Print the aligned segments of a work in two languages as a table, bead by bead.
 
-    Beads scored below 0.5 are highlighted. Example: corpus show output --langs sw,zh-Hant --limit 20
+    Beads scored below 0.5 are highlighted; beads set by hand (a corrections file) say so. Example:
+    corpus show output --langs sw,zh-Hant --limit 20
     """
     from rich.table import Table
     from rich.text import Text
@@ -180,7 +181,7 @@ def show(
                 safe_text(" ".join(segments[i].text for i in ids)) if ids else Text("(omitted)", style="dim italic")
                 for ids in (bead.src_ids, bead.tgt_ids)
             ]
-            table.add_row(str(position), *cells, f"{bead.score:.2f}",
+            table.add_row(str(position), *cells, f"{bead.score:.2f}" + (" set by hand" if bead.by_hand else ""),
                           style="on dark_orange3" if bead.score < LOW_SCORE else None)
         console.print(table)
 

@@ -1,8 +1,9 @@
 """Schemas of every output table (the single source of truth) and of ``manifest.json``."""
 
-from schemas.manifest import BoilerplateRules, Manifest, ManifestFile, ManifestTable
+from schemas.manifest import BoilerplateRules, Correction, Manifest, ManifestFile, ManifestTable
 from schemas.tables import (
     ALIGNMENTS,
+    CORRECTION_METHOD,
     DOCUMENTS,
     PARALLEL,
     REJECTS,
@@ -23,6 +24,7 @@ from schemas.tables import (
 
 __all__ = [
     "ALIGNMENTS",
+    "CORRECTION_METHOD",
     "DOCUMENTS",
     "PARALLEL",
     "REJECTS",
@@ -33,6 +35,7 @@ __all__ = [
     "AlignmentLevel",
     "AlignmentRow",
     "BoilerplateRules",
+    "Correction",
     "DocumentRow",
     "Manifest",
     "ManifestFile",

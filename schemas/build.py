@@ -65,6 +65,10 @@ class BuildParameters(BaseModel):
         default=None, description="TOML of boilerplate rules ([boilerplate] drop/keep regular expressions); they stay "
         "in force for later builds until another rules file is given."
     )
+    corrections_file: Path | None = Field(
+        default=None, description="TOML of beads set by hand ([[correction]] src, tgt, src_lines, tgt_lines); they "
+        "stay in force for later builds until another corrections file is given."
+    )
     embeddings: bool = Field(
         default_factory=lambda: embeddings_setting(None),
         description="Add sentence-embedding similarity to the alignment cost. Unset: on when the embeddings "
@@ -76,7 +80,7 @@ class BuildParameters(BaseModel):
     def _embeddings_installed(cls, embeddings: bool) -> bool:
         return embeddings_setting(embeddings)
 
-    @field_validator("works_file", "rules_file")
+    @field_validator("works_file", "rules_file", "corrections_file")
     @classmethod
     def _file_exists(cls, path: Path | None, info: ValidationInfo) -> Path | None:
         if path is not None and not path.is_file():

@@ -69,6 +69,19 @@ class BoilerplateRules(BaseModel):
     )
 
 
+class Correction(BaseModel):
+    """One bead set by hand (``--corrections FILE``): these lines of one document are the translation of those
+    lines of the other. Lines are 1-based lines of the source files, inclusive; no lines on one side marks
+    text that the other document omits."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    src: str = Field(description="Source path (relative to the input root) of one document of the pair.")
+    tgt: str = Field(description="Source path of the other document.")
+    src_lines: tuple[int, int] | None = Field(description="First and last line of the bead in src (none: omitted).")
+    tgt_lines: tuple[int, int] | None = Field(description="First and last line of the bead in tgt (none: omitted).")
+
+
 class Manifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -85,6 +98,10 @@ class Manifest(BaseModel):
     )
     rules: BoilerplateRules | None = Field(
         default=None, description="The boilerplate rules every stored document was analysed with (none: the defaults)."
+    )
+    corrections: tuple[Correction, ...] = Field(
+        default=(), description="The beads set by hand that the stored alignments were built with (see README, "
+        "'Correcting a bead'); they stay in force for later builds until another corrections file is given."
     )
 
     @model_validator(mode="after")

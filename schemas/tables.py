@@ -21,6 +21,7 @@ SCHEMA_VERSION = 1
 SegmentKind = Literal["title", "heading", "paragraph", "list_item", "boilerplate"]
 AlignmentLevel = Literal["section", "segment"]
 SEGMENT_KINDS: tuple[str, ...] = get_args(SegmentKind)
+CORRECTION_METHOD = "correction"  # the method of a bead set by hand
 
 
 class Row(BaseModel):
@@ -76,7 +77,10 @@ class AlignmentRow(Row):
     src_ids: list[str] = Field(description="Source segment ids of the bead; empty marks an insertion in target.")
     tgt_ids: list[str] = Field(description="Target segment ids of the bead; empty marks an omission in target.")
     score: float = Field(description="Confidence that the bead is a correct translation unit, 0-1.")
-    method: str = Field(description="Aligner and signals that produced the bead.")
+    method: str = Field(
+        description=f"Aligner and signals that produced the bead; '{CORRECTION_METHOD}' for a bead set by hand (a "
+        "corrections file), whose score is then 1.0."
+    )
 
 
 class RejectRow(Row):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from schemas import (
     TABLES,
     AlignmentRow,
     BoilerplateRules,
+    Correction,
     DocumentRow,
     Manifest,
     ManifestFile,
@@ -40,10 +41,10 @@ from schemas import (
     RejectRow,
 )
 from tasks.align import Embed
+from tasks.corrections import align_corrected
 from tasks.documents import (
     AnalysedDocument,
     WorkAnalysis,
-    align_documents,
     analyse_file,
     new_pairs,
     segments_from_table,
@@ -185,9 +186,12 @@ class WorkJob:
     kept_documents: tuple[DocumentRow, ...]
     previous_alignment_files: tuple[ManifestFile, ...]
     kept_segment_files: tuple[ManifestFile, ...]  # where the segments of each kept document are, in their order
+    corrections: tuple[Correction, ...] = ()  # beads set by hand, of the corpus (see tasks.corrections)
+    realign: frozenset[frozenset[str]] = frozenset()  # pairs of kept documents (doc ids) to align again
 
 
-def work_jobs(snapshot: Snapshot, plans: Iterable[WorkPlan]) -> list[WorkJob]:
+def work_jobs(snapshot: Snapshot, plans: Iterable[WorkPlan], corrections: tuple[Correction, ...] = (),
+              realign: dict[str, frozenset[frozenset[str]]] | None = None) -> list[WorkJob]:
     locations = snapshot.segment_files()
     return [
         WorkJob(
@@ -195,6 +199,8 @@ def work_jobs(snapshot: Snapshot, plans: Iterable[WorkPlan]) -> list[WorkJob]:
             kept_documents=tuple(snapshot.documents[d.doc_id] for d in plan.kept),
             previous_alignment_files=tuple(snapshot.work_files(ALIGNMENTS.name, plan.work_id)),
             kept_segment_files=tuple(locations[d.doc_id] for d in plan.kept),
+            corrections=corrections,
+            realign=(realign or {}).get(plan.work_id, frozenset()),
         )
         for plan in plans
     ]
@@ -217,7 +223,8 @@ def analyse_work(job: WorkJob, out_dir: Path, max_bytes: int, now: datetime, rul
 def align_work(
     job: WorkJob, analysis: WorkAnalysis, out_dir: Path, embed: Embed | None = None
 ) -> list[AlignmentRow]:
-    """Alignment rows of the work: stored rows of pairs that stay, plus the new pairs aligned now."""
+    """Alignment rows of the work: stored rows of pairs that stay, plus the new pairs and the pairs whose
+    corrections changed, aligned now (with their corrections)."""
     kept_ids = {d.doc_id for d in analysis.kept}
     previous = read_rows(out_dir, job.previous_alignment_files)
     rows: list[AlignmentRow] = []
@@ -226,10 +233,17 @@ def align_work(
         keep = pc.and_(pc.and_(pc.is_in(previous["src_doc_id"], value_set=_array(ids)),
                                pc.is_in(previous["tgt_doc_id"], value_set=_array(ids))),
                        pc.equal(previous["work_id"], job.plan.work_id))  # a merged file holds other works
-        rows = [AlignmentRow.model_validate(r) for r in previous.filter(keep).to_pylist()]
-    for a, b in new_pairs(analysis):
-        rows.extend(align_documents(a, b, embed))
+        rows = [AlignmentRow.model_validate(r) for r in previous.filter(keep).to_pylist()
+                if frozenset((r["src_doc_id"], r["tgt_doc_id"])) not in job.realign]
+    for a, b in new_pairs(analysis) + realigned_pairs(job, analysis):
+        rows.extend(align_corrected(a, b, job.corrections, embed))
     return rows
+
+
+def realigned_pairs(job: WorkJob, analysis: WorkAnalysis) -> list[tuple[AnalysedDocument, AnalysedDocument]]:
+    """The pairs of kept documents that a change of their corrections aligns again."""
+    kept = analysis.kept
+    return [(a, b) for i, a in enumerate(kept) for b in kept[i + 1:] if frozenset((a.doc_id, b.doc_id)) in job.realign]
 
 
 def _array(values: Sequence[str]) -> pa.Array:
@@ -324,7 +338,8 @@ def rebuild_batch(
         aligned = time.perf_counter()
         alignments = align_work(job, analysis, out_dir, embed)
         written = time.perf_counter()
-        works.append(write_work(analysis, alignments, out_dir))
+        result = write_work(analysis, alignments, out_dir)
+        works.append(replace(result, n_pairs_aligned=result.n_pairs_aligned + len(realigned_pairs(job, analysis))))
         seconds[STAGES[0]] += aligned - started
         seconds[STAGES[1]] += written - aligned
         seconds[STAGES[2]] += time.perf_counter() - written
@@ -423,6 +438,7 @@ def publish_snapshot(
     results: Sequence[WorkResult],
     rejects: Sequence[RejectRow],
     rules: BoilerplateRules | None = None,
+    corrections: tuple[Correction, ...] = (),
 ) -> Manifest:
     """Write the new manifest (carrying over unchanged works' files) and remove what it no longer names."""
     rebuilt = {r.work_id for r in results}
@@ -448,7 +464,7 @@ def publish_snapshot(
         # (Parquet cannot hold a struct without fields: a corpus with no document has no parallel file.)
         if not files[table] and (languages or table != PARALLEL.name):
             files[table] = [_placeholder(out_dir, table, languages)]
-    manifest = make_manifest(build_id, files, languages, rules)
+    manifest = make_manifest(build_id, files, languages, rules).model_copy(update={"corrections": corrections})
     write_manifest(out_dir, manifest)
     collect_garbage(out_dir, manifest)
     return manifest

@@ -50,7 +50,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from schemas import ALIGNMENTS, DOCUMENTS, PARALLEL, SEGMENTS, Manifest, ManifestFile
+from schemas import ALIGNMENTS, CORRECTION_METHOD, DOCUMENTS, PARALLEL, SEGMENTS, Manifest, ManifestFile
 from tasks.errors import CorpusNotFoundError, DestinationError, UnknownLanguageError, UnknownWorkError
 from tasks.files import atomic_text
 from tasks.storage import file_members, load_manifest, read_rows, work_key
@@ -108,6 +108,7 @@ class Bead:
     src_ids: tuple[str, ...]
     tgt_ids: tuple[str, ...]
     score: float
+    by_hand: bool = False  # set by a person (a corrections file), not by the aligner
 
 
 def canonical_tag(tag: str) -> str:
@@ -134,7 +135,8 @@ def _of_works(data: pa.Table, works: Collection[str]) -> pa.ChunkedArray:
     return pc.is_in(data["work_id"], value_set=pa.array(sorted(works), pa.string()))
 
 
-_BEAD_COLUMNS = ["work_id", "src_doc_id", "tgt_doc_id", "src_lang", "tgt_lang", "level", "src_ids", "tgt_ids", "score"]
+_BEAD_COLUMNS = ["work_id", "src_doc_id", "tgt_doc_id", "src_lang", "tgt_lang", "level", "src_ids", "tgt_ids", "score",
+                 "method"]
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,7 @@ class Corpus:
                 src_ids=tuple(row["src_ids"] if forward else row["tgt_ids"]),
                 tgt_ids=tuple(row["tgt_ids"] if forward else row["src_ids"]),
                 score=row["score"],
+                by_hand=row["method"] == CORRECTION_METHOD,
             ))
         return beads
 

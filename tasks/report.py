@@ -5,10 +5,11 @@ nothing but inline styles and data: images). At the top a summary table per work
 (beads, omissions, low-confidence beads, coverage of each side, mean score) linking to the pair; below,
 per work, one collapsible ``<details>`` per pair (the first open) with a row per segment-level bead:
 headings and titles in bold, a side the other document lacks marked as omitted, beads scored below
-``low_score`` highlighted. Every piece of document text is HTML-escaped (quotes included) and control
-characters are shown as ``\\xNN``, so no text can add markup or hide itself. The page is rendered from the
-jinja2 template ``templates/report.html.j2`` with autoescaping, by an environment that escapes every
-value a template shows (see ``_shown``): escaping is not a call each part of the page has to remember.
+``low_score`` highlighted, a bead set by hand (a corrections file) marked "set by hand". Every piece of
+document text is HTML-escaped (quotes included) and control characters are shown as ``\\xNN``, so no
+text can add markup or hide itself. The page is rendered from the jinja2 template
+``templates/report.html.j2`` with autoescaping, by an environment that escapes every value a template
+shows (see ``_shown``): escaping is not a call each part of the page has to remember.
 
 The corpus is read one work at a time: the pair tables are rendered to a temporary file while the
 summary is collected, then both are joined, so memory stays bounded by one work.
@@ -65,6 +66,7 @@ class PairSummary:
     beads: int
     omissions: int  # beads with one side empty
     low: int  # beads scored below the report's threshold
+    by_hand: int  # beads set by hand (a corrections file)
     src_coverage: float  # share of source segments in a bead with a target
     tgt_coverage: float
     mean_score: float
@@ -84,6 +86,7 @@ def pair_summary(
         work_id=work_id, src=src, tgt=tgt, beads=len(beads),
         omissions=sum(1 for b in beads if not (b.src_ids and b.tgt_ids)),
         low=sum(1 for b in beads if b.score < low_score),
+        by_hand=sum(1 for b in beads if b.by_hand),
         src_coverage=linked["src"] / max(1, totals["src"]),
         tgt_coverage=linked["tgt"] / max(1, totals["tgt"]),
         mean_score=sum(b.score for b in beads) / max(1, len(beads)),
@@ -108,6 +111,7 @@ class _BeadRow:
     src: list[tuple[str, bool]]
     tgt: list[tuple[str, bool]]
     score: float
+    by_hand: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +127,11 @@ def _bead_row(bead: Bead, segments: dict[str, SegmentView], low_score: float) ->
         classes.append("h")
     if bead.score < low_score:
         classes.append("low")
+    if bead.by_hand:
+        classes.append("fix")
     src, tgt = ([(segments[i].text, segments[i].kind in _HEAD_KINDS) for i in ids]
                 for ids in (bead.src_ids, bead.tgt_ids))
-    return _BeadRow(" ".join(classes), src, tgt, bead.score)
+    return _BeadRow(" ".join(classes), src, tgt, bead.score, bead.by_hand)
 
 
 def _work_html(corpus: Corpus, work_id: str, work_index: int, first_pair: int, low_score: float

@@ -188,7 +188,7 @@ def test_refusals_and_a_damaged_manifest_are_one_line_in_a_real_process(three: P
     """As a shell runs it: no Prefect traceback before the error line, even for an error raised inside the flow."""
     import subprocess
 
-    from tests.conftest import BIN
+    from tests.helpers import BIN
 
     out = tmp_path / "out"
     assert corpus("build", three, "--out", out, "-q").exit_code == 0
@@ -213,7 +213,7 @@ def test_ctrl_c_or_sigterm_stops_at_once_and_the_next_build_converges(tmp_path: 
 
     from bench.generate import generate_corpus
     from flows.interrupt import _descendants, alive
-    from tests.conftest import BIN
+    from tests.helpers import BIN
 
     source, out = tmp_path / "in", tmp_path / "out"
     generate_corpus(source, works=30)
@@ -244,7 +244,7 @@ def test_readers_looping_during_builds_never_fail(three: Path, tmp_path: Path) -
     import subprocess
     import threading
 
-    from tests.conftest import BIN
+    from tests.helpers import BIN
 
     out = tmp_path / "out"
     env = {**os.environ, "CORPUS_EMBEDDINGS": "off"}

@@ -89,9 +89,14 @@ def rows_to_table(table: Table, rows: Sequence[Row] | Sequence[dict[str, Any]]) 
 
 
 def parquet_bytes(data: pa.Table) -> bytes:
-    """Serialise ``data`` to Parquet (zstd, statistics on) deterministically: same rows, same bytes."""
+    """Serialise ``data`` to Parquet (zstd, statistics on) deterministically: same rows, same bytes.
+
+    A table without rows is written without row groups: Hugging Face ``datasets`` fails on an empty row group."""
     buffer = io.BytesIO()
-    pq.write_table(data, buffer, compression="zstd", write_statistics=True)
+    if data.num_rows:
+        pq.write_table(data, buffer, compression="zstd", write_statistics=True)
+    else:
+        pq.ParquetWriter(buffer, data.schema, compression="zstd", write_statistics=True).close()
     return buffer.getvalue()
 
 
@@ -199,6 +204,7 @@ def segment_file_path(lang: str, doc_id: str) -> str:
 
 
 MERGED_STEM = "merged"
+LANGUAGES_STEM = "all-languages"  # the parallel table's empty file with a struct field for every corpus language
 
 
 def file_folder(path: str) -> str:
@@ -209,6 +215,11 @@ def file_folder(path: str) -> str:
 def is_merged(path: str) -> bool:
     """Whether a table file was merged from others by ``corpus compact``."""
     return path.rsplit("/", 1)[1].startswith(MERGED_STEM + "-")
+
+
+def is_languages_file(path: str) -> bool:
+    """Whether a table file is the parallel table's all-languages file (no rows, the corpus' widest schema)."""
+    return path.rsplit("/", 1)[1].startswith(LANGUAGES_STEM + "-")
 
 
 def file_members(entry: ManifestFile) -> tuple[str, ...]:

@@ -47,6 +47,19 @@ def build_json(source: Path, out: Path, *extra: str) -> dict[str, Any]:
     return summary
 
 
+def listed(out: Path, table: str) -> list[str]:
+    """The table's files in the current snapshot, as a reader follows ``manifest.json`` (the table's folder also
+    holds the files of the previous snapshot, kept for readers still reading it)."""
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return [str(out / f["path"]) for f in manifest["tables"][table]["files"]]
+
+
+def kept_files(out: Path) -> set[str]:
+    """The files of the snapshots a build keeps (the current one and the one before it), relative to ``out``."""
+    return {f["path"] for path in (out / ".snapshots").glob("*.json")
+            for t in json.loads(path.read_text(encoding="utf-8"))["tables"].values() for f in t["files"]}
+
+
 @pytest.fixture
 def seeds_copy(tmp_path: Path) -> Path:
     """The seed files copied into a fresh input folder the test may change."""

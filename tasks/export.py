@@ -374,8 +374,9 @@ def write_languages_file(out_dir: Path, languages: Sequence[str]) -> ManifestFil
 
     Each work's parallel file has fields for its own languages only, so a language that appears in one work
     rewrites no other work's file; only this empty file gets a new name. Its name sorts first in the folder, and
-    readers that take the schema of the first file (DuckDB, pyarrow datasets, pandas, Hugging Face ``datasets``)
-    read the other files into it, with nulls for the languages a work lacks.
+    readers that take the schema of the first file (DuckDB, pyarrow datasets, pandas; polars when told to insert
+    missing struct fields) read the other files into it, with nulls for the languages a work lacks. Hugging Face
+    ``datasets`` takes its features from it but cannot add the missing fields: it reads the table pyarrow read.
     """
     return write_arrow_digest_named(out_dir, PARALLEL.name, LANGUAGES_STEM,
                                     PARALLEL.arrow_schema_for(languages).empty_table())

@@ -49,6 +49,14 @@ def test_same_rows_give_the_same_file_and_bytes(tmp_path: Path) -> None:
     assert write_digest_named(tmp_path, REJECTS, "x", rows(4)).path != first.path
 
 
+def test_an_empty_table_is_a_file_without_row_groups(tmp_path: Path) -> None:
+    """Its schema, and no row group: Hugging Face datasets fails on an empty one (batch size 0)."""
+    entry = write_digest_named(tmp_path, REJECTS, "x", [])
+    parquet = pq.ParquetFile(tmp_path / entry.path)
+    assert parquet.metadata.num_row_groups == 0 and parquet.metadata.num_rows == 0
+    assert parquet.schema_arrow.names == REJECTS.arrow_schema.names
+
+
 def test_parquet_carries_schema_version_and_column_descriptions(tmp_path: Path) -> None:
     entry = write_digest_named(tmp_path, REJECTS, "x", rows(1))
     schema = pq.read_schema(tmp_path / entry.path)

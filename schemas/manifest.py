@@ -94,7 +94,8 @@ class Manifest(BaseModel):
     )
     languages: list[str] = Field(
         default_factory=list,
-        description="Languages of the corpus, sorted: the fields of the parallel table's per-language structs.",
+        description="Languages of the corpus, sorted: the fields of the per-language structs of the parallel table's "
+        "all-languages file.",
     )
     rules: BoilerplateRules | None = Field(
         default=None, description="The boilerplate rules every stored document was analysed with (none: the defaults)."

@@ -99,7 +99,8 @@ class ParallelRow(Row):
     unit: int = Field(description="0-based position of the unit in the work.")
     translation: dict[str, str | None] = Field(
         description="Language -> text of the unit (Hugging Face Translation feature: a struct with one field per "
-        "language of the corpus; null where the language has no text for the unit)."
+        "language of the work, null where the language has no text for the unit; the table's all-languages file, "
+        "which has no rows, has a field for every language of the corpus)."
     )
     segment_ids: dict[str, list[str] | None] = Field(
         description="Language -> segment ids of the unit (a struct like translation)."

@@ -6,7 +6,8 @@ prefer fewer, larger files. ``compact_corpus`` merges the files of each table (o
 segments) into files of up to ``max_rows`` rows, named ``merged-<digest>.parquet``; the manifest lists, for
 each merged file, the works or documents it holds (``members``), so later builds still find a work's rows.
 When a later build changes a work held by a merged file, that one merged file is written again without the
-work's rows, and the work gets files of its own again.
+work's rows, and the work gets files of its own again. A merged parallel file's structs have a field for each
+language of the works it holds; the parallel table's all-languages file (no rows) is kept as it is.
 
 Like a build, compaction writes new files first, then replaces manifest.json atomically, then removes the
 files the manifest no longer names: a reader following the manifest sees the same rows before and after.
@@ -19,12 +20,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from schemas import SEGMENTS, Manifest, ManifestFile
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from schemas import PARALLEL, SEGMENTS, Manifest, ManifestFile
+from tasks.parallel import struct_languages, widen_parallel
 from tasks.storage import (
     CorpusFormatError,
     collect_garbage,
     file_folder,
     file_members,
+    is_languages_file,
     load_manifest,
     make_manifest,
     read_rows,
@@ -60,17 +66,24 @@ def _chunks(files: Sequence[ManifestFile], max_rows: int) -> list[list[ManifestF
     return chunks
 
 
+def _read_parallel(out_dir: Path, files: Sequence[ManifestFile]) -> pa.Table:
+    """Parallel files of works with different languages as one table, its structs with a field for each."""
+    tables = [pq.read_table(out_dir / f.path) for f in files]
+    languages = sorted({lang for t in tables for lang in struct_languages(t.schema)})
+    return pa.concat_tables([widen_parallel(t, languages) for t in tables])
+
+
 def merge_files(out_dir: Path, files: Sequence[ManifestFile], max_rows: int) -> list[ManifestFile]:
     """The files of one table folder merged into as few files of up to ``max_rows`` rows as the order allows.
 
     A run that is already a single file is kept as it is, so compacting a compacted corpus writes nothing.
     """
-    merged: list[ManifestFile] = []
-    for chunk in _chunks(sorted(files, key=lambda f: f.path), max_rows):
+    merged = [f for f in files if is_languages_file(f.path)]
+    for chunk in _chunks(sorted((f for f in files if not is_languages_file(f.path)), key=lambda f: f.path), max_rows):
         if len(chunk) == 1:
             merged.append(chunk[0])
             continue
-        data = read_rows(out_dir, chunk)
+        data = _read_parallel(out_dir, chunk) if chunk[0].table == PARALLEL.name else read_rows(out_dir, chunk)
         assert data is not None
         members = [m for f in chunk for m in file_members(f)]
         merged.append(write_merged(out_dir, file_folder(chunk[0].path), data, members))

@@ -5,6 +5,8 @@ Layout under the output folder (each file immutable, see ``tasks.storage``):
 - ``documents/<work key>-<digest>.parquet``: one file per work.
 - ``segments/lang=<lang>/<doc_id>.parquet``: one file per document.
 - ``alignments/<work key>-<digest>.parquet``: one file per work, every pair of its documents.
+- ``parallel/<work key>-<digest>.parquet``: one file per work, its structs with a field per language of the
+  work; and ``parallel/all-languages-<digest>.parquet``, no rows, a field per language of the corpus.
 - ``rejects/rejects-<digest>.parquet``: one file.
 - ``manifest.json``: the files of the current snapshot and their row counts.
 
@@ -53,11 +55,13 @@ from tasks.ingest import Rejection
 from tasks.parallel import SegmentText, WorkDocument, parallel_rows, parallel_table
 from tasks.plan import StoredDocument, StoredReject, WorkPlan
 from tasks.storage import (
+    LANGUAGES_STEM,
     Damage,
     check_files,
     collect_garbage,
     file_folder,
     file_members,
+    is_languages_file,
     make_manifest,
     read_rows,
     read_segment_tables,
@@ -346,48 +350,15 @@ def rebuild_batch(
     return BatchResult(works, seconds)
 
 
-def recast_parallel(data: pa.Table, languages: Sequence[str]) -> pa.Table:
-    """A parallel table with its per-language structs widened or narrowed to ``languages``."""
-    schema = PARALLEL.arrow_schema_for(languages)
-    columns = []
-    for target in schema:
-        column = data[target.name].combine_chunks()
-        if pa.types.is_struct(target.type):
-            present = {column.type.field(i).name for i in range(column.type.num_fields)}
-            children = [
-                column.field(child.name) if child.name in present else pa.nulls(len(column), child.type)
-                for child in target.type
-            ]
-            column = pa.StructArray.from_arrays(children, fields=list(target.type))
-        columns.append(column)
-    return pa.Table.from_arrays(columns, schema=schema)
-
-
-def _uniform_parallel_files(
-    out_dir: Path, files: Sequence[ManifestFile], languages_of: dict[str, tuple[str, ...]], languages: list[str]
-) -> list[ManifestFile]:
-    """Every parallel file with the same per-language struct (readers need one schema across files)."""
-    uniform = []
-    for entry in files:
-        if list(languages_of[entry.path]) == languages:
-            uniform.append(entry)
-            continue
-        data = recast_parallel(pq.read_table(out_dir / entry.path), languages)
-        if entry.members:
-            uniform.append(write_merged(out_dir, PARALLEL.name, data, entry.members))
-        else:
-            uniform.append(write_arrow_digest_named(out_dir, PARALLEL.name, file_members(entry)[0], data))
-    return uniform
-
-
 def _without(out_dir: Path, files: Sequence[ManifestFile], members: set[str]) -> list[ManifestFile]:
     """The table's files without the rows of the given works (work keys) or documents (doc ids): their own files
     are left out, and a merged file that holds some of them is written again without their rows. Placeholder
-    files of an empty table are left out too (they are written again if the table stays empty)."""
+    files of an empty table and the parallel table's all-languages file are left out too (they are written
+    again, under the same name when nothing they depend on changed)."""
     kept: list[ManifestFile] = []
     for entry in files:
         held = file_members(entry)
-        if held == (EMPTY_STEM,):
+        if held == (EMPTY_STEM,) or is_languages_file(entry.path):
             continue
         if not members.intersection(held):
             kept.append(entry)
@@ -407,10 +378,23 @@ def _without(out_dir: Path, files: Sequence[ManifestFile], members: set[str]) ->
 EMPTY_STEM = "empty"
 
 
-def _placeholder(out_dir: Path, table_name: str, languages: Sequence[str]) -> ManifestFile:
+def _placeholder(out_dir: Path, table_name: str) -> ManifestFile:
     """An empty file with the table's schema, so that a reader's glob over the table's folder finds one."""
-    empty = TABLE_BY_NAME[table_name].arrow_schema_for(languages).empty_table()
+    empty = TABLE_BY_NAME[table_name].arrow_schema.empty_table()
     return write_arrow_digest_named(out_dir, table_name, EMPTY_STEM, empty)
+
+
+def write_languages_file(out_dir: Path, languages: Sequence[str]) -> ManifestFile:
+    """The parallel table's all-languages file: no rows, its structs with a field for every language of the corpus.
+
+    Each work's parallel file has fields for its own languages only, so a language that appears in one work
+    rewrites no other work's file; only this empty file gets a new name. Its name sorts first in the folder, and
+    readers that take the schema of the first file (DuckDB, pyarrow datasets, pandas; polars when told to insert
+    missing struct fields) read the other files into it, with nulls for the languages a work lacks. Hugging Face
+    ``datasets`` takes its features from it but cannot add the missing fields: it reads the table pyarrow read.
+    """
+    return write_arrow_digest_named(out_dir, PARALLEL.name, LANGUAGES_STEM,
+                                    PARALLEL.arrow_schema_for(languages).empty_table())
 
 
 def reject_rows(
@@ -448,22 +432,19 @@ def publish_snapshot(
     for table in PER_WORK_TABLES:
         files[table] = _without(out_dir, snapshot.files(table), rebuilt_keys)
     files[SEGMENTS.name] = _without(out_dir, snapshot.files(SEGMENTS.name), rebuilt_doc_ids)
-    previous_languages = tuple(snapshot.manifest.languages) if snapshot.manifest else ()
-    languages_of = {f.path: previous_languages for f in files[PARALLEL.name]}
     for result in results:
         for table, table_files in result.files.items():
             files[table].extend(table_files)
-        languages_of.update({f.path: result.languages for f in result.files[PARALLEL.name]})
     languages = sorted(
         {d.lang for d in snapshot.documents.values() if d.work_id not in rebuilt}
         | {lang for r in results for lang in r.languages}
     )
-    files[PARALLEL.name] = _uniform_parallel_files(out_dir, files[PARALLEL.name], languages_of, languages)
+    if languages:  # (Parquet cannot hold a struct without fields: a corpus with no document has no parallel file)
+        files[PARALLEL.name].append(write_languages_file(out_dir, languages))
     files[REJECTS.name] = [write_digest_named(out_dir, REJECTS, "rejects", rejects)]  # empty: still a file
-    for table in PER_WORK_TABLES:
-        # (Parquet cannot hold a struct without fields: a corpus with no document has no parallel file.)
-        if not files[table] and (languages or table != PARALLEL.name):
-            files[table] = [_placeholder(out_dir, table, languages)]
+    for table in (DOCUMENTS.name, ALIGNMENTS.name):
+        if not files[table]:
+            files[table] = [_placeholder(out_dir, table)]
     manifest = make_manifest(build_id, files, languages, rules).model_copy(update={"corrections": corrections})
     write_manifest(out_dir, manifest)
     collect_garbage(out_dir, manifest)

@@ -44,7 +44,8 @@ import pyarrow as pa
 
 from schemas import PARALLEL, ParallelRow
 
-__all__ = ["BeadRecord", "SegmentText", "WorkDocument", "parallel_rows", "parallel_table"]
+__all__ = ["BeadRecord", "SegmentText", "WorkDocument", "parallel_rows", "parallel_table", "struct_languages",
+           "widen_parallel"]
 
 DEFAULT_MIN_LINK_SCORE = 0.5
 DEFAULT_MAX_UNIT_SEGMENTS = 4
@@ -378,3 +379,30 @@ def parallel_table(rows: Sequence[ParallelRow], languages: Sequence[str]) -> pa.
         columns["n_langs"].append(row.n_langs)
         columns["score"].append(row.score)
     return pa.table(columns, schema=schema)
+
+
+def struct_languages(schema: pa.Schema) -> list[str]:
+    """The languages of a parallel table's ``translation`` struct (the fields of a work's or of the corpus')."""
+    struct = schema.field("translation").type
+    return [struct.field(i).name for i in range(struct.num_fields)]
+
+
+def widen_parallel(data: pa.Table, languages: Sequence[str]) -> pa.Table:
+    """A parallel table with its per-language structs given a field for each of ``languages`` (a superset of the
+    table's own): null where the table has no text in a language."""
+    missing = set(struct_languages(data.schema)) - set(languages)
+    if missing:
+        raise ValueError(f"the table has languages {sorted(missing)} outside {list(languages)}")
+    schema = PARALLEL.arrow_schema_for(languages)
+    columns = []
+    for target in schema:
+        column = data[target.name].combine_chunks()
+        if pa.types.is_struct(target.type):
+            present = {column.type.field(i).name for i in range(column.type.num_fields)}
+            children = [
+                column.field(child.name) if child.name in present else pa.nulls(len(column), child.type)
+                for child in target.type
+            ]
+            column = pa.StructArray.from_arrays(children, fields=list(target.type), mask=column.is_null())
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=schema)

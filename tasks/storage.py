@@ -11,11 +11,14 @@ A build deletes only files it can prove are its own (:func:`collect_garbage`):
 - every table file is recorded in ``.journal`` before it is created, so the leftovers of a build that was
   killed or ran out of disk are known by name;
 - every published manifest is also remembered in ``.snapshots/`` until its files are gone; a file that an
-  earlier snapshot named and the current one does not is deleted once the new manifest is published.
+  earlier snapshot named and none of the kept snapshots does is deleted once a new manifest is published.
 
-Superseded files are not kept in the table folders for late readers: a reader that globs a table's folder
-would count their rows twice. A reader that follows a manifest and finds a file gone reloads the manifest
-and reads again (:func:`reading_the_current_snapshot`).
+The files of the last :func:`kept_snapshots` snapshots (the current one and, by default, the one before it)
+stay, so that a reader that loaded the previous manifest while a build replaced it can still read every file
+it names; a superseded file goes with the next build that publishes a snapshot. A reader that globs a table's
+folder therefore sees the superseded files too (their rows twice): readers follow the manifest. A reader that
+follows a manifest and still finds a file gone reloads the manifest and reads again
+(:func:`reading_the_current_snapshot`).
 
 Anything else in the output folder (a user's file, a folder that happens to be called ``documents``) is
 never touched, and the manifest itself is validated (known tables, paths inside their table's folder).
@@ -43,7 +46,7 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from schemas import SCHEMA_VERSION, TABLES, BoilerplateRules, Manifest, ManifestFile, ManifestTable, Row, Table
-from tasks.errors import CorpusFormatError, NoSpaceError
+from tasks.errors import CorpusError, CorpusFormatError, NoSpaceError
 from tasks.files import FILE_MODE as _FILE_MODE
 from tasks.files import TEMP_PREFIX as _TEMP_PREFIX
 from tasks.files import atomic_binary
@@ -53,6 +56,8 @@ __all__ = ["CorpusFormatError", "NoSpaceError"]  # with the functions below
 T = TypeVar("T")
 
 MANIFEST_NAME = "manifest.json"
+KEEP_SNAPSHOTS_VARIABLE = "CORPUS_KEEP_SNAPSHOTS"
+DEFAULT_KEEP_SNAPSHOTS = 1  # the current snapshot only: a glob over a table folder reads exactly it
 JOURNAL_NAME = ".journal"
 SNAPSHOTS_DIR = ".snapshots"
 
@@ -74,9 +79,14 @@ def rows_to_table(table: Table, rows: Sequence[Row] | Sequence[dict[str, Any]]) 
 
 
 def parquet_bytes(data: pa.Table) -> bytes:
-    """Serialise ``data`` to Parquet (zstd, statistics on) deterministically: same rows, same bytes."""
+    """Serialise ``data`` to Parquet (zstd, statistics on) deterministically: same rows, same bytes.
+
+    A table without rows is written without row groups: Hugging Face ``datasets`` fails on an empty row group."""
     buffer = io.BytesIO()
-    pq.write_table(data, buffer, compression="zstd", write_statistics=True)
+    if data.num_rows:
+        pq.write_table(data, buffer, compression="zstd", write_statistics=True)
+    else:
+        pq.ParquetWriter(buffer, data.schema, compression="zstd", write_statistics=True).close()
     return buffer.getvalue()
 
 
@@ -171,6 +181,7 @@ def segment_file_path(lang: str, doc_id: str) -> str:
 
 
 MERGED_STEM = "merged"
+LANGUAGES_STEM = "all-languages"  # the parallel table's empty file with a struct field for every corpus language
 
 
 def file_folder(path: str) -> str:
@@ -181,6 +192,11 @@ def file_folder(path: str) -> str:
 def is_merged(path: str) -> bool:
     """Whether a table file was merged from others by ``corpus compact``."""
     return path.rsplit("/", 1)[1].startswith(MERGED_STEM + "-")
+
+
+def is_languages_file(path: str) -> bool:
+    """Whether a table file is the parallel table's all-languages file (no rows, the corpus' widest schema)."""
+    return path.rsplit("/", 1)[1].startswith(LANGUAGES_STEM + "-")
 
 
 def file_members(entry: ManifestFile) -> tuple[str, ...]:
@@ -339,24 +355,47 @@ def _remove(out_dir: Path, relative: str) -> bool:
     return True
 
 
-def collect_garbage(out_dir: Path, manifest: Manifest | None) -> list[str]:
-    """Remove the files this corpus wrote that the current snapshot does not name; return what went.
+def kept_snapshots() -> int:
+    """How many snapshots keep their files: ``CORPUS_KEEP_SNAPSHOTS`` (at least 1: the current one), else 1."""
+    value = os.environ.get(KEEP_SNAPSHOTS_VARIABLE, "").strip()
+    if not value:
+        return DEFAULT_KEEP_SNAPSHOTS
+    try:
+        keep = int(value)
+    except ValueError:
+        keep = 0
+    if keep < 1:
+        raise CorpusError(f"{KEEP_SNAPSHOTS_VARIABLE}={value!r} is not a number of snapshots of 1 or more",
+                          hint=f"unset it (default {DEFAULT_KEEP_SNAPSHOTS}: the current snapshot and the one "
+                               "before it), or 1 to delete superseded files as soon as a build publishes")
+    return keep
 
-    Only files it can prove are its own are candidates: those named by a remembered snapshot (``.snapshots/``)
-    and those in the journal of writes (leftovers of an interrupted build). The table folders then hold exactly
-    the current snapshot's files, so a reader that globs them sees the same rows as one that follows the
-    manifest. The remembered snapshots other than the current one are dropped once their files are gone.
+
+def collect_garbage(out_dir: Path, manifest: Manifest | None, keep: int | None = None) -> list[str]:
+    """Remove the files this corpus wrote that none of the last ``keep`` snapshots names; return what went.
+
+    ``keep`` (default :func:`kept_snapshots`) counts the current snapshot and the ones published before it, so
+    that a reader still reading a previous snapshot finds its files. Only files it can prove are its own are
+    candidates: those named by a remembered snapshot (``.snapshots/``) and those in the journal of writes
+    (leftovers of an interrupted build). The remembered snapshots older than the kept ones are dropped once
+    their files are gone.
     """
+    keep = kept_snapshots() if keep is None else keep
+    if keep < 1:
+        raise ValueError("keep must be at least 1: the current snapshot")
     if manifest is not None:
         with suppress(NoSpaceError):  # a corpus written before snapshots were remembered; on a full disk, later
             _remember(out_dir, manifest)
     history = _history(out_dir)
-    keep = {f.path for f in manifest.files()} if manifest else set()
-    owned = {f.path for _, m in history for f in m.files()} | _journal_entries(out_dir)
-    removed = [relative for relative in sorted(owned - keep) if _remove(out_dir, relative)]
     current = _history_name(manifest) if manifest else None
+    earlier = [(path, m) for path, m in history if path.name != current]
+    kept = earlier[max(0, len(earlier) - (keep - 1)):] if manifest is not None and keep > 1 else []
+    needed = {f.path for m in [*([manifest] if manifest else []), *(m for _, m in kept)] for f in m.files()}
+    owned = {f.path for _, m in history for f in m.files()} | _journal_entries(out_dir)
+    removed = [relative for relative in sorted(owned - needed) if _remove(out_dir, relative)]
+    kept_names = {path.name for path, _ in kept} | ({current} if current else set())
     for path, _ in history:
-        if path.name != current:
+        if path.name not in kept_names:
             path.unlink(missing_ok=True)
     temps = [*out_dir.glob(f"{_TEMP_PREFIX}{MANIFEST_NAME}-*"), *(out_dir / SNAPSHOTS_DIR).glob(f"{_TEMP_PREFIX}*")]
     for temp in temps:

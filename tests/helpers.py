@@ -109,9 +109,23 @@ def _pairs(langs: Sequence[str]) -> list[tuple[str, str]]:
 TIMESTAMPS = {"ingested_at", "seen_at"}
 
 
+def listed(out: Path, table: str) -> list[str]:
+    """The table's files in the current snapshot, as a reader follows ``manifest.json`` (the table's folder also
+    holds the files of the previous snapshot, kept for readers still reading it)."""
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return [str(out / f["path"]) for f in manifest["tables"][table]["files"]]
+
+
+def kept_files(out: Path) -> set[str]:
+    """The files of the snapshots a build keeps (the current one and the one before it), relative to ``out``."""
+    return {f["path"] for path in (out / ".snapshots").glob("*.json")
+            for t in json.loads(path.read_text(encoding="utf-8"))["tables"].values() for f in t["files"]}
+
+
 def rows(out: Path, table: str) -> list[tuple[object, ...]]:
-    """A table's rows, without build timestamps, in a canonical order."""
-    data = ds.dataset(out / table, partitioning="hive" if table == "segments" else None).to_table()
+    """A table's rows in the current snapshot, without build timestamps, in a canonical order."""
+    data = ds.dataset(listed(out, table), partitioning="hive" if table == "segments" else None,
+                      partition_base_dir=str(out / table)).to_table()
     keep = [c for c in data.column_names if c not in TIMESTAMPS]
     return sorted(tuple(json.dumps(v, sort_keys=True, default=str) for v in r.values())
                   for r in data.select(keep).to_pylist())

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from tasks.corrections import CorrectionsFileError, load_corrections
 from tasks.storage import work_key
-from tests.helpers import SEEDS, build_json
+from tests.helpers import SEEDS, build_json, listed
 
 ROOT = SEEDS.parent
 SW, ID, TH = "a/000_4cf4beee2d576faf.txt", "a/002_13aaf5bb51a2e065.txt", "a/001_7525a00fc9209105.txt"
@@ -29,10 +29,10 @@ OTHER_WORK = ("b/003_8846db1da0658b01.txt", "b/004_61b3231e0c8e63ca.txt")
 
 def _beads(out: Path, src_path: str, tgt_path: str) -> list[dict[str, Any]]:
     """The pair's segment beads in order, each side as the (first, last) source lines of its segments."""
-    docs = {d["source_path"]: d["doc_id"] for d in ds.dataset(out / "documents").to_table().to_pylist()}
+    docs = {d["source_path"]: d["doc_id"] for d in ds.dataset(listed(out, "documents")).to_table().to_pylist()}
     lines = {s["segment_id"]: (s["line_start"], s["line_end"])
-             for s in ds.dataset(out / "segments", partitioning="hive").to_table().to_pylist()}
-    rows = [r for r in ds.dataset(out / "alignments").to_table().to_pylist()
+             for s in ds.dataset(listed(out, "segments")).to_table().to_pylist()}
+    rows = [r for r in ds.dataset(listed(out, "alignments")).to_table().to_pylist()
             if r["level"] == "segment" and (r["src_doc_id"], r["tgt_doc_id"]) == (docs[src_path], docs[tgt_path])]
     return [{"src": [lines[i] for i in r["src_ids"]], "tgt": [lines[i] for i in r["tgt_ids"]], "score": r["score"],
              "method": r["method"]} for r in sorted(rows, key=lambda r: r["bead"])]

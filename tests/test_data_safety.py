@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import tasks.documents
 from flows.cli import app
 from tasks.ingest import Rejection
-from tests.helpers import SEEDS
+from tests.helpers import SEEDS, kept_files, listed
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -51,21 +51,53 @@ def manifest_files(out: Path) -> set[str]:
 
 
 def doc_paths(out: Path) -> list[str]:
-    return sorted(ds.dataset(out / "documents").to_table()["source_path"].to_pylist())
+    return sorted(ds.dataset(listed(out, "documents")).to_table()["source_path"].to_pylist())
 
 
-def test_a_users_files_in_the_output_folder_survive_builds(three: Path, tmp_path: Path) -> None:
+def test_a_users_files_in_the_output_folder_survive_builds(three: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORPUS_KEEP_SNAPSHOTS", "2")  # the previous snapshot's files stay too: only the corpus' go
     out = tmp_path / "out"
     (out / "documents").mkdir(parents=True)
     (out / "documents" / "cv.docx").write_text("cv", encoding="utf-8")
     (out / "segments" / "lang=xx").mkdir(parents=True)
     (out / "segments" / "lang=xx" / "notes.parquet").write_text("mine", encoding="utf-8")
     assert corpus("build", three, "--out", out, "-q").exit_code == 0
-    (three / THREE[0].name).write_text(THREE[0].read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
-    assert corpus("build", three, "--out", out, "-q").exit_code == 0  # replaces a work: its old files go
-    assert (out / "documents" / "cv.docx").read_text(encoding="utf-8") == "cv"
-    assert (out / "segments" / "lang=xx" / "notes.parquet").read_text(encoding="utf-8") == "mine"
-    assert table_files(out) - {"documents/cv.docx", "segments/lang=xx/notes.parquet"} == manifest_files(out)
+    for revision in range(2):  # replaces a work: its old files stay for one more build, then go
+        (three / THREE[0].name).write_text(THREE[0].read_text(encoding="utf-8") + f"\nRevision {revision}.\n",
+                                           encoding="utf-8")
+        assert corpus("build", three, "--out", out, "-q").exit_code == 0
+        assert (out / "documents" / "cv.docx").read_text(encoding="utf-8") == "cv"
+        assert (out / "segments" / "lang=xx" / "notes.parquet").read_text(encoding="utf-8") == "mine"
+        assert table_files(out) - {"documents/cv.docx", "segments/lang=xx/notes.parquet"} == kept_files(out)
+        assert len(list((out / ".snapshots").glob("*.json"))) == 2 and manifest_files(out) < kept_files(out)
+
+
+def test_a_reader_of_the_previous_snapshot_reads_it_after_a_build(three: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that loaded the manifest before a build published a new one still reads every file it named; the
+    files that only that snapshot named go with the build after (CORPUS_KEEP_SNAPSHOTS=2, as a corpus read during
+    its builds is set up; by default a build deletes them as it publishes, and readers reload the manifest)."""
+    from tasks.formats import Corpus, iter_pairs
+
+    monkeypatch.setenv("CORPUS_KEEP_SNAPSHOTS", "2")
+    out = tmp_path / "out"
+    assert corpus("build", three, "--out", out, "-q").exit_code == 0
+    reader = Corpus.open(out)  # a reader that loaded the manifest, and reads on while builds run
+    pair = reader.pair(reader.languages[:2])
+    first_read = list(iter_pairs(reader, pair, source="parallel")), list(iter_pairs(reader, pair))
+    old = listed(out, "alignments") + listed(out, "documents") + listed(out, "parallel")
+    (three / THREE[0].name).write_text(THREE[0].read_text(encoding="utf-8") + "\nOne more line.\n",
+                                       encoding="utf-8")
+    assert corpus("build", three, "--out", out, "-q").exit_code == 0
+    gone = set(old) - set(listed(out, "alignments") + listed(out, "documents") + listed(out, "parallel"))
+    assert gone, "the build replaced the work's files"
+    assert (list(iter_pairs(reader, pair, source="parallel")), list(iter_pairs(reader, pair))) == first_read
+    assert duckdb.sql(f"SELECT count(*) FROM read_parquet({old}, union_by_name = true)").fetchall()[0][0] > 0
+    (three / THREE[1].name).write_text(THREE[1].read_text(encoding="utf-8") + "\nOne more line.\n",
+                                       encoding="utf-8")
+    assert corpus("build", three, "--out", out, "-q").exit_code == 0
+    assert not [path for path in gone if Path(path).exists()]
 
 
 def test_an_input_folder_inside_the_output_is_refused_and_kept(three: Path, tmp_path: Path) -> None:
@@ -147,8 +179,8 @@ def test_a_deleted_or_truncated_file_is_repaired_from_the_source(three: Path, tm
     assert corpus("verify", out).exit_code == 0
     for table in ("documents", "segments", "alignments", "parallel"):
         columns = ["work_id"] if table != "segments" else ["segment_id", "text"]
-        assert sorted(map(str, ds.dataset(out / table).to_table(columns=columns).to_pylist())) == sorted(
-            map(str, ds.dataset(reference / table).to_table(columns=columns).to_pylist())), table
+        assert sorted(map(str, ds.dataset(listed(out, table)).to_table(columns=columns).to_pylist())) == sorted(
+            map(str, ds.dataset(listed(reference, table)).to_table(columns=columns).to_pylist())), table
 
 
 def test_a_full_disk_is_one_line_leaves_no_partial_file_and_the_next_build_works(

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas import PARALLEL, AlignmentRow, ParallelRow
-from tasks.parallel import SegmentText, WorkDocument, parallel_rows, parallel_table
+from tasks.parallel import SegmentText, WorkDocument, parallel_rows, parallel_table, struct_languages, widen_parallel
 
 Beads = list[AlignmentRow]
 
@@ -235,3 +235,17 @@ def test_parallel_table_refuses_a_language_outside_the_schema() -> None:
     rows = parallel_rows("w", documents, segments, [bead("aa", [0], "bb", [0])])
     with pytest.raises(ValueError, match=r"\['bb'\]"):
         parallel_table(rows, ["aa"])
+
+
+def test_a_works_table_widened_to_the_corpus_languages_gets_nulls_for_the_others() -> None:
+    rows = [ParallelRow(work_id="w", unit=0, translation={"aa": "x", "cc": None},
+                        segment_ids={"aa": ["a-0"], "cc": None}, n_langs=1, score=0.0)]
+    table = parallel_table(rows, ["aa", "cc"])
+    wide = widen_parallel(table, ["aa", "bb", "cc"])
+    assert wide.schema.equals(PARALLEL.arrow_schema_for(["aa", "bb", "cc"]), check_metadata=True)
+    assert struct_languages(wide.schema) == ["aa", "bb", "cc"]
+    assert wide.to_pylist() == [{"work_id": "w", "unit": 0, "translation": {"aa": "x", "bb": None, "cc": None},
+                                 "segment_ids": {"aa": ["a-0"], "bb": None, "cc": None}, "n_langs": 1,
+                                 "score": 0.0}]
+    with pytest.raises(ValueError, match="outside"):
+        widen_parallel(table, ["aa"])

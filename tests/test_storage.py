@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from schemas import REJECTS, SCHEMA_VERSION, RejectRow
+from tasks.errors import CorpusError
 from tasks.files import _umask
 from tasks.lock import CorpusLockedError, corpus_lock
 from tasks.storage import (
@@ -48,6 +49,14 @@ def test_same_rows_give_the_same_file_and_bytes(tmp_path: Path) -> None:
     assert write_digest_named(tmp_path, REJECTS, "x", rows(4)).path != first.path
 
 
+def test_an_empty_table_is_a_file_without_row_groups(tmp_path: Path) -> None:
+    """Its schema, and no row group: Hugging Face datasets fails on an empty one (batch size 0)."""
+    entry = write_digest_named(tmp_path, REJECTS, "x", [])
+    parquet = pq.ParquetFile(tmp_path / entry.path)
+    assert parquet.metadata.num_row_groups == 0 and parquet.metadata.num_rows == 0
+    assert parquet.schema_arrow.names == REJECTS.arrow_schema.names
+
+
 def test_parquet_carries_schema_version_and_column_descriptions(tmp_path: Path) -> None:
     entry = write_digest_named(tmp_path, REJECTS, "x", rows(1))
     schema = pq.read_schema(tmp_path / entry.path)
@@ -69,15 +78,54 @@ def test_manifest_round_trip_and_garbage_collection(tmp_path: Path) -> None:
     assert (tmp_path / kept.path).exists() and not (tmp_path / orphan.path).exists() and not leftover.exists()
 
 
-def test_a_file_of_a_superseded_snapshot_goes_once_the_next_is_published(tmp_path: Path) -> None:
-    first = write_digest_named(tmp_path, REJECTS, "x", rows(1))
-    write_manifest(tmp_path, make_manifest("b1", {"rejects": [first]}))
-    collect_garbage(tmp_path, load_manifest(tmp_path))
-    second = write_digest_named(tmp_path, REJECTS, "x", rows(2))
-    write_manifest(tmp_path, make_manifest("b2", {"rejects": [second]}))
-    assert collect_garbage(tmp_path, load_manifest(tmp_path)) == [first.path]
-    assert sorted(p.name for p in (tmp_path / ".snapshots").iterdir()) == [
-        p.name for p in (tmp_path / ".snapshots").glob("*-b2.json")]
+def publish(out: Path, build_id: str, n_rows: int) -> str:
+    """A build that writes a rejects file of ``n_rows`` rows, publishes it and collects garbage: the file."""
+    entry = write_digest_named(out, REJECTS, "x", rows(n_rows))
+    write_manifest(out, make_manifest(build_id, {"rejects": [entry]}))
+    collect_garbage(out, load_manifest(out))
+    return entry.path
+
+
+def remembered(out: Path) -> list[str]:
+    return sorted(p.name.rsplit("-", 1)[1].removesuffix(".json") for p in (out / ".snapshots").iterdir())
+
+
+def test_by_default_a_superseded_file_goes_when_the_new_snapshot_is_published(tmp_path: Path) -> None:
+    first = publish(tmp_path, "b1", 1)
+    second = publish(tmp_path, "b2", 2)
+    assert not (tmp_path / first).exists() and (tmp_path / second).exists(), "the folder holds one snapshot"
+    assert remembered(tmp_path) == ["b2"]
+
+
+def test_a_file_of_the_previous_snapshot_stays_for_one_more_build(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORPUS_KEEP_SNAPSHOTS", "2")
+    first = publish(tmp_path, "b1", 1)
+    second = publish(tmp_path, "b2", 2)
+    assert (tmp_path / first).exists(), "a reader of the previous snapshot still finds its files"
+    assert remembered(tmp_path) == ["b1", "b2"]
+    publish(tmp_path, "b3", 3)
+    assert not (tmp_path / first).exists() and (tmp_path / second).exists()
+    assert remembered(tmp_path) == ["b2", "b3"]
+
+
+@pytest.mark.parametrize("keep", [1, 3, 4])
+def test_the_number_of_snapshots_kept_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      keep: int) -> None:
+    monkeypatch.setenv("CORPUS_KEEP_SNAPSHOTS", str(keep))
+    paths = [publish(tmp_path, f"b{i}", i) for i in range(1, 6)]
+    assert [(tmp_path / p).exists() for p in paths] == [False] * (5 - keep) + [True] * keep
+    assert remembered(tmp_path) == [f"b{i}" for i in range(6 - keep, 6)]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_a_wrong_number_of_snapshots_to_keep_is_a_users_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              value: str) -> None:
+    first = publish(tmp_path, "b1", 1)
+    monkeypatch.setenv("CORPUS_KEEP_SNAPSHOTS", value)
+    with pytest.raises(CorpusError, match="CORPUS_KEEP_SNAPSHOTS"):
+        collect_garbage(tmp_path, load_manifest(tmp_path))
+    assert (tmp_path / first).exists()
 
 
 def test_garbage_collection_never_touches_what_the_corpus_did_not_write(tmp_path: Path) -> None:

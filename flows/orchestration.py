@@ -30,6 +30,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from flows.runners import OrchestratorKind
 from tasks.export import StageRunner, run_stage
+from tasks.retry import io_retried
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -71,7 +72,8 @@ class Orchestrator(Protocol):
 
 
 class LocalOrchestrator:
-    """The stages as plain calls in this process; submitted batches go to a pool of worker processes."""
+    """The stages as plain calls in this process; submitted batches go to a pool of worker processes. Each call
+    is tried again on a transient OS error, as the Prefect tasks are."""
 
     stage: StageRunner = staticmethod(run_stage)
 
@@ -83,7 +85,7 @@ class LocalOrchestrator:
         return uuid.uuid4().hex
 
     def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return fn(*args, **kwargs)
+        return io_retried(fn, *args, **kwargs)
 
     @contextmanager
     def workers(self, count: int) -> Iterator[None]:
@@ -98,7 +100,7 @@ class LocalOrchestrator:
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Pending[T]:
         assert self._pool is not None, "submit() outside workers()"
-        return self._pool.submit(fn, *args, **kwargs)
+        return self._pool.submit(io_retried, fn, *args, **kwargs)
 
     def first_done(self, pending: Sequence[Pending[T]]) -> Pending[T]:
         done, _ = wait(cast(Sequence[Future[T]], pending), return_when=FIRST_COMPLETED)

@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.export import STAGES, publish_snapshot, rebuild_work_batch
 from tasks.plan import take_inventory
+from tasks.retry import IO_RETRIES, IO_RETRY_DELAY_SECONDS
 from tasks.works import assign_works
 
 T = TypeVar("T")
@@ -35,7 +36,8 @@ def _transient_os_error(_task: Any, _task_run: Any, state: Any) -> bool:
 # that is never used: the output folder is this pipeline's state. Results stay in memory.
 _plain: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
 _io_retries: dict[str, Any] = {
-    **_plain, "retries": 2, "retry_delay_seconds": 0.5, "retry_condition_fn": _transient_os_error,
+    **_plain, "retries": IO_RETRIES, "retry_delay_seconds": IO_RETRY_DELAY_SECONDS,
+    "retry_condition_fn": _transient_os_error,
 }
 
 inventory_task = task(name="ingest: inventory", **_io_retries)(take_inventory)

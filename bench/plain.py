@@ -1,6 +1,6 @@
 """The build's stages called as plain Python functions, in the flow's order: the baseline of Prefect's cost.
 
-The same functions as ``flows/build.py`` with the default options (``--group detect``, one worker), in one
+The same functions as ``flows/pipeline.py`` with the default options (``--group detect``, one worker), in one
 process and one batch, without Prefect: tasks, futures, the API server and the summary artifact.
 """
 

@@ -1,64 +1,37 @@
-"""The build flow: the architecture of the pipeline in one page.
+"""The build as a Prefect flow: the pipeline of flows/pipeline.py with every stage a task run.
 
-    inventory (find + hash files) -> [assign works by content] -> plan (compare hashes with the stored snapshot)
-      -> per batch of changed works, in parallel: ingest+langtag+segment -> align new pairs -> write work tables
-      -> publish the snapshot (manifest.json, atomically) -> artifact with the run's summary
+    build-corpus (flow run)
+      ingest: inventory -> [ingest: assign works] -> per batch: rebuild batch (ingest+langtag+segment, align,
+      export: task runs of their own) -> publish_snapshot -> artifact corpus-build-summary
+
+Deployments and schedules (``corpus serve``) run this flow; so does ``corpus build`` when a Prefect API is
+configured or ``--orchestrator prefect`` asks for it (see flows/orchestration.py).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import time
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import ParamSpec, TypeVar, cast
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.client.orchestration import get_client
 from prefect.context import get_run_context
-from prefect.futures import PrefectFuture, as_completed
+from prefect.futures import as_completed
 from prefect.settings import PREFECT_API_URL
 
-from flows.progress import report_progress
-from schemas import BoilerplateRules
+from flows.orchestration import Pending
+from flows.pipeline import run_build
 from schemas.build import BuildParameters, BuildSummary, Grouping, embeddings_setting
-from tasks.corrections import changed_pairs, corpus_documents, corrections_in_force, plan_realignment
-from tasks.errors import BuildRefusedError
-from tasks.export import (
-    BatchResult,
-    WorkBatch,
-    WorkJob,
-    WorkResult,
-    load_snapshot,
-    publish_snapshot,
-    reject_rows,
-    work_jobs,
-)
-from tasks.lock import corpus_lock
-from tasks.plan import BuildPlan, Inventory, plan_build, prune_refusal
-from tasks.prefect_tasks import assign_works_task, inventory_task, rebuild_batch_task
-from tasks.rules import rules_in_force
-from tasks.storage import collect_garbage, load_manifest
-from tasks.summary import render_markdown, stage_log_lines, summarise
-from tasks.works import assignment_needed, read_works_file, works_file_warnings
+from tasks.export import StageRunner
+from tasks.prefect_tasks import TASKS, stage_task_run
 
-
-@contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - started
-
-
-def _batches(jobs: Sequence[WorkJob], workers: int) -> list[list[WorkJob]]:
-    """Batches of works: big enough to amortise Prefect's per-task cost, enough to keep workers busy."""
-    size = max(1, min(25, len(jobs) // (workers * 4) or 1))
-    return [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @contextmanager
@@ -79,73 +52,32 @@ def _workers_report_here() -> Iterator[None]:
         os.environ.pop("PREFECT_API_URL", None)
 
 
-def _build_id() -> str:
-    try:
+class PrefectOrchestrator:
+    """The stages as task runs of the current flow run, batches submitted to the flow's task runner."""
+
+    stage: StageRunner = staticmethod(stage_task_run)
+
+    @property
+    def logger(self) -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+        return get_run_logger()
+
+    def build_id(self) -> str:
         return str(get_run_context().flow_run.id)  # type: ignore[union-attr]
-    except Exception:
-        return uuid.uuid4().hex
 
+    def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return cast(T, TASKS[fn](*args, **kwargs))
 
-def _planned(plan: BuildPlan) -> list[str]:
-    """What a dry run reports: the plan's decision on every file that is not unchanged."""
-    return [decision for decision in plan.decisions if not decision.startswith("unchanged:")]
+    def workers(self, count: int) -> AbstractContextManager[None]:
+        return _workers_report_here()
 
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Pending[T]:
+        return cast(Pending[T], TASKS[fn].submit(*args, **kwargs))
 
-# Up to this many documents to ingest are rebuilt in the flow's own process, in one batch: starting worker
-# processes (each imports Prefect and the pipeline) takes longer than the work, e.g. when one translation is added.
-_INLINE_DOCUMENTS = 10
+    def first_done(self, pending: Sequence[Pending[T]]) -> Pending[T]:
+        return cast(Pending[T], next(as_completed(list(pending))))  # type: ignore[arg-type]
 
-
-def rebuild_works(
-    jobs: Sequence[WorkJob], params: BuildParameters, now: datetime, timings: dict[str, float],
-    rules: BoilerplateRules | None = None,
-) -> list[WorkResult]:
-    """Rebuild the changed works, a batch per task, at most two batches per worker in flight so memory stays
-    bounded; a finished batch is replaced at once, so no worker waits for the slowest of a wave.
-
-    A batch travels as an opaque WorkBatch: Prefect (and Dask) would otherwise walk, and Dask even rebuild, every
-    job and document of it.
-    """
-    def submit(batch: list[WorkJob]) -> PrefectFuture[BatchResult]:
-        return rebuild_batch_task.submit(WorkBatch(batch), params.out, params.max_bytes, now, params.embeddings, rules)
-
-    def collect(index: int, batch: BatchResult) -> None:
-        done[index] = batch.works
-        for stage, seconds in batch.seconds.items():
-            timings[stage] = timings.get(stage, 0.0) + seconds
-        report_progress("rebuild works", sum(len(works) for works in done.values()), len(jobs))
-
-    done: dict[int, list[WorkResult]] = {}
-    if not jobs:
-        return []
-    small = sum(len(job.plan.to_ingest) for job in jobs) <= _INLINE_DOCUMENTS
-    if small or params.workers == 1:
-        # In this process, one batch after the other: starting worker processes would take longer than a small
-        # rebuild, and CPU-bound batches in threads would only contend.
-        for index, batch in enumerate([list(jobs)] if small else _batches(jobs, 1)):
-            collect(index, rebuild_batch_task(WorkBatch(batch), params.out, params.max_bytes, now, params.embeddings,
-                                              rules))
-    else:
-        waiting = list(enumerate(_batches(jobs, params.workers)))[::-1]
-        in_flight: dict[PrefectFuture[BatchResult], int] = {}
-        while waiting or in_flight:
-            while waiting and len(in_flight) < 2 * params.workers:
-                index, batch = waiting.pop()
-                in_flight[submit(batch)] = index
-            finished = next(as_completed(list(in_flight)))
-            collect(in_flight.pop(finished), finished.result())
-    return [work for index in sorted(done) for work in done[index]]
-
-
-def _refuse_data_loss(params: BuildParameters, inventory: Inventory, plan: BuildPlan, n_stored: int) -> None:
-    """Refuse a build that looks like a mistake that would lose data: no input at all, or a prune of most of the
-    corpus that was not confirmed."""
-    if not inventory.fingerprints and not inventory.rejections:
-        raise BuildRefusedError(f"{params.source} holds no input files matching {params.glob!r}",
-                                hint="check the input folder and --glob; nothing was changed")
-    refusal = prune_refusal(plan, n_stored) if params.prune and not (params.yes or params.dry_run) else None
-    if refusal is not None:
-        raise refusal
+    def record_summary(self, markdown: str, description: str) -> None:
+        create_markdown_artifact(markdown, key="corpus-build-summary", description=description)
 
 
 @flow(name="build-corpus", description="Build or update an aligned multilingual Parquet corpus.")
@@ -172,71 +104,4 @@ def build_corpus(
         rules_file=Path(rules_file) if rules_file else None,
         corrections_file=Path(corrections_file) if corrections_file else None,
     )
-    logger = get_run_logger()
-    build_id, now = _build_id(), datetime.now(UTC)
-    timings: dict[str, float] = {}
-    with corpus_lock(params.out, build_id, params.lock_wait_seconds):
-        with _timed(timings, "inventory"):
-            manifest = load_manifest(params.out)
-            if not params.dry_run:
-                collect_garbage(params.out, manifest)
-            snapshot = load_snapshot(params.out, manifest)
-            inventory = inventory_task(params.source, params.glob, params.max_bytes)
-        logger.info("inventory: %d input files, %d rejected on sight", len(inventory.fingerprints),
-                    len(inventory.rejections))
-        repaired = snapshot.repairs({fp.file.source_path for fp in inventory.fingerprints})
-        for line in repaired:
-            logger.info("repair: %s", line)
-        fingerprints = inventory.fingerprints
-        stored = list(snapshot.documents.values())
-        warnings = works_file_warnings(read_works_file(params.works_file), fingerprints) if params.works_file else []
-        if assignment_needed(fingerprints, stored, params.group, params.works_file):
-            with _timed(timings, "assign works"):
-                fingerprints = tuple(assign_works_task(fingerprints, stored, params.out, params.max_bytes, params.group,
-                                                       params.works_file))
-        rules = rules_in_force(params.rules_file, manifest)
-        corrections, dropped_corrections = corrections_in_force(
-            params.corrections_file, manifest, corpus_documents(stored, fingerprints, params.prune))
-        warnings += dropped_corrections
-        with _timed(timings, "plan"):
-            plan = plan_build(fingerprints, inventory.rejections, snapshot.stored_documents(),
-                              snapshot.stored_rejects(), prune=params.prune,
-                              reanalyse=manifest is not None and rules != manifest.rules)
-            plan, realign = plan_realignment(plan, snapshot.stored_documents(),
-                                             changed_pairs(manifest.corrections if manifest else (), corrections))
-        logger.info("plan: %s; %d work(s) to rebuild", plan.summary(), len(plan.works))
-        for decision in plan.decisions:
-            logger.debug("plan: %s", decision)
-        _refuse_data_loss(params, inventory, plan, len(snapshot.documents) + len(snapshot.lost_documents))
-        if params.dry_run:
-            return summarise(build_id, params, plan, [], [], manifest, timings, plan.nothing_to_do, repaired,
-                             warnings).model_copy(update={"dry_run": True, "planned": _planned(plan)})
-        try:
-            with _timed(timings, "rebuild (wall)"), _workers_report_here():
-                results = rebuild_works(work_jobs(snapshot, plan.works, corrections, realign), params, now, timings,
-                                        rules)
-            for line in stage_log_lines(results):
-                logger.info("%s", line)
-            for d in (d for r in results for d in r.new_documents):
-                logger.debug("langtag: %s is %s (script %s, confidence %.2f); segment: %d segments, %d sections",
-                             d.source_path, d.lang, d.script, d.lang_confidence, d.n_segments, d.n_sections)
-            rejects = reject_rows([*plan.rejections, *(r for w in results for r in w.rejections)],
-                                  plan.reused_rejects, snapshot.rejects, now)
-            nothing_to_do = (plan.nothing_to_do and rejects == list(snapshot.rejects) and manifest is not None
-                             and not snapshot.damaged and rules == manifest.rules
-                             and corrections == manifest.corrections)
-            if not nothing_to_do:
-                with _timed(timings, "publish"):
-                    manifest = publish_snapshot(params.out, snapshot, build_id, results, rejects, rules, corrections)
-                logger.info("publish: manifest.json now names %s rows",
-                            {name: table.rows for name, table in manifest.tables.items()})
-        except BaseException:
-            # Whatever stopped the build (a full disk, Ctrl-C, a bug): the files it wrote go, the snapshot stays.
-            collect_garbage(params.out, load_manifest(params.out))
-            raise
-    summary = summarise(build_id, params, plan, results, rejects, manifest, timings, nothing_to_do, repaired,
-                        warnings)
-    logger.info("%s", "nothing to do: the corpus is up to date" if nothing_to_do else summary.counts)
-    create_markdown_artifact(render_markdown(summary), key="corpus-build-summary",
-                             description=f"Build of {params.source} into {params.out}")
-    return summary
+    return run_build(params, PrefectOrchestrator())

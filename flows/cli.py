@@ -6,8 +6,10 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import typer
 from pydantic import ValidationError
@@ -15,8 +17,11 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from flows.cli_consumers import register as register_consumer_commands
-from flows.runners import RunnerKind, make_task_runner
+from flows.runners import OrchestratorKind, RunnerKind, make_task_runner
 from schemas.build import Grouping
+
+if TYPE_CHECKING:
+    from schemas.build import BuildParameters, BuildSummary
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # A one-off build starts a temporary Prefect server; on a busy machine it needs longer than Prefect's 20 s.
@@ -98,6 +103,39 @@ def _quiet_expected_failures() -> None:
     logging.getLogger("EventsWorker").setLevel(logging.ERROR)
 
 
+def _log_to_stderr(level: str) -> None:
+    """The local build's log lines on stderr from ``level`` up, shaped as Prefect's (time | level | message)."""
+    logger = logging.getLogger("corpus.build")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d | %(levelname)-7s | %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.getLevelName(level) if isinstance(logging.getLevelName(level), int) else logging.WARNING)
+
+
+def _prefect_flow_run(params: BuildParameters, runner: RunnerKind | None, dask_address: str | None
+                      ) -> Callable[[], BuildSummary]:
+    """The build as a run of the ``build-corpus`` flow, with the task runner its options ask for."""
+    from flows.build import build_corpus
+
+    _quiet_expected_failures()
+    flow = build_corpus
+    if runner is not None or params.workers > 1:
+        try:
+            task_runner = make_task_runner(runner or RunnerKind.process, params.workers, dask_address)
+        except RuntimeError as error:
+            raise _fail(str(error)) from None
+        flow = build_corpus.with_options(task_runner=task_runner)
+    return lambda: flow(
+        source=str(params.source), out=str(params.out), glob=params.glob, prune=params.prune,
+        max_file_mb=params.max_file_mb, workers=params.workers, lock_wait_seconds=params.lock_wait_seconds,
+        group=params.group.value, works_file=str(params.works_file) if params.works_file else None,
+        embeddings=params.embeddings, yes=params.yes, dry_run=params.dry_run,
+        rules_file=str(params.rules_file) if params.rules_file else None,
+        corrections_file=str(params.corrections_file) if params.corrections_file else None)
+
+
 def _validation_message(error: ValidationError) -> str:
     return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
 
@@ -116,10 +154,19 @@ def build(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what the build would do; write nothing.")] = False,
     strict: Annotated[bool, typer.Option(help="Exit 1 when any file was rejected.")] = False,
     max_file_mb: Annotated[float, typer.Option(help="Reject files larger than this (MB).")] = 50.0,
-    workers: Annotated[int, typer.Option(help="Parallel workers for the per-work stages.")] = 1,
+    workers: Annotated[str, typer.Option(
+        help="Parallel worker processes for the per-work stages: a number, or auto (the cores available). "
+             "A build with up to 10 documents to ingest runs in-process either way.")] = "auto",
+    orchestrator: Annotated[OrchestratorKind, typer.Option(
+        envvar="CORPUS_ORCHESTRATOR",
+        help="Who runs the stages: prefect (a flow run with task runs, recorded by the Prefect API; without one "
+             "configured, Prefect starts a temporary server, ~15 s), local (plain calls, nothing recorded), or "
+             "auto: prefect when a Prefect API is configured (PREFECT_API_URL, a profile) or --runner is given, "
+             "local otherwise. The rows are the same.")] = OrchestratorKind.auto,
     runner: Annotated[
         RunnerKind | None,
-        typer.Option(help="Prefect task runner: thread, process (default with --workers > 1) or dask."),
+        typer.Option(help="Prefect task runner (implies --orchestrator prefect): thread, process (the default with "
+                          "several workers) or dask."),
     ] = None,
     dask_address: Annotated[
         str | None, typer.Option(help="With --runner dask: address of an existing Dask scheduler (tcp://host:8786).")
@@ -153,20 +200,26 @@ def build(
     ] = None,
 ) -> None:
     """Build or update the corpus in OUT from the text files in SOURCE (incremental: only new work is done)."""
+    from flows.orchestration import available_cores, chosen
     from schemas.build import BuildParameters, embeddings_setting
 
+    if workers != "auto" and not workers.isdigit():
+        raise _fail(f"--workers takes a number or auto, not {workers!r}")
     try:
         params = BuildParameters(source=source, out=out, glob=glob, prune=prune, max_file_mb=max_file_mb,
-                                 workers=workers, lock_wait_seconds=wait, group=group, works_file=works,
+                                 workers=min(available_cores(), 64) if workers == "auto" else int(workers),
+                                 lock_wait_seconds=wait, group=group, works_file=works,
                                  embeddings=embeddings_setting(embeddings), yes=yes, dry_run=dry_run,
                                  rules_file=rules, corrections_file=corrections)
     except ValidationError as error:
         raise _fail(_validation_message(error)) from None
     except ValueError as error:  # the embeddings setting
         raise _fail(str(error)) from None
-    os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING" if quiet or as_json else log_level.upper()
+    os.environ["PREFECT_LOGGING_LEVEL"] = level = "WARNING" if quiet or as_json else log_level.upper()
+    kind = chosen(orchestrator, prefect_runner=runner is not None)
+    if kind is OrchestratorKind.local and runner is not None:
+        raise _fail("--runner chooses a Prefect task runner: it needs --orchestrator prefect (or auto)")
 
-    from flows.build import build_corpus
     from tasks.corrections import load_corrections
     from tasks.lock import corpus_lock
     from tasks.rules import load_rules
@@ -182,15 +235,14 @@ def build(
     if not params.lock_wait_seconds:
         with corpus_lock(params.out, "check"):
             pass
-    _quiet_expected_failures()
+    if kind is OrchestratorKind.local:
+        from flows.orchestration import LocalOrchestrator
+        from flows.pipeline import run_build
 
-    flow = build_corpus
-    if runner is not None or params.workers > 1:
-        try:
-            task_runner = make_task_runner(runner or RunnerKind.process, params.workers, dask_address)
-        except RuntimeError as error:
-            raise _fail(str(error)) from None
-        flow = build_corpus.with_options(task_runner=task_runner)
+        _log_to_stderr(level)
+        run: Callable[[], BuildSummary] = partial(run_build, params, LocalOrchestrator())
+    else:
+        run = _prefect_flow_run(params, runner, dask_address)
     from flows.interrupt import run_interruptible, stop_at_once_on_signals
     from flows.views import stage_progress
 
@@ -199,13 +251,7 @@ def build(
                      "--no-embeddings turns them off)", highlight=False)
     with stop_at_once_on_signals(lambda line: errors.print(f"error: {line}", highlight=False), params.out), \
             stage_progress(errors, enabled=not (quiet or as_json)):
-        summary = run_interruptible(lambda: flow(
-            source=str(params.source), out=str(params.out), glob=params.glob, prune=params.prune,
-            max_file_mb=params.max_file_mb, workers=params.workers, lock_wait_seconds=params.lock_wait_seconds,
-            group=params.group.value, works_file=str(params.works_file) if params.works_file else None,
-            embeddings=params.embeddings, yes=params.yes, dry_run=params.dry_run,
-            rules_file=str(params.rules_file) if params.rules_file else None,
-            corrections_file=str(params.corrections_file) if params.corrections_file else None))
+        summary = run_interruptible(run)
     if as_json:
         sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
     else:

@@ -1,9 +1,16 @@
-"""Which Prefect task runner executes the per-work tasks of a build."""
+"""Who runs a build (the orchestrator, see flows/orchestration.py) and which Prefect task runner executes its
+per-work tasks when Prefect does."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
+
+
+class OrchestratorKind(StrEnum):
+    auto = "auto"  # prefect when a Prefect API is configured, local otherwise
+    prefect = "prefect"
+    local = "local"
 
 
 class RunnerKind(StrEnum):

@@ -17,10 +17,11 @@ new document; everything else in the new manifest is carried over from the previ
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -77,6 +78,7 @@ from tasks.storage import (
 PER_WORK_TABLES = (DOCUMENTS.name, ALIGNMENTS.name, PARALLEL.name)
 TABLE_BY_NAME = {table.name: table for table in TABLES}
 STAGES = ("ingest+langtag+segment", "align", "export")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -325,29 +327,59 @@ class BatchResult:
     seconds: dict[str, float]  # per stage, summed over the batch's works
 
 
+class StageRunner(Protocol):
+    """Runs one stage of a batch: ``call()``, as it is or as something an orchestrator can show (a task run)."""
+
+    def __call__(self, stage: str, call: Callable[[], T]) -> T: ...
+
+
+def run_stage(stage: str, call: Callable[[], T]) -> T:
+    """The plain stage runner: ``call()`` as it is."""
+    return call()
+
+
 def rebuild_batch(
     jobs: Sequence[WorkJob], out_dir: Path, max_bytes: int, now: datetime, embed: Embed | None = None,
-    rules: BoilerplateRules | None = None,
+    rules: BoilerplateRules | None = None, stage: StageRunner = run_stage,
 ) -> BatchResult:
-    """The per-work stages for a batch of works, each work through ingest+langtag+segment -> align -> export.
+    """The per-work stages for a batch of works, stage by stage: ingest+langtag+segment -> align -> export.
 
     Everything a work needs is read and written here, so a worker process receives jobs and sends back
     only file names and counts, never documents or beads.
     """
-    seconds = dict.fromkeys(STAGES, 0.0)
-    works = []
-    for job in jobs:
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, call: Callable[[], T]) -> T:
         started = time.perf_counter()
-        analysis = analyse_work(job, out_dir, max_bytes, now, rules)
-        aligned = time.perf_counter()
-        alignments = align_work(job, analysis, out_dir, embed)
-        written = time.perf_counter()
-        result = write_work(analysis, alignments, out_dir)
-        works.append(replace(result, n_pairs_aligned=result.n_pairs_aligned + len(realigned_pairs(job, analysis))))
-        seconds[STAGES[0]] += aligned - started
-        seconds[STAGES[1]] += written - aligned
-        seconds[STAGES[2]] += time.perf_counter() - written
+        try:
+            return stage(name, call)
+        finally:
+            seconds[name] = time.perf_counter() - started
+
+    analyses = timed(STAGES[0], lambda: [analyse_work(job, out_dir, max_bytes, now, rules) for job in jobs])
+    alignments = timed(STAGES[1], lambda: [align_work(job, analysis, out_dir, embed)
+                                           for job, analysis in zip(jobs, analyses, strict=True)])
+    works = timed(STAGES[2], lambda: [
+        _with_realigned(write_work(analysis, rows, out_dir), job, analysis)
+        for job, analysis, rows in zip(jobs, analyses, alignments, strict=True)])
     return BatchResult(works, seconds)
+
+
+def _with_realigned(result: WorkResult, job: WorkJob, analysis: WorkAnalysis) -> WorkResult:
+    """The work's result counting the stored pairs aligned again (their corrections changed) as aligned."""
+    return replace(result, n_pairs_aligned=result.n_pairs_aligned + len(realigned_pairs(job, analysis)))
+
+
+def rebuild_work_batch(
+    batch: WorkBatch, out_dir: Path, max_bytes: int, now: datetime, embeddings: bool,
+    rules: BoilerplateRules | None = None, stage: StageRunner = run_stage,
+) -> BatchResult:
+    """:func:`rebuild_batch` as an orchestrator submits it, to this process or a worker process: the batch as an
+    opaque WorkBatch, and the embedder (when ``embeddings``) of the worker's own process."""
+    from tasks.embeddings import embedder_for
+
+    return rebuild_batch(batch.jobs, out_dir, max_bytes, now, embedder_for(out_dir) if embeddings else None, rules,
+                         stage)
 
 
 def _without(out_dir: Path, files: Sequence[ManifestFile], members: set[str]) -> list[ManifestFile]:

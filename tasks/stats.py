@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel
 
@@ -54,12 +56,12 @@ def corpus_stats(out_dir: Path) -> CorpusStats:
     documents = table(DOCUMENTS.name, ["doc_id", "work_id", "lang"])
     segments = read_rows(out_dir, manifest.tables[SEGMENTS.name].files, ["segment_id", "lang", "kind"])
     kinds: dict[str, Counter[str]] = defaultdict(Counter)
-    content_ids: set[str] = set()
+    content_ids = pa.array([], pa.string())
     if segments is not None:
-        for lang, kind in zip(segments["lang"].to_pylist(), segments["kind"].to_pylist(), strict=True):
-            kinds[lang][kind] += 1
+        for row in segments.group_by(["lang", "kind"]).aggregate([([], "count_all")]).to_pylist():
+            kinds[row["lang"]][row["kind"]] += row["count_all"]
         content = segments.filter(pc.not_equal(segments["kind"], "boilerplate"))
-        content_ids = set(content["segment_id"].to_pylist())
+        content_ids = content["segment_id"].combine_chunks()
     docs_by_lang = Counter(str(d["lang"]) for d in documents)
     languages = [
         LanguageStats(lang=lang, documents=docs_by_lang[lang], segments=sum(kinds[lang].values()),
@@ -78,37 +80,43 @@ def corpus_stats(out_dir: Path) -> CorpusStats:
     )
 
 
-@dataclass
-class _PairAccumulator:
-    pairs: set[tuple[str, str]] = field(default_factory=set)
-    beads: int = 0
-    score_sum: float = 0.0
-    aligned: dict[str, int] = field(default_factory=lambda: {"src": 0, "tgt": 0})
-    total: dict[str, int] = field(default_factory=lambda: {"src": 0, "tgt": 0})
+def _content_counts(ids: pa.ChunkedArray, content_ids: pa.Array, rows: int) -> npt.NDArray[np.int64]:
+    """Per row, how many of its segment ids are content segments."""
+    lists = ids.combine_chunks()
+    hits = pc.is_in(pc.list_flatten(lists), value_set=content_ids).to_numpy(zero_copy_only=False)
+    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    return np.bincount(parents, weights=hits, minlength=rows).astype(np.int64)
 
 
-def _pair_stats(out_dir: Path, files: list[ManifestFile], content_ids: set[str]) -> list[PairStats]:
+def _pair_stats(out_dir: Path, files: list[ManifestFile], content_ids: pa.Array) -> list[PairStats]:
+    """Per language pair: document pairs, segment beads, the share of content segments in a bead with the other
+    side (coverage), and the mean bead score; computed on whole columns (a corpus has millions of beads)."""
     data = read_rows(out_dir, files, ["src_doc_id", "tgt_doc_id", "src_lang", "tgt_lang", "level",
                                       "src_ids", "tgt_ids", "score"])
     if data is None:
         return []
-    accumulators: dict[tuple[str, str], _PairAccumulator] = defaultdict(_PairAccumulator)
-    for row in data.filter(pc.equal(data["level"], "segment")).to_pylist():
-        acc = accumulators[(row["src_lang"], row["tgt_lang"])]
-        acc.pairs.add((row["src_doc_id"], row["tgt_doc_id"]))
-        acc.beads += 1
-        acc.score_sum += row["score"]
-        for side, ids, other in (("src", row["src_ids"], row["tgt_ids"]), ("tgt", row["tgt_ids"], row["src_ids"])):
-            n_content = sum(1 for i in ids if i in content_ids)
-            acc.total[side] += n_content
-            if other:
-                acc.aligned[side] += n_content
+    beads = data.filter(pc.equal(data["level"], "segment"))
+    counts = {side: _content_counts(beads[f"{side}_ids"], content_ids, beads.num_rows) for side in ("src", "tgt")}
+    has = {side: pc.greater(pc.list_value_length(beads[f"{side}_ids"]), 0).to_numpy(zero_copy_only=False)
+           for side in ("src", "tgt")}
+    columns = beads.select(["src_lang", "tgt_lang", "src_doc_id", "tgt_doc_id", "score"]).append_column(
+        "src_total", pa.array(counts["src"])).append_column(
+        "tgt_total", pa.array(counts["tgt"])).append_column(
+        "src_aligned", pa.array(counts["src"] * has["tgt"])).append_column(
+        "tgt_aligned", pa.array(counts["tgt"] * has["src"]))
+    keys = ["src_lang", "tgt_lang"]
+    sums = columns.group_by(keys).aggregate([([], "count_all"), ("score", "sum"), ("src_total", "sum"),
+                                             ("tgt_total", "sum"), ("src_aligned", "sum"), ("tgt_aligned", "sum")])
+    pairs = columns.group_by([*keys, "src_doc_id", "tgt_doc_id"]).aggregate([]).group_by(keys).aggregate(
+        [([], "count_all")])
+    n_pairs = {(r["src_lang"], r["tgt_lang"]): r["count_all"] for r in pairs.to_pylist()}
     return [
         PairStats(
-            src_lang=src_lang, tgt_lang=tgt_lang, pairs=len(acc.pairs), beads=acc.beads,
-            src_coverage=round(acc.aligned["src"] / max(1, acc.total["src"]), 4),
-            tgt_coverage=round(acc.aligned["tgt"] / max(1, acc.total["tgt"]), 4),
-            mean_score=round(acc.score_sum / max(1, acc.beads), 4),
+            src_lang=r["src_lang"], tgt_lang=r["tgt_lang"], pairs=n_pairs[(r["src_lang"], r["tgt_lang"])],
+            beads=r["count_all"],
+            src_coverage=round(r["src_aligned_sum"] / max(1, r["src_total_sum"]), 4),
+            tgt_coverage=round(r["tgt_aligned_sum"] / max(1, r["tgt_total_sum"]), 4),
+            mean_score=round((r["score_sum"] or 0.0) / max(1, r["count_all"]), 4),
         )
-        for (src_lang, tgt_lang), acc in sorted(accumulators.items())
+        for r in sorted(sums.to_pylist(), key=lambda r: (r["src_lang"], r["tgt_lang"]))
     ]

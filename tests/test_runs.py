@@ -16,16 +16,10 @@ import tasks.export
 from bench.generate import generate_corpus
 from flows.cli import app
 from tasks.lock import corpus_lock
-from tests.helpers import build_json
+from tests.helpers import build_json, rows
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 runner = CliRunner()
-
-
-def table_rows(out: Path, table: str) -> list[str]:
-    data = ds.dataset(out / table, partitioning="hive" if table == "segments" else None).to_table()
-    keep = [c for c in data.column_names if c not in ("ingested_at", "seen_at")]
-    return sorted(json.dumps(r, sort_keys=True, default=str) for r in data.select(keep).to_pylist())
 
 
 def test_each_run_publishes_a_markdown_summary_artifact(seeds_copy: Path, tmp_path: Path) -> None:
@@ -33,7 +27,7 @@ def test_each_run_publishes_a_markdown_summary_artifact(seeds_copy: Path, tmp_pa
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     (seeds_copy / "empty.txt").write_text("", encoding="utf-8")
-    build_json(seeds_copy, tmp_path / "out")
+    build_json(seeds_copy, tmp_path / "out", "--orchestrator", "prefect")
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["corpus-build-summary"])))
@@ -42,8 +36,9 @@ def test_each_run_publishes_a_markdown_summary_artifact(seeds_copy: Path, tmp_pa
         assert expected in text
 
 
+@pytest.mark.parametrize("orchestrator", ["local", "prefect"])
 def test_a_transient_os_error_is_retried_without_duplicating_rows(
-    seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, orchestrator: str
 ) -> None:
     real_write = tasks.export.write_work
     calls = {"n": 0}
@@ -56,7 +51,7 @@ def test_a_transient_os_error_is_retried_without_duplicating_rows(
 
     monkeypatch.setattr(tasks.export, "write_work", flaky_write)
     out = tmp_path / "out"
-    summary = build_json(seeds_copy, out)
+    summary = build_json(seeds_copy, out, "--orchestrator", orchestrator)
     assert calls["n"] == 2
     assert summary["table_rows"]["documents"] == 5
     assert len(ds.dataset(out / "documents").to_table()) == 5
@@ -87,17 +82,18 @@ def test_a_second_build_of_the_same_output_is_refused_or_queued(seeds_copy: Path
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("options", [["--workers", "2"], ["--workers", "2", "--runner", "thread"],
-                                     ["--workers", "2", "--runner", "dask"]], ids=["process", "thread", "dask"])
+@pytest.mark.parametrize("options", [["--workers", "2"], ["--workers", "2", "--orchestrator", "prefect"],
+                                     ["--workers", "2", "--runner", "thread"], ["--workers", "2", "--runner", "dask"]],
+                         ids=["local", "process", "thread", "dask"])
 def test_results_are_identical_whatever_the_workers_or_runner(tmp_path: Path, options: list[str]) -> None:
     if "dask" in options:
         pytest.importorskip("prefect_dask", reason="the dask runner needs: pip install 'parallel-corpus[dask]'")
     source = tmp_path / "in"
     generate_corpus(source, works=6)
-    build_json(source, tmp_path / "serial")
+    build_json(source, tmp_path / "serial", "--workers", "1")
     build_json(source, tmp_path / "parallel", *options)
     for table in ("documents", "segments", "alignments"):
-        assert table_rows(tmp_path / "parallel", table) == table_rows(tmp_path / "serial", table), table
+        assert rows(tmp_path / "parallel", table) == rows(tmp_path / "serial", table), table
 
 
 def test_embeddings_asked_for_are_used_or_say_what_to_install(seeds_copy: Path, tmp_path: Path) -> None:

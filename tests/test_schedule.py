@@ -61,3 +61,30 @@ def test_scheduled_and_manual_runs_build_the_corpus(prefect_server: tuple[str, d
         stop(served)
         serve_log.close()
     assert not group_alive(served.pid), "`corpus serve` left processes behind"
+
+
+def test_a_build_against_a_running_server_is_recorded_with_its_stages(prefect_server: tuple[str, dict[str, str]],
+                                                                      tmp_path: Path) -> None:
+    """`corpus build` with PREFECT_API_URL set (no flag): a flow run with a task run per stage and its artifact."""
+    from bench.generate import generate_corpus
+
+    api, env = prefect_server
+    source = tmp_path / "in"
+    generate_corpus(source, works=3)
+    build = subprocess.run([str(BIN / "corpus"), "build", str(source), "--out", str(tmp_path / "out"), "--json",
+                            "--workers", "2"], env={**env, "CORPUS_EMBEDDINGS": "off"}, capture_output=True, text=True,
+                           timeout=300)
+    assert build.returncode == 0, build.stdout + build.stderr
+    run_id = json.loads(build.stdout)["build_id"]
+    flow_run = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
+    assert flow_run["state_type"] == "COMPLETED"
+    task_runs = httpx.post(f"{api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [run_id]}}},
+                           timeout=10).json()
+    names = [run["name"].rsplit("-", 1)[0] for run in task_runs]
+    assert all(run["state_type"] == "COMPLETED" for run in task_runs)
+    for stage in ("ingest: inventory", "rebuild batch", "ingest+langtag+segment", "align", "export",
+                  "publish_snapshot"):
+        assert stage in names, (stage, names)
+    artifacts = httpx.post(f"{api}/artifacts/filter", json={"artifacts": {"key": {"any_": ["corpus-build-summary"]}},
+                                                            "flow_runs": {"id": {"any_": [run_id]}}}, timeout=10).json()
+    assert len(artifacts) == 1 and "## Documents" in artifacts[0]["data"]

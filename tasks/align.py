@@ -326,11 +326,19 @@ def _windows(units: _Units, ids: Mapping[str, int], miss_of: Sequence[float], si
         # A unit's tokens are in the windows ending 1..size units after its start; a window lists each once.
         window_end = (unit_of + np.arange(1, size + 1)[:, None]).ravel()
         held = (window_end >= size) & (window_end <= n)
-        end, key = np.divmod(np.unique(window_end[held] * n_keys + np.tile(key_of, size)[held]), n_keys)
+        # A window holds a token as often as its units do (a multiset): the k-th copy is token id
+        # key * _MAX_SIDE + k - 1, so a merge that repeats a placeholder, a final mark or a number the
+        # other side has once pays for the copy it cannot match.
+        held_codes = np.sort(window_end[held] * n_keys + np.tile(key_of, size)[held])
+        first = np.concatenate([[True], held_codes[1:] != held_codes[:-1]]) if len(held_codes) else held_codes == 0
+        run_start = np.maximum.accumulate(np.where(first, np.arange(len(held_codes)), 0))
+        end, key = np.divmod(held_codes, n_keys)
+        key = key * _MAX_SIDE + (np.arange(len(held_codes)) - run_start)
         key_start[size] = np.concatenate([[0], np.cumsum(np.bincount(end, minlength=n + 1))])
         key_ids[size] = key
         codes[size] = np.sort(key * (n + 1) + end)
-        miss[size] = _sums_in_order(np.asarray(miss_of)[key] if len(key) else np.zeros(0), end, key_start[size])
+        miss[size] = _sums_in_order(np.asarray(miss_of)[key // _MAX_SIDE] if len(key) else np.zeros(0), end,
+                                    key_start[size])
         position[size] = units.position[np.minimum(starts, max(n - 1, 0))] if n else np.zeros(1)
         if vectors is not None and units.window_vectors is not None and size in units.window_vectors:
             vectors[size] = units.window_vectors[size]
@@ -671,6 +679,9 @@ def _ratio_candidates(src: _Side, tgt: _Side, chain: Sequence[tuple[int, int]]) 
     tgt_heads = [f.length for f in tgt.features if f.kind == _HEAD]
     if min(len(src_heads), len(tgt_heads)) >= _MIN_RATIO_HEADS:
         others.append(float(np.median(tgt_heads) / np.median(src_heads)))
+    if len(src_len) != len(tgt_len):
+        # Where one side leaves whole segments out, the typical segment still translates the typical one.
+        others.append(float(np.median(tgt_len) / np.median(src_len)))
     candidates = [total]
     for ratio in others:
         if ratio > 0 and all(max(ratio / c, c / ratio) > _RATIO_DISAGREEMENT for c in candidates):
@@ -724,9 +735,29 @@ def _cached_side(segments: tuple[Segment, ...], as_target: bool) -> _Side:
         features = [_as_target(f) for f in side.features]
         return replace(side, features=features, keys=[f.numbers | f.names for f in features])
     content = [s for s in segments if s.kind != "boilerplate"]
-    features = [_features(s) for s in content]
+    features = _repeats_shared([_features(s) for s in content], [" ".join(s.text.split()) for s in content])
     return _Side(content, features, [f.numbers | f.names for f in features],
                  np.array([f.length for f in features], dtype=np.float64), None, (0.0, 1.0), 1.0)
+
+
+def _repeats_shared(features: list[_SegmentFeatures], texts: Sequence[str]) -> list[_SegmentFeatures]:
+    """Features where a run of identical consecutive segments shares its length among its copies.
+
+    Some translations of numbered verses or messages give one text for several units and repeat it
+    under each of their numbers: each copy stands for one of the units the other side gives apart, so
+    it is one of them in length, not all of them. (A repeated title or heading is a variant of one
+    title, see ``_with_title_variants``, and keeps its length.)
+    """
+    out = list(features)
+    start = 0
+    for end in range(1, len(texts) + 1):
+        if end < len(texts) and texts[end] == texts[start] and features[start].kind != _HEAD:
+            continue
+        if end - start > 1:
+            for k in range(start, end):
+                out[k] = replace(out[k], length=max(1.0, out[k].length / (end - start)))
+        start = end
+    return out
 
 
 def _with_vectors(src: _Side, tgt: _Side, embed: Embed) -> tuple[_Side, _Side]:
@@ -825,7 +856,8 @@ def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Se
     keys = sorted(weights)
     ids = {k: x for x, k in enumerate(keys)}
     miss_of = [weights[k] * _miss_cost(k) for k in keys]
-    credit = np.array([weights[k] * (_MATCH_BONUS + 2 * _miss_cost(k)) for k in keys], dtype=np.float64)
+    credit = np.repeat(np.array([weights[k] * (_MATCH_BONUS + 2 * _miss_cost(k)) for k in keys], dtype=np.float64),
+                       _MAX_SIDE)  # by token copy: see _windows
     return _Costs(_windows(src, ids, miss_of, sizes), _windows(tgt, ids, miss_of, sizes), weights, credit,
                   src.null_cost, _GAP_EXTEND * src.null_cost, np.concatenate([tgt.null_cost, [np.inf]]),
                   np.concatenate([[0.0], np.cumsum(_GAP_EXTEND * tgt.null_cost)]), src.embed_scale,

@@ -552,3 +552,42 @@ def test_sections_of_a_document_against_one_without_sections_do_not_stand_alone(
     assert_valid(alignment, src, tgt)
     assert ((5,), ()) in [(b.src, b.tgt) for b in alignment.segments]
     assert [(b.src, b.tgt) for b in alignment.sections] == [((0, 1, 2, 3), (0,))]
+
+
+def test_a_window_counts_a_token_as_often_as_its_units_hold_it() -> None:
+    """A merge of two messages with a placeholder each, against one with it once, pays for the second copy:
+    a merged bead cannot absorb an untranslated neighbour for free."""
+    src = make_doc(["Title", "Change password: %s", "Set password: %s", "Done"])
+    tgt = make_doc(["Titel", "Kennwort ändern: %s", "Fertig"])
+    s_side, t_side = align_module._side(src, False), align_module._side(tgt, True)
+    weights = align_module._key_weights(s_side.keys, t_side.keys)
+    costs = align_module._costs_for(align_module._units(s_side, [[k] for k in range(4)]),
+                                    align_module._units(t_side, [[k] for k in range(3)]), weights)
+    one = costs.link(1, 1, np.array([2]), np.array([2]))[0] - costs.shape_cost(1, 1)
+    both = costs.link(2, 1, np.array([3]), np.array([2]))[0] - costs.shape_cost(2, 1)
+    single_miss = costs.src.miss[1][2]
+    assert costs.src.miss[2][3] == pytest.approx(2 * single_miss)
+    assert both - one > single_miss * 0.99  # the second copy is missed, on top of the length
+
+
+def test_a_side_that_leaves_many_segments_out_gets_the_median_length_ratio_as_a_candidate() -> None:
+    """Where one side omits whole segments, the ratio of total lengths is too small; the median segment's is not."""
+    src = make_doc(["Title"] + [f"message number {k} " + "x" * (k % 5) for k in range(30)])
+    tgt = make_doc(["Titel"] + [f"Nachricht Nummer {k} " + "y" * (k % 5) for k in range(0, 30, 2)])
+    s_side, t_side = align_module._side(src, False), align_module._side(tgt, True)
+    candidates = align_module._ratio_candidates(s_side, t_side, [])
+    total = sum(f.length for f in t_side.features) / sum(f.length for f in s_side.features)
+    assert candidates[0] == pytest.approx(total)
+    assert any(abs(c - 1.0) < 0.2 for c in candidates[1:])
+
+
+def test_a_repeated_line_is_one_of_the_units_it_translates_in_length() -> None:
+    """A translation that repeats one text under two verse numbers: each copy measures half of it; a repeated
+    title keeps its length (a title variant)."""
+    rep = "Weder darf die Sonne den Mond einholen, noch die Nacht dem Tag zuvorkommen."
+    doc = make_doc(["Titel", "^ Titel", "Und der Mond hat Stationen.", rep, rep, "Und ein Zeichen ist ihnen."])
+    lengths = [f.length for f in align_module._side(doc, False).features]
+    whole = len("".join(rep.split()))
+    assert lengths[3] == lengths[4] == pytest.approx(whole / 2)
+    assert lengths[0] == lengths[1] == len("Titel")
+    assert lengths[2] == len("UndderMondhatStationen.")

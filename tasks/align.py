@@ -184,7 +184,8 @@ _PLACEHOLDER = regex.compile(r"%\(\w+\)[a-zA-Z]|%[-+#0]*\d*(?:\.\d+)?[sdifrxXeEg
                              r"|\b(?:https?|ftp)://[^\s<>\"']+|\b[\w.+-]+@[\w-]+\.[\w.-]+")
 # How a segment ends survives translation: a question, a label followed by its value, an unfinished
 # phrase. Judged by Unicode character names, so that every script's own marks count.
-_ENDINGS = (("QUESTION MARK", "?"), ("COLON", ":"), ("ELLIPSIS", "…"), ("EXCLAMATION MARK", "!"))
+_ENDINGS = (("QUESTION MARK", "?"), ("COLON", ":"), ("ELLIPSIS", "…"), ("EXCLAMATION MARK", "!"), ("COMMA", ","))
+_SENTENCE_MARK = regex.compile(r"\p{Sentence_Terminal}")
 
 
 def _format_keys(text: str) -> set[str]:
@@ -194,7 +195,10 @@ def _format_keys(text: str) -> set[str]:
         keys.add("e:…")
     elif stripped:
         name = f" {unicodedata.name(stripped[-1], '')} "
-        keys.update("e:" + mark for words, mark in _ENDINGS if f" {words} " in name)
+        marks = {"e:" + mark for words, mark in _ENDINGS if f" {words} " in name}
+        if not marks and _SENTENCE_MARK.match(stripped[-1]):
+            marks.add("e:.")  # a full stop of any script: a sentence, not a label
+        keys.update(marks)
     return keys
 
 

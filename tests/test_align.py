@@ -591,3 +591,12 @@ def test_a_repeated_line_is_one_of_the_units_it_translates_in_length() -> None:
     assert lengths[3] == lengths[4] == pytest.approx(whole / 2)
     assert lengths[0] == lengths[1] == len("Titel")
     assert lengths[2] == len("UndderMondhatStationen.")
+
+
+def test_a_full_stop_or_a_comma_of_any_script_ends_a_segment_as_a_key() -> None:
+    """A sentence is not a label: how a message ends is a key that survives translation."""
+    keys = align_module._format_keys
+    assert "e:." in keys("Enter a username and password.") & keys("輸入使用者名稱和密碼。") & keys("नाम दर्ज करें।")
+    assert "e:," in keys("Welcome,") & keys("歡迎，") & keys("مرحباً،")
+    assert not {"e:.", "e:,"} & keys("Change password")
+    assert keys("Are you sure?") & {"e:.", "e:?"} == {"e:?"}

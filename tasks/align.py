@@ -1164,7 +1164,10 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
     merge_cost = _merge_cost(spans)
     if merge_cost > seg_costs.merge_cost:
         seg_costs = replace(seg_costs, merge_cost=merge_cost)
-        spans, cost = _banded_dp(seg_costs, n, m, *_expected_path(n, m, points))
+        # A dearer merge prior cannot change an alignment without merges (its path costs the same, every
+        # other path no less): the program is run again only where it has some.
+        if any(i1 - i0 > 1 or j1 - j0 > 1 for i0, i1, j0, j1 in spans):
+            spans, cost = _banded_dp(seg_costs, n, m, *_expected_path(n, m, points))
     spans = _with_unaligned_absorbed(spans, seg_costs, _short_sentences(s_side, s_side.scale),
                                      _short_sentences(t_side, t_side.scale))
     spans = _with_title_variants(spans, [s.kind == "title" for s in s_side.segments],

@@ -600,3 +600,27 @@ def test_a_full_stop_or_a_comma_of_any_script_ends_a_segment_as_a_key() -> None:
     assert "e:," in keys("Welcome,") & keys("歡迎，") & keys("مرحباً،")
     assert not {"e:.", "e:,"} & keys("Change password")
     assert keys("Are you sure?") & {"e:.", "e:?"} == {"e:?"}
+
+
+def test_an_alignment_without_merges_is_not_run_again_with_a_dearer_merge_prior(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dearer prior of a one-to-one pair cannot change beads that merge nothing: the segment program
+    runs once per plan (guided and free), after the sections' one."""
+    src = make_doc(["Title", "# One", "A first sentence here.", "A second, longer sentence follows it.",
+                    "# Two", "The third one is short.", "And the fourth one closes the text for good."])
+    tgt = make_doc(["Titel", "# Eins", "Ein erster Satz hier.", "Ein zweiter, längerer Satz folgt ihm.",
+                    "# Zwei", "Der dritte ist kurz.", "Und der vierte schließt den Text endgültig ab."])
+    calls: list[int] = []
+    original = align_module._banded_dp
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(align_module, "_banded_dp", counted)
+    beads = align_pair(src, tgt).segments
+    assert all(len(b.src) == len(b.tgt) == 1 for b in beads)
+    first, second = (src, tgt) if align_module._leads(src, tgt) else (tgt, src)
+    s_side, t_side = align_module._side(first, False), align_module._side(second, True)
+    ratios = align_module._ratio_candidates(s_side, t_side, align_module._anchor_chain(s_side.keys, t_side.keys))
+    assert len(calls) == 3 * len(ratios)

@@ -1110,18 +1110,20 @@ def _align_oriented(src: Sequence[Segment], tgt: Sequence[Segment], embed: Embed
     # Token weights depend on the texts only, not on the length ratio tried.
     weights = (_key_weights(_member_keys(s_side, s_secs.members), _member_keys(t_side, t_secs.members)),
                _key_weights(s_side.keys, t_side.keys))
-    _, sections, segments = min(
+    # Only the cheapest estimate's beads are made (the first wins ties).
+    _, beads = min(
         (_align_scaled(s_side, t_side, s_secs, t_secs, weights, chain, ratio)
          for ratio in _ratio_candidates(s_side, t_side, chain)),
         key=lambda result: result[0],
     )
-    return sections, segments
+    return beads()
 
 
 def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sections,
                   weights: tuple[Mapping[str, float], Mapping[str, float]], chain: Sequence[tuple[int, int]],
-                  ratio: float) -> tuple[float, list[Bead], list[Bead]]:
-    """Section and segment beads for one estimate of the length ratio, and the segment alignment's cost."""
+                  ratio: float) -> tuple[float, Callable[[], tuple[list[Bead], list[Bead]]]]:
+    """The segment alignment's cost for one estimate of the length ratio, and a function that makes its
+    section and segment beads."""
     n, m = len(s_side.segments), len(t_side.segments)
     s_len = [f.length for f in s_side.features]
     t_len = [f.length for f in t_side.features]
@@ -1168,15 +1170,19 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
         # other path no less): the program is run again only where it has some.
         if any(i1 - i0 > 1 or j1 - j0 > 1 for i0, i1, j0, j1 in spans):
             spans, cost = _banded_dp(seg_costs, n, m, *_expected_path(n, m, points))
-    spans = _with_unaligned_absorbed(spans, seg_costs, _short_sentences(s_side, s_side.scale),
-                                     _short_sentences(t_side, t_side.scale))
-    spans = _with_title_variants(spans, [s.kind == "title" for s in s_side.segments],
-                                 [s.kind == "title" for s in t_side.segments])
-    groups = _section_groups(spans, s_secs, t_secs)
-    if not sections_agree:
-        groups = _unlinked_joined(groups)
-    sections = _section_beads(groups, s_side, t_side, s_secs, t_secs, sec_costs.weights)
-    return cost, sections, _segment_beads(spans, s_side, t_side, seg_costs)
+
+    def beads() -> tuple[list[Bead], list[Bead]]:
+        final = _with_unaligned_absorbed(spans, seg_costs, _short_sentences(s_side, s_side.scale),
+                                         _short_sentences(t_side, t_side.scale))
+        final = _with_title_variants(final, [s.kind == "title" for s in s_side.segments],
+                                     [s.kind == "title" for s in t_side.segments])
+        groups = _section_groups(final, s_secs, t_secs)
+        if not sections_agree:
+            groups = _unlinked_joined(groups)
+        sections = _section_beads(groups, s_side, t_side, s_secs, t_secs, sec_costs.weights)
+        return sections, _segment_beads(final, s_side, t_side, seg_costs)
+
+    return cost, beads
 
 
 def _linking(span: Span) -> bool:

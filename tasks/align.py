@@ -307,16 +307,84 @@ def _miss_cost(key: str) -> float:
     return _NUMBER_MISS if len(integer) > 2 else _SMALL_NUMBER_MISS
 
 
-def _windows(units: _Units, ids: Mapping[str, int], miss_of: Sequence[float], sizes: Sequence[int]) -> _Windows:
-    n = len(units.length)
-    unit_keys = [sorted(ids[k] for k in keys if k in ids) for keys in units.keys]
-    unit_of = np.repeat(np.arange(n), [len(ks) for ks in unit_keys])
-    key_of = np.array([k for ks in unit_keys for k in ks], dtype=np.int64)
+class _ById:
+    """A mapping hashed by identity, so that a cache can hold a pair's token weights without hashing them."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Mapping[str, float]) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ById) and other.value is self.value
+
+
+@lru_cache(maxsize=8)
+def _token_table(weights: _ById) -> tuple[dict[str, int], FloatArray, FloatArray]:
+    """Ids of the tokens that count (ranked like their text), the cost of missing each, and the credit of
+    sharing each copy of it (see _windows)."""
+    keys = sorted(weights.value)
+    miss_of = np.array([weights.value[k] * _miss_cost(k) for k in keys], dtype=np.float64)
+    credit = np.repeat(np.array([weights.value[k] * (_MATCH_BONUS + 2 * _miss_cost(k)) for k in keys],
+                                dtype=np.float64), _MAX_SIDE)
+    return {k: x for x, k in enumerate(keys)}, miss_of, credit
+
+
+@lru_cache(maxsize=8)
+def _ending_ids(weights: _ById) -> npt.NDArray[np.bool_]:
+    """Which token ids are a segment's final mark (see _format_keys)."""
+    return np.array([k.startswith("e:") for k in sorted(weights.value)], dtype=np.bool_)
+
+
+_TokenWindows = tuple[dict[int, FloatArray], dict[int, IntArray], dict[int, IntArray], dict[int, IntArray]]
+
+
+@lru_cache(maxsize=32)
+def _token_windows(unit_keys: tuple[frozenset[str], ...], weights: _ById, sizes: tuple[int, ...]) -> _TokenWindows:
+    """The tokens of every window of one side (misses, then key_start, key_ids and codes of _Windows).
+
+    They depend on the units' tokens and the pair's weights only, not on the length ratio or the groups
+    tried, so a pair computes them once for all its runs of the dynamic program."""
+    ids, miss_of, _ = _token_table(weights)
+    ending = _ending_ids(weights)
+    n = len(unit_keys)
+    sorted_keys = [sorted(ids[k] for k in keys if k in ids) for keys in unit_keys]
+    unit_of = np.repeat(np.arange(n), [len(ks) for ks in sorted_keys])
+    key_of = np.array([k for ks in sorted_keys for k in ks], dtype=np.int64)
     n_keys = max(len(miss_of), 1)
+    miss, key_start, key_ids, codes = {}, {}, {}, {}
+    for size in sizes:
+        # A unit's tokens are in the windows ending 1..size units after its start.
+        window_end = (unit_of + np.arange(1, size + 1)[:, None]).ravel()
+        held = (window_end >= size) & (window_end <= n)
+        # A window holds a token as often as its units do (a multiset): the k-th copy is token id
+        # key * _MAX_SIDE + k - 1, so a merge that repeats a placeholder or a number the other side has
+        # once pays for the copy it cannot match.
+        held_codes = np.sort(window_end[held] * n_keys + np.tile(key_of, size)[held])
+        first = np.concatenate([[True], held_codes[1:] != held_codes[:-1]]) if len(held_codes) else held_codes == 0
+        run_start = np.maximum.accumulate(np.where(first, np.arange(len(held_codes)), 0))
+        end, key = np.divmod(held_codes, n_keys)
+        copy = np.arange(len(held_codes)) - run_start
+        # A final mark counts once: units that end alike are merged as often as split.
+        once = ~(ending[key] & (copy > 0)) if len(key) else np.zeros(0, dtype=np.bool_)
+        end, key = end[once], key[once] * _MAX_SIDE + copy[once]
+        key_start[size] = np.concatenate([[0], np.cumsum(np.bincount(end, minlength=n + 1))])
+        key_ids[size] = key
+        codes[size] = np.sort(key * (n + 1) + end)
+        miss[size] = _sums_in_order(miss_of[key // _MAX_SIDE] if len(key) else np.zeros(0), end, key_start[size])
+    return miss, key_start, key_ids, codes
+
+
+def _windows(units: _Units, weights: Mapping[str, float], sizes: Sequence[int]) -> _Windows:
+    n = len(units.length)
     pad = _MAX_SIDE
     padded = np.concatenate([np.full(pad, np.nan), units.length])
     ends = np.arange(n + 1)
-    length, kind, miss, position, key_start, key_ids, codes = {}, {}, {}, {}, {}, {}, {}
+    miss, key_start, key_ids, codes = _token_windows(tuple(units.keys), _ById(weights), tuple(sizes))
+    length, kind, position = {}, {}, {}
     vectors: dict[int, FloatArray] | None = {} if units.vectors is not None else None
     for size in sizes:
         starts = np.maximum(ends - size, 0)
@@ -327,22 +395,6 @@ def _windows(units: _Units, ids: Mapping[str, int], miss_of: Sequence[float], si
             total = total + padded[pad - size + d:pad - size + d + n + 1]
         length[size] = total
         kind[size] = _window_kinds(units.kind, size)
-        # A unit's tokens are in the windows ending 1..size units after its start; a window lists each once.
-        window_end = (unit_of + np.arange(1, size + 1)[:, None]).ravel()
-        held = (window_end >= size) & (window_end <= n)
-        # A window holds a token as often as its units do (a multiset): the k-th copy is token id
-        # key * _MAX_SIDE + k - 1, so a merge that repeats a placeholder, a final mark or a number the
-        # other side has once pays for the copy it cannot match.
-        held_codes = np.sort(window_end[held] * n_keys + np.tile(key_of, size)[held])
-        first = np.concatenate([[True], held_codes[1:] != held_codes[:-1]]) if len(held_codes) else held_codes == 0
-        run_start = np.maximum.accumulate(np.where(first, np.arange(len(held_codes)), 0))
-        end, key = np.divmod(held_codes, n_keys)
-        key = key * _MAX_SIDE + (np.arange(len(held_codes)) - run_start)
-        key_start[size] = np.concatenate([[0], np.cumsum(np.bincount(end, minlength=n + 1))])
-        key_ids[size] = key
-        codes[size] = np.sort(key * (n + 1) + end)
-        miss[size] = _sums_in_order(np.asarray(miss_of)[key // _MAX_SIDE] if len(key) else np.zeros(0), end,
-                                    key_start[size])
         position[size] = units.position[np.minimum(starts, max(n - 1, 0))] if n else np.zeros(1)
         if vectors is not None and units.window_vectors is not None and size in units.window_vectors:
             vectors[size] = units.window_vectors[size]
@@ -857,12 +909,8 @@ def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Se
     measures _LENGTH_UNIT) it is larger where segments are short: the lengths of one- to three-word
     interface messages say little, those of long paragraphs much.
     """
-    keys = sorted(weights)
-    ids = {k: x for x, k in enumerate(keys)}
-    miss_of = [weights[k] * _miss_cost(k) for k in keys]
-    credit = np.repeat(np.array([weights[k] * (_MATCH_BONUS + 2 * _miss_cost(k)) for k in keys], dtype=np.float64),
-                       _MAX_SIDE)  # by token copy: see _windows
-    return _Costs(_windows(src, ids, miss_of, sizes), _windows(tgt, ids, miss_of, sizes), weights, credit,
+    credit = _token_table(_ById(weights))[2]
+    return _Costs(_windows(src, weights, sizes), _windows(tgt, weights, sizes), weights, credit,
                   src.null_cost, _GAP_EXTEND * src.null_cost, np.concatenate([tgt.null_cost, [np.inf]]),
                   np.concatenate([[0.0], np.cumsum(_GAP_EXTEND * tgt.null_cost)]), src.embed_scale,
                   merge_cost, _LENGTH_VARIANCE * scale)

@@ -239,7 +239,7 @@ def test_lengths_of_one_to_three_word_messages_do_not_outweigh_an_omission() -> 
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("placeholders %(name)s and %s, {0}: https://example.org/a.", {"f:%(name)s", "f:%s", "f:{0}",
-                                                                   "f:https://example.org/a"}),
+                                                                   "f:https://example.org/a", "e:."}),
     ("Ist das sicher?", {"e:?"}),
     ("هل أنت متأكد؟", {"e:?"}),
     ("日付：", {"e::"}),

@@ -26,8 +26,10 @@ translation model:
   (Gale-Church's 6.8 per character, so in units it is larger where segments are short: the lengths
   of one- to three-word labels say little) plus a relative floor, because loose translations differ
   by a proportion that does not shrink for long segments. The ratio is that of the total lengths, unless
-  the anchors or the heading lengths disagree (a large omission): then each estimate is tried and
-  the cheapest alignment kept.
+  the anchors, the heading lengths or (where one side has fewer segments) the median segment lengths
+  disagree (a large omission): then each estimate is tried and the cheapest alignment kept. A run of
+  identical lines (one translation repeated under several verse or message numbers) shares its length
+  among its copies.
 * **numbers**: compared by value across scripts and formats, as ``tasks.anchors`` reads them
   (shared with grouping): "21 000" = "21,000" = "२१०००", "4.45 Uhr" = "4 h 45". A number shared by
   both sides of a bead lowers its cost; a number of 100 or more on one side only raises it, since
@@ -40,7 +42,9 @@ translation model:
   documents have them. Numbers and names are weighted by rarity (a token everywhere says nothing).
 * **format tokens**: what translators copy unchanged, placeholders ("%(name)s", "%s", "{0}"), web
   and e-mail addresses, counted like numbers (one on one side only is evidence of an omission); and
-  a segment's final question mark, colon, ellipsis or exclamation mark, in any script, like names.
+  a segment's final question mark, colon, ellipsis, exclamation mark, comma or full stop, in any
+  script, like names. A merged side holds a token as often as its segments do, so that a merge which
+  repeats a placeholder or a number the other side has once pays for the copy (a final mark counts once).
 * **structure**: heading with heading is rewarded and heading with body text penalised (mildly:
   segmenters do not always agree on headings), a side mixing headings and body is penalised, a
   list item against a paragraph costs a little (translations turn paragraphs into bullets), and so

@@ -26,8 +26,10 @@ translation model:
   (Gale-Church's 6.8 per character, so in units it is larger where segments are short: the lengths
   of one- to three-word labels say little) plus a relative floor, because loose translations differ
   by a proportion that does not shrink for long segments. The ratio is that of the total lengths, unless
-  the anchors or the heading lengths disagree (a large omission): then each estimate is tried and
-  the cheapest alignment kept.
+  the anchors, the heading lengths or (where one side has fewer segments) the median segment lengths
+  disagree (a large omission): then each estimate is tried and the cheapest alignment kept. A run of
+  identical lines (one translation repeated under several verse or message numbers) shares its length
+  among its copies.
 * **numbers**: compared by value across scripts and formats, as ``tasks.anchors`` reads them
   (shared with grouping): "21 000" = "21,000" = "२१०००", "4.45 Uhr" = "4 h 45". A number shared by
   both sides of a bead lowers its cost; a number of 100 or more on one side only raises it, since
@@ -40,7 +42,9 @@ translation model:
   documents have them. Numbers and names are weighted by rarity (a token everywhere says nothing).
 * **format tokens**: what translators copy unchanged, placeholders ("%(name)s", "%s", "{0}"), web
   and e-mail addresses, counted like numbers (one on one side only is evidence of an omission); and
-  a segment's final question mark, colon, ellipsis or exclamation mark, in any script, like names.
+  a segment's final question mark, colon, ellipsis, exclamation mark, comma or full stop, in any
+  script, like names. A merged side holds a token as often as its segments do, so that a merge which
+  repeats a placeholder or a number the other side has once pays for the copy (a final mark counts once).
 * **structure**: heading with heading is rewarded and heading with body text penalised (mildly:
   segmenters do not always agree on headings), a side mixing headings and body is penalised, a
   list item against a paragraph costs a little (translations turn paragraphs into bullets), and so
@@ -184,7 +188,8 @@ _PLACEHOLDER = regex.compile(r"%\(\w+\)[a-zA-Z]|%[-+#0]*\d*(?:\.\d+)?[sdifrxXeEg
                              r"|\b(?:https?|ftp)://[^\s<>\"']+|\b[\w.+-]+@[\w-]+\.[\w.-]+")
 # How a segment ends survives translation: a question, a label followed by its value, an unfinished
 # phrase. Judged by Unicode character names, so that every script's own marks count.
-_ENDINGS = (("QUESTION MARK", "?"), ("COLON", ":"), ("ELLIPSIS", "…"), ("EXCLAMATION MARK", "!"))
+_ENDINGS = (("QUESTION MARK", "?"), ("COLON", ":"), ("ELLIPSIS", "…"), ("EXCLAMATION MARK", "!"), ("COMMA", ","))
+_SENTENCE_MARK = regex.compile(r"\p{Sentence_Terminal}")
 
 
 def _format_keys(text: str) -> set[str]:
@@ -194,7 +199,10 @@ def _format_keys(text: str) -> set[str]:
         keys.add("e:…")
     elif stripped:
         name = f" {unicodedata.name(stripped[-1], '')} "
-        keys.update("e:" + mark for words, mark in _ENDINGS if f" {words} " in name)
+        marks = {"e:" + mark for words, mark in _ENDINGS if f" {words} " in name}
+        if not marks and _SENTENCE_MARK.match(stripped[-1]):
+            marks.add("e:.")  # a full stop of any script: a sentence, not a label
+        keys.update(marks)
     return keys
 
 
@@ -303,16 +311,84 @@ def _miss_cost(key: str) -> float:
     return _NUMBER_MISS if len(integer) > 2 else _SMALL_NUMBER_MISS
 
 
-def _windows(units: _Units, ids: Mapping[str, int], miss_of: Sequence[float], sizes: Sequence[int]) -> _Windows:
-    n = len(units.length)
-    unit_keys = [sorted(ids[k] for k in keys if k in ids) for keys in units.keys]
-    unit_of = np.repeat(np.arange(n), [len(ks) for ks in unit_keys])
-    key_of = np.array([k for ks in unit_keys for k in ks], dtype=np.int64)
+class _ById:
+    """A mapping hashed by identity, so that a cache can hold a pair's token weights without hashing them."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Mapping[str, float]) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ById) and other.value is self.value
+
+
+@lru_cache(maxsize=8)
+def _token_table(weights: _ById) -> tuple[dict[str, int], FloatArray, FloatArray]:
+    """Ids of the tokens that count (ranked like their text), the cost of missing each, and the credit of
+    sharing each copy of it (see _windows)."""
+    keys = sorted(weights.value)
+    miss_of = np.array([weights.value[k] * _miss_cost(k) for k in keys], dtype=np.float64)
+    credit = np.repeat(np.array([weights.value[k] * (_MATCH_BONUS + 2 * _miss_cost(k)) for k in keys],
+                                dtype=np.float64), _MAX_SIDE)
+    return {k: x for x, k in enumerate(keys)}, miss_of, credit
+
+
+@lru_cache(maxsize=8)
+def _ending_ids(weights: _ById) -> npt.NDArray[np.bool_]:
+    """Which token ids are a segment's final mark (see _format_keys)."""
+    return np.array([k.startswith("e:") for k in sorted(weights.value)], dtype=np.bool_)
+
+
+_TokenWindows = tuple[dict[int, FloatArray], dict[int, IntArray], dict[int, IntArray], dict[int, IntArray]]
+
+
+@lru_cache(maxsize=32)
+def _token_windows(unit_keys: tuple[frozenset[str], ...], weights: _ById, sizes: tuple[int, ...]) -> _TokenWindows:
+    """The tokens of every window of one side (misses, then key_start, key_ids and codes of _Windows).
+
+    They depend on the units' tokens and the pair's weights only, not on the length ratio or the groups
+    tried, so a pair computes them once for all its runs of the dynamic program."""
+    ids, miss_of, _ = _token_table(weights)
+    ending = _ending_ids(weights)
+    n = len(unit_keys)
+    sorted_keys = [sorted(ids[k] for k in keys if k in ids) for keys in unit_keys]
+    unit_of = np.repeat(np.arange(n), [len(ks) for ks in sorted_keys])
+    key_of = np.array([k for ks in sorted_keys for k in ks], dtype=np.int64)
     n_keys = max(len(miss_of), 1)
+    miss, key_start, key_ids, codes = {}, {}, {}, {}
+    for size in sizes:
+        # A unit's tokens are in the windows ending 1..size units after its start.
+        window_end = (unit_of + np.arange(1, size + 1)[:, None]).ravel()
+        held = (window_end >= size) & (window_end <= n)
+        # A window holds a token as often as its units do (a multiset): the k-th copy is token id
+        # key * _MAX_SIDE + k - 1, so a merge that repeats a placeholder or a number the other side has
+        # once pays for the copy it cannot match.
+        held_codes = np.sort(window_end[held] * n_keys + np.tile(key_of, size)[held])
+        first = np.concatenate([[True], held_codes[1:] != held_codes[:-1]]) if len(held_codes) else held_codes == 0
+        run_start = np.maximum.accumulate(np.where(first, np.arange(len(held_codes)), 0))
+        end, key = np.divmod(held_codes, n_keys)
+        copy = np.arange(len(held_codes)) - run_start
+        # A final mark counts once: units that end alike are merged as often as split.
+        once = ~(ending[key] & (copy > 0)) if len(key) else np.zeros(0, dtype=np.bool_)
+        end, key = end[once], key[once] * _MAX_SIDE + copy[once]
+        key_start[size] = np.concatenate([[0], np.cumsum(np.bincount(end, minlength=n + 1))])
+        key_ids[size] = key
+        codes[size] = np.sort(key * (n + 1) + end)
+        miss[size] = _sums_in_order(miss_of[key // _MAX_SIDE] if len(key) else np.zeros(0), end, key_start[size])
+    return miss, key_start, key_ids, codes
+
+
+def _windows(units: _Units, weights: Mapping[str, float], sizes: Sequence[int]) -> _Windows:
+    n = len(units.length)
     pad = _MAX_SIDE
     padded = np.concatenate([np.full(pad, np.nan), units.length])
     ends = np.arange(n + 1)
-    length, kind, miss, position, key_start, key_ids, codes = {}, {}, {}, {}, {}, {}, {}
+    miss, key_start, key_ids, codes = _token_windows(tuple(units.keys), _ById(weights), tuple(sizes))
+    length, kind, position = {}, {}, {}
     vectors: dict[int, FloatArray] | None = {} if units.vectors is not None else None
     for size in sizes:
         starts = np.maximum(ends - size, 0)
@@ -323,14 +399,6 @@ def _windows(units: _Units, ids: Mapping[str, int], miss_of: Sequence[float], si
             total = total + padded[pad - size + d:pad - size + d + n + 1]
         length[size] = total
         kind[size] = _window_kinds(units.kind, size)
-        # A unit's tokens are in the windows ending 1..size units after its start; a window lists each once.
-        window_end = (unit_of + np.arange(1, size + 1)[:, None]).ravel()
-        held = (window_end >= size) & (window_end <= n)
-        end, key = np.divmod(np.unique(window_end[held] * n_keys + np.tile(key_of, size)[held]), n_keys)
-        key_start[size] = np.concatenate([[0], np.cumsum(np.bincount(end, minlength=n + 1))])
-        key_ids[size] = key
-        codes[size] = np.sort(key * (n + 1) + end)
-        miss[size] = _sums_in_order(np.asarray(miss_of)[key] if len(key) else np.zeros(0), end, key_start[size])
         position[size] = units.position[np.minimum(starts, max(n - 1, 0))] if n else np.zeros(1)
         if vectors is not None and units.window_vectors is not None and size in units.window_vectors:
             vectors[size] = units.window_vectors[size]
@@ -671,6 +739,9 @@ def _ratio_candidates(src: _Side, tgt: _Side, chain: Sequence[tuple[int, int]]) 
     tgt_heads = [f.length for f in tgt.features if f.kind == _HEAD]
     if min(len(src_heads), len(tgt_heads)) >= _MIN_RATIO_HEADS:
         others.append(float(np.median(tgt_heads) / np.median(src_heads)))
+    if len(src_len) != len(tgt_len):
+        # Where one side leaves whole segments out, the typical segment still translates the typical one.
+        others.append(float(np.median(tgt_len) / np.median(src_len)))
     candidates = [total]
     for ratio in others:
         if ratio > 0 and all(max(ratio / c, c / ratio) > _RATIO_DISAGREEMENT for c in candidates):
@@ -724,9 +795,29 @@ def _cached_side(segments: tuple[Segment, ...], as_target: bool) -> _Side:
         features = [_as_target(f) for f in side.features]
         return replace(side, features=features, keys=[f.numbers | f.names for f in features])
     content = [s for s in segments if s.kind != "boilerplate"]
-    features = [_features(s) for s in content]
+    features = _repeats_shared([_features(s) for s in content], [" ".join(s.text.split()) for s in content])
     return _Side(content, features, [f.numbers | f.names for f in features],
                  np.array([f.length for f in features], dtype=np.float64), None, (0.0, 1.0), 1.0)
+
+
+def _repeats_shared(features: list[_SegmentFeatures], texts: Sequence[str]) -> list[_SegmentFeatures]:
+    """Features where a run of identical consecutive segments shares its length among its copies.
+
+    Some translations of numbered verses or messages give one text for several units and repeat it
+    under each of their numbers: each copy stands for one of the units the other side gives apart, so
+    it is one of them in length, not all of them. (A repeated title or heading is a variant of one
+    title, see ``_with_title_variants``, and keeps its length.)
+    """
+    out = list(features)
+    start = 0
+    for end in range(1, len(texts) + 1):
+        if end < len(texts) and texts[end] == texts[start] and features[start].kind != _HEAD:
+            continue
+        if end - start > 1:
+            for k in range(start, end):
+                out[k] = replace(out[k], length=max(1.0, out[k].length / (end - start)))
+        start = end
+    return out
 
 
 def _with_vectors(src: _Side, tgt: _Side, embed: Embed) -> tuple[_Side, _Side]:
@@ -822,11 +913,8 @@ def _costs_for(src: _Units, tgt: _Units, weights: Mapping[str, float], sizes: Se
     measures _LENGTH_UNIT) it is larger where segments are short: the lengths of one- to three-word
     interface messages say little, those of long paragraphs much.
     """
-    keys = sorted(weights)
-    ids = {k: x for x, k in enumerate(keys)}
-    miss_of = [weights[k] * _miss_cost(k) for k in keys]
-    credit = np.array([weights[k] * (_MATCH_BONUS + 2 * _miss_cost(k)) for k in keys], dtype=np.float64)
-    return _Costs(_windows(src, ids, miss_of, sizes), _windows(tgt, ids, miss_of, sizes), weights, credit,
+    credit = _token_table(_ById(weights))[2]
+    return _Costs(_windows(src, weights, sizes), _windows(tgt, weights, sizes), weights, credit,
                   src.null_cost, _GAP_EXTEND * src.null_cost, np.concatenate([tgt.null_cost, [np.inf]]),
                   np.concatenate([[0.0], np.cumsum(_GAP_EXTEND * tgt.null_cost)]), src.embed_scale,
                   merge_cost, _LENGTH_VARIANCE * scale)
@@ -1074,18 +1162,20 @@ def _align_oriented(src: Sequence[Segment], tgt: Sequence[Segment], embed: Embed
     # Token weights depend on the texts only, not on the length ratio tried.
     weights = (_key_weights(_member_keys(s_side, s_secs.members), _member_keys(t_side, t_secs.members)),
                _key_weights(s_side.keys, t_side.keys))
-    _, sections, segments = min(
+    # Only the cheapest estimate's beads are made (the first wins ties).
+    _, beads = min(
         (_align_scaled(s_side, t_side, s_secs, t_secs, weights, chain, ratio)
          for ratio in _ratio_candidates(s_side, t_side, chain)),
         key=lambda result: result[0],
     )
-    return sections, segments
+    return beads()
 
 
 def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sections,
                   weights: tuple[Mapping[str, float], Mapping[str, float]], chain: Sequence[tuple[int, int]],
-                  ratio: float) -> tuple[float, list[Bead], list[Bead]]:
-    """Section and segment beads for one estimate of the length ratio, and the segment alignment's cost."""
+                  ratio: float) -> tuple[float, Callable[[], tuple[list[Bead], list[Bead]]]]:
+    """The segment alignment's cost for one estimate of the length ratio, and a function that makes its
+    section and segment beads."""
     n, m = len(s_side.segments), len(t_side.segments)
     s_len = [f.length for f in s_side.features]
     t_len = [f.length for f in t_side.features]
@@ -1128,16 +1218,23 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
     merge_cost = _merge_cost(spans)
     if merge_cost > seg_costs.merge_cost:
         seg_costs = replace(seg_costs, merge_cost=merge_cost)
-        spans, cost = _banded_dp(seg_costs, n, m, *_expected_path(n, m, points))
-    spans = _with_unaligned_absorbed(spans, seg_costs, _short_sentences(s_side, s_side.scale),
-                                     _short_sentences(t_side, t_side.scale))
-    spans = _with_title_variants(spans, [s.kind == "title" for s in s_side.segments],
-                                 [s.kind == "title" for s in t_side.segments])
-    groups = _section_groups(spans, s_secs, t_secs)
-    if not sections_agree:
-        groups = _unlinked_joined(groups)
-    sections = _section_beads(groups, s_side, t_side, s_secs, t_secs, sec_costs.weights)
-    return cost, sections, _segment_beads(spans, s_side, t_side, seg_costs)
+        # A dearer merge prior cannot change an alignment without merges (its path costs the same, every
+        # other path no less): the program is run again only where it has some.
+        if any(i1 - i0 > 1 or j1 - j0 > 1 for i0, i1, j0, j1 in spans):
+            spans, cost = _banded_dp(seg_costs, n, m, *_expected_path(n, m, points))
+
+    def beads() -> tuple[list[Bead], list[Bead]]:
+        final = _with_unaligned_absorbed(spans, seg_costs, _short_sentences(s_side, s_side.scale),
+                                         _short_sentences(t_side, t_side.scale))
+        final = _with_title_variants(final, [s.kind == "title" for s in s_side.segments],
+                                     [s.kind == "title" for s in t_side.segments])
+        groups = _section_groups(final, s_secs, t_secs)
+        if not sections_agree:
+            groups = _unlinked_joined(groups)
+        sections = _section_beads(groups, s_side, t_side, s_secs, t_secs, sec_costs.weights)
+        return sections, _segment_beads(final, s_side, t_side, seg_costs)
+
+    return cost, beads
 
 
 def _linking(span: Span) -> bool:

@@ -263,7 +263,7 @@ def _read_lines(text: str) -> list[_Line | None]:
             marker_kind=kind, body=stripped[len(marker):].strip(),
             table=bool(_TABLE_CELLS.search(stripped)), width=_display_width(stripped), content=stripped,
         ))
-    return _mark_underlines(_confirm_number_markers(lines))
+    return _mark_underlines(_inline_numbers_kept(_confirm_number_markers(lines)))
 
 
 def _roman_value(numeral: str) -> int:
@@ -338,6 +338,43 @@ def _confirm_number_markers(lines: list[_Line | None]) -> list[_Line | None]:
         if in_list or heading or (before is not None and _ends_colon(before.content)):
             continue
         result[index] = dataclasses.replace(line, marker="", marker_kind="", body=line.content)
+    return result
+
+
+# A bracketed number inside running text: "... of the first (14) and the next ...".
+_BRACKETED_MARKER = regex.compile(r"([(（\[])(\p{Nd}{1,3})([)）\]])")
+_BRACKETED_NUMBER = regex.compile(r"(?<=\S\s*)" + _BRACKETED_MARKER.pattern)
+
+
+def _inline_numbers_kept(lines: list[_Line | None]) -> list[_Line | None]:
+    """Keep a bracketed number opening a line as text where the running text carries the same numbering.
+
+    Verses, clauses or footnotes numbered in the text ("... truth (14) and ...") open some lines only
+    because a line happens to start there; such a "(15)" continues the numbers inside the lines around
+    it (one more or one less than a number of the same brackets inside a line), so it is no list marker.
+    """
+    inline: set[tuple[str, int, str]] = set()
+    for line in lines:
+        if line is not None:
+            inline.update((m.group(1), int(m.group(2)), m.group(3))
+                          for m in _BRACKETED_NUMBER.finditer(line.content))
+    if not inline:
+        return lines
+    markers = {index: (m.group(1), int(m.group(2)), m.group(3)) for index, line in enumerate(lines)
+               if line is not None and line.marker_kind == "number"
+               and (m := _BRACKETED_MARKER.fullmatch(line.marker)) is not None}
+    kept: set[int] = set()
+    while True:  # a number kept as text carries the numbering on to the next line's
+        found = {index for index, (opening, value, closing) in markers.items() if index not in kept
+                 and ((opening, value - 1, closing) in inline or (opening, value + 1, closing) in inline)}
+        if not found:
+            break
+        kept |= found
+        inline.update(markers[index] for index in found)
+    result = list(lines)
+    for index in kept:
+        if (line := lines[index]) is not None:
+            result[index] = dataclasses.replace(line, marker="", marker_kind="", body=line.content)
     return result
 
 

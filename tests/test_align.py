@@ -212,7 +212,7 @@ def test_lengths_of_one_to_three_word_messages_do_not_outweigh_an_omission() -> 
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("placeholders %(name)s and %s, {0}: https://example.org/a.", {"f:%(name)s", "f:%s", "f:{0}",
-                                                                   "f:https://example.org/a"}),
+                                                                   "f:https://example.org/a", "e:."}),
     ("Ist das sicher?", {"e:?"}),
     ("هل أنت متأكد؟", {"e:?"}),
     ("日付：", {"e::"}),
@@ -525,3 +525,75 @@ def test_sections_of_a_document_against_one_without_sections_do_not_stand_alone(
     assert_valid(alignment, src, tgt)
     assert ((5,), ()) in [(b.src, b.tgt) for b in alignment.segments]
     assert [(b.src, b.tgt) for b in alignment.sections] == [((0, 1, 2, 3), (0,))]
+
+
+def test_a_window_counts_a_token_as_often_as_its_units_hold_it() -> None:
+    """A merge of two messages with a placeholder each, against one with it once, pays for the second copy:
+    a merged bead cannot absorb an untranslated neighbour for free."""
+    src = make_doc(["Title", "Change password: %s", "Set password: %s", "Done"])
+    tgt = make_doc(["Titel", "Kennwort ändern: %s", "Fertig"])
+    s_side, t_side = align_module._side(src, False), align_module._side(tgt, True)
+    weights = align_module._key_weights(s_side.keys, t_side.keys)
+    costs = align_module._costs_for(align_module._units(s_side, [[k] for k in range(4)]),
+                                    align_module._units(t_side, [[k] for k in range(3)]), weights)
+    one = costs.link(1, 1, np.array([2]), np.array([2]))[0] - costs.shape_cost(1, 1)
+    both = costs.link(2, 1, np.array([3]), np.array([2]))[0] - costs.shape_cost(2, 1)
+    single_miss = costs.src.miss[1][2]
+    assert costs.src.miss[2][3] == pytest.approx(2 * single_miss)
+    assert both - one > single_miss * 0.99  # the second copy is missed, on top of the length
+
+
+def test_a_side_that_leaves_many_segments_out_gets_the_median_length_ratio_as_a_candidate() -> None:
+    """Where one side omits whole segments, the ratio of total lengths is too small; the median segment's is not."""
+    src = make_doc(["Title"] + [f"message number {k} " + "x" * (k % 5) for k in range(30)])
+    tgt = make_doc(["Titel"] + [f"Nachricht Nummer {k} " + "y" * (k % 5) for k in range(0, 30, 2)])
+    s_side, t_side = align_module._side(src, False), align_module._side(tgt, True)
+    candidates = align_module._ratio_candidates(s_side, t_side, [])
+    total = sum(f.length for f in t_side.features) / sum(f.length for f in s_side.features)
+    assert candidates[0] == pytest.approx(total)
+    assert any(abs(c - 1.0) < 0.2 for c in candidates[1:])
+
+
+def test_a_repeated_line_is_one_of_the_units_it_translates_in_length() -> None:
+    """A translation that repeats one text under two verse numbers: each copy measures half of it; a repeated
+    title keeps its length (a title variant)."""
+    rep = "Weder darf die Sonne den Mond einholen, noch die Nacht dem Tag zuvorkommen."
+    doc = make_doc(["Titel", "^ Titel", "Und der Mond hat Stationen.", rep, rep, "Und ein Zeichen ist ihnen."])
+    lengths = [f.length for f in align_module._side(doc, False).features]
+    whole = len("".join(rep.split()))
+    assert lengths[3] == lengths[4] == pytest.approx(whole / 2)
+    assert lengths[0] == lengths[1] == len("Titel")
+    assert lengths[2] == len("UndderMondhatStationen.")
+
+
+def test_a_full_stop_or_a_comma_of_any_script_ends_a_segment_as_a_key() -> None:
+    """A sentence is not a label: how a message ends is a key that survives translation."""
+    keys = align_module._format_keys
+    assert "e:." in keys("Enter a username and password.") & keys("輸入使用者名稱和密碼。") & keys("नाम दर्ज करें।")
+    assert "e:," in keys("Welcome,") & keys("歡迎，") & keys("مرحباً،")
+    assert not {"e:.", "e:,"} & keys("Change password")
+    assert keys("Are you sure?") & {"e:.", "e:?"} == {"e:?"}
+
+
+def test_an_alignment_without_merges_is_not_run_again_with_a_dearer_merge_prior(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dearer prior of a one-to-one pair cannot change beads that merge nothing: the segment program
+    runs once per plan (guided and free), after the sections' one."""
+    src = make_doc(["Title", "# One", "A first sentence here.", "A second, longer sentence follows it.",
+                    "# Two", "The third one is short.", "And the fourth one closes the text for good."])
+    tgt = make_doc(["Titel", "# Eins", "Ein erster Satz hier.", "Ein zweiter, längerer Satz folgt ihm.",
+                    "# Zwei", "Der dritte ist kurz.", "Und der vierte schließt den Text endgültig ab."])
+    calls: list[int] = []
+    original = align_module._banded_dp
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(align_module, "_banded_dp", counted)
+    beads = align_pair(src, tgt).segments
+    assert all(len(b.src) == len(b.tgt) == 1 for b in beads)
+    first, second = (src, tgt) if align_module._leads(src, tgt) else (tgt, src)
+    s_side, t_side = align_module._side(first, False), align_module._side(second, True)
+    ratios = align_module._ratio_candidates(s_side, t_side, align_module._anchor_chain(s_side.keys, t_side.keys))
+    assert len(calls) == 3 * len(ratios)

@@ -737,3 +737,17 @@ def test_large_inputs_stay_linear(text: str) -> None:
     segments = segment_text(text)
     assert time.perf_counter() - started < 15.0
     assert segments
+
+
+def test_a_bracketed_number_opening_a_line_of_text_numbered_inline_is_kept_as_text() -> None:
+    """Verses numbered inside the running text: a line that happens to start at "(15)" is no list item,
+    and keeps its number; a list numbered (1), (2) with no numbers inside its lines keeps its markers."""
+    text = ("The Pen\n\n(13) Proud and boastful besides (14) because he has wealth and sons\n"
+            "(15) When Our verses are recited to him, he says: tales of the ancients\n"
+            "(16) We shall brand him on the snout\n")
+    segments = segment_text(text)[1:]
+    assert [s.kind for s in segments] == ["paragraph"]
+    assert segments[0].text.startswith("(13) Proud") and "(15) When" in segments[0].text
+    listed = segment_text("Steps:\n\n(1) Open the lid\n(2) Take the cable out\n")
+    assert [s.kind for s in listed][-2:] == ["list_item", "list_item"]
+    assert listed[-1].text == "Take the cable out"

@@ -22,7 +22,7 @@ import pyarrow.dataset as ds
 from schemas import DocumentRow
 from tasks.corrections import align_corrected, load_corrections
 from tasks.documents import AnalysedDocument, align_documents, segments_from_table
-from tasks.storage import load_manifest
+from tasks.store.storage import load_manifest
 
 
 def _median_seconds(call: Callable[[], object], repeat: int) -> float:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.run import WORK_DIR, corpus
-from tasks.storage import file_members, load_manifest, work_key
+from tasks.store.storage import file_members, load_manifest, work_key
 
 ROOT = Path(__file__).resolve().parent.parent
 NEW_TEXT = ROOT / "eval" / "real" / "articles" / "quran-36" / "yasin_en.txt"

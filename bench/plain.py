@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from schemas.build import BuildParameters
-from tasks.export import load_snapshot, publish_snapshot, rebuild_batch, reject_rows, work_jobs
-from tasks.plan import plan_build, take_inventory
-from tasks.storage import collect_garbage, load_manifest
+from tasks.rebuild import rebuild_batch, work_jobs
+from tasks.store.plan import plan_build, take_inventory
+from tasks.store.snapshot import load_snapshot, publish_snapshot, reject_rows
+from tasks.store.storage import collect_garbage, load_manifest
 from tasks.works import assign_works
 
 

@@ -14,7 +14,7 @@ from schemas import ALIGNMENTS, DOCUMENTS, SEGMENTS
 from tasks.align import Bead, PairAlignment
 from tasks.errors import CorpusError
 from tasks.segment import Segment
-from tasks.storage import load_manifest, read_table
+from tasks.store.storage import load_manifest, read_table
 
 __all__ = ["NoOutputError", "evaluate_output"]
 

@@ -26,9 +26,9 @@ from prefect.settings import PREFECT_API_URL
 
 from flows.orchestration import Pending
 from flows.pipeline import run_build
+from flows.tasks import TASKS, stage_task_run
 from schemas.build import BuildParameters, BuildSummary, Grouping, embeddings_setting
-from tasks.export import StageRunner
-from tasks.prefect_tasks import TASKS, stage_task_run
+from tasks.rebuild import StageRunner
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -221,8 +221,8 @@ def build(
         raise _fail("--runner chooses a Prefect task runner: it needs --orchestrator prefect (or auto)")
 
     from tasks.corrections import load_corrections
-    from tasks.lock import corpus_lock
     from tasks.rules import load_rules
+    from tasks.store.lock import corpus_lock
     from tasks.works import read_works_file
 
     # Checked here too, before Prefect starts, so that the common mistakes get a message, not a failed run.
@@ -286,7 +286,7 @@ def fix(
     from schemas import Correction
     from tasks.corrections import corrections_toml, parse_lines, with_fix
     from tasks.errors import CorpusError
-    from tasks.formats import Corpus
+    from tasks.io.formats import Corpus
 
     if not (src and tgt):
         raise CorpusError("corpus fix needs --src and --tgt: the two documents of the pair")
@@ -307,7 +307,7 @@ def corrections(out: OutArg = Path("output")) -> None:
     """Print the corpus' corrections (beads set by hand) as a corrections file, to edit and give back with
     `corpus build SOURCE --out OUT --corrections FILE`."""
     from tasks.corrections import corrections_toml
-    from tasks.storage import load_manifest
+    from tasks.store.storage import load_manifest
 
     manifest = load_manifest(out)
     if manifest is None:
@@ -322,8 +322,8 @@ def stats(
 ) -> None:
     """Documents per language, segments by kind, and alignment coverage per language pair."""
     from flows.views import print_stats
-    from tasks.stats import corpus_stats
-    from tasks.storage import reading_the_current_snapshot
+    from tasks.io.stats import corpus_stats
+    from tasks.store.storage import reading_the_current_snapshot
 
     result = reading_the_current_snapshot(out, lambda: corpus_stats(out))
     if as_json:
@@ -341,7 +341,7 @@ def verify(out: OutArg = Path("output")) -> None:
     from rich.text import Text
 
     from flows.views import safe_text
-    from tasks.storage import check_files, load_manifest
+    from tasks.store.storage import check_files, load_manifest
 
     manifest = load_manifest(out)
     if manifest is None:
@@ -371,8 +371,8 @@ def compact(
     """
     import uuid
 
-    from tasks.compact import compact_corpus
-    from tasks.lock import corpus_lock
+    from tasks.store.compact import compact_corpus
+    from tasks.store.lock import corpus_lock
 
     if not (out / "manifest.json").is_file():
         raise _fail(f"{out} holds no corpus (no manifest.json): build one first")
@@ -394,8 +394,8 @@ def status(
 ) -> None:
     """Which works and documents are in the corpus, which pairs are aligned, what is pending or rejected."""
     from flows.views import print_status
-    from tasks.status import corpus_status
-    from tasks.storage import reading_the_current_snapshot
+    from tasks.io.status import corpus_status
+    from tasks.store.storage import reading_the_current_snapshot
 
     if source is not None and not source.is_dir():
         raise _fail(f"input folder {source} does not exist")

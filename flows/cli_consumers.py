@@ -1,7 +1,7 @@
 """``corpus export``, ``corpus report`` and ``corpus show``: getting a built corpus out to people and tools.
 
-The commands only parse options and print; reading and writing live in ``tasks.formats`` and
-``tasks.report``. ``register`` adds them to the ``corpus`` app. As in ``flows.cli``, the tasks are
+The commands only parse options and print; reading and writing live in ``tasks.io.formats`` and
+``tasks.io.report``. ``register`` adds them to the ``corpus`` app. As in ``flows.cli``, the tasks are
 imported when a command runs, so ``corpus --help`` stays fast.
 """
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 import typer
 
 if TYPE_CHECKING:
-    from tasks.formats import Format, PairSource
+    from tasks.io.formats import Format, PairSource
 
 _SUFFIX_FORMATS = {".tmx": "tmx", ".tsv": "tsv", ".jsonl": "jsonl"}
 _HTML_SUFFIXES = (".html", ".htm")
@@ -35,7 +35,7 @@ def _fail(message: str) -> typer.Exit:
 def _langs(value: str | None, corpus_dir: Path, every_pair: bool = False) -> list[str]:
     if value:
         return [part.strip() for part in value.split(",") if part.strip()]
-    from tasks.formats import Corpus
+    from tasks.io.formats import Corpus
 
     available = ", ".join(Corpus.open(corpus_dir).languages)
     also = " (or --langs all for every pair)" if every_pair else ""
@@ -72,8 +72,8 @@ def export(
     from typing import get_args
 
     from flows.cli import console
-    from tasks.formats import FORMATS, ExportResult, PairSource, export_every_pair, export_pairs
-    from tasks.storage import reading_the_current_snapshot
+    from tasks.io.formats import FORMATS, ExportResult, PairSource, export_every_pair, export_pairs
+    from tasks.store.storage import reading_the_current_snapshot
 
     tags = _langs(langs, corpus_dir, every_pair=True)
     every_language = [tag.lower() for tag in tags] == ["all"]
@@ -124,8 +124,8 @@ def report(
     nothing from the network.
     """
     from flows.cli import console
-    from tasks.report import LOW_SCORE, write_report
-    from tasks.storage import reading_the_current_snapshot
+    from tasks.io.report import LOW_SCORE, write_report
+    from tasks.store.storage import reading_the_current_snapshot
 
     if target.suffix.lower() in _HTML_SUFFIXES and not target.is_dir():
         if html is not None:
@@ -156,8 +156,8 @@ def show(
 
     from flows.cli import console
     from flows.views import safe_text
-    from tasks.formats import open_pair
-    from tasks.report import LOW_SCORE
+    from tasks.io.formats import open_pair
+    from tasks.io.report import LOW_SCORE
 
     pair = _langs(langs, corpus_dir)
     corpus, (src, tgt) = open_pair(corpus_dir, pair)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from flows.runners import OrchestratorKind
-from tasks.export import StageRunner, run_stage
+from tasks.rebuild import StageRunner, run_stage
 from tasks.retry import io_retried
 
 P = ParamSpec("P")

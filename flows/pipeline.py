@@ -21,22 +21,13 @@ from schemas import BoilerplateRules
 from schemas.build import BuildParameters, BuildSummary
 from tasks.corrections import changed_pairs, corpus_documents, corrections_in_force, plan_realignment
 from tasks.errors import BuildRefusedError
-from tasks.export import (
-    BatchResult,
-    WorkBatch,
-    WorkJob,
-    WorkResult,
-    load_snapshot,
-    publish_snapshot,
-    rebuild_work_batch,
-    reject_rows,
-    work_jobs,
-)
-from tasks.lock import corpus_lock
-from tasks.plan import BuildPlan, Inventory, plan_build, prune_refusal, take_inventory
+from tasks.io.summary import render_markdown, stage_log_lines, summarise
+from tasks.rebuild import BatchResult, WorkBatch, WorkJob, rebuild_work_batch, work_jobs
 from tasks.rules import rules_in_force
-from tasks.storage import collect_garbage, load_manifest
-from tasks.summary import render_markdown, stage_log_lines, summarise
+from tasks.store.lock import corpus_lock
+from tasks.store.plan import BuildPlan, Inventory, plan_build, prune_refusal, take_inventory
+from tasks.store.snapshot import WorkResult, load_snapshot, publish_snapshot, reject_rows
+from tasks.store.storage import collect_garbage, load_manifest
 from tasks.works import assign_works, assignment_needed, read_works_file, works_file_warnings
 
 

@@ -12,8 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from schemas.build import BuildSummary
-from tasks.stats import CorpusStats
-from tasks.status import CorpusStatus
+from tasks.io.stats import CorpusStats
+from tasks.io.status import CorpusStatus
 from tasks.text import visible_controls
 
 

@@ -1,5 +1,3 @@
-"""The pipeline's stages as pure, typed functions, each module one stage.
-
-ingest -> langtag -> segment -> align -> export. Each module also exposes a thin Prefect task
-wrapper; everything here can be imported and unit-tested without a Prefect server.
-"""
+"""The pipeline's stages as plain, typed functions (ingest, langtag, segment, align, parallel units), the chain
+that rebuilds one work (``tasks.rebuild``), the output store (``tasks.store``) and what reads a built corpus
+(``tasks.io``). Nothing here imports Prefect: the orchestration is ``flows/``. See docs/architecture.md."""

@@ -35,8 +35,8 @@ from tasks.align import Bead, Embed, PairAlignment, align_pair
 from tasks.documents import AnalysedDocument, align_documents, alignment_rows, doc_id_for, pair_order
 from tasks.errors import CorpusError
 from tasks.ingest import Fingerprint
-from tasks.plan import BuildPlan, StoredDocument, WorkPlan
 from tasks.segment import Segment
+from tasks.store.plan import BuildPlan, StoredDocument, WorkPlan
 
 __all__ = [
     "CORRECTION_METHOD",

@@ -1,6 +1,6 @@
 """Transient OS errors: a step that touches the file system is tried again, whoever runs it.
 
-The Prefect tasks (tasks/prefect_tasks.py) retry with these figures through Prefect; a build run without Prefect
+The Prefect tasks (flows/tasks.py) retry with these figures through Prefect; a build run without Prefect
 uses :func:`io_retried`. A retried step writes content-addressed files, so it never duplicates rows.
 """
 

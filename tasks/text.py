@@ -1,7 +1,7 @@
 """Text shown to a person (a terminal, the HTML report): control characters made visible instead of acting.
 
 The export formats do not use this: they carry the text itself, so they remove or escape what their format
-cannot hold, each by its own rules (``tasks.formats``).
+cannot hold, each by its own rules (``tasks.io.formats``).
 """
 
 from __future__ import annotations

@@ -32,10 +32,10 @@ from tasks.errors import WorksFileError
 from tasks.grouping import WorkIndex, WorkProfile, profile_document
 from tasks.ingest import Fingerprint, Rejection, read_document
 from tasks.langtag import same_language, signature_in_script, tag_language, text_script
-from tasks.profile_cache import ProfileCache
 from tasks.same_text import TextShape, same_text, text_shape
 from tasks.segment import segment_text
-from tasks.storage import load_manifest, read_segment_tables, segment_locations
+from tasks.store.profile_cache import ProfileCache
+from tasks.store.storage import load_manifest, read_segment_tables, segment_locations
 
 AUTO_PREFIX = "auto-"
 

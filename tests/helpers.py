@@ -22,7 +22,14 @@ import pyarrow.dataset as ds
 from schemas import ALIGNMENTS, DOCUMENTS, SEGMENTS, AlignmentRow, DocumentRow, ManifestFile, SegmentKind, SegmentRow
 from tasks.align import PairAlignment
 from tasks.segment import Segment
-from tasks.storage import make_manifest, segment_file_path, work_key, write_digest_named, write_manifest, write_rows
+from tasks.store.storage import (
+    make_manifest,
+    segment_file_path,
+    work_key,
+    write_digest_named,
+    write_manifest,
+    write_rows,
+)
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -36,7 +36,7 @@ from tasks.documents import analyse_file
 from tasks.ingest import InputFile, Rejection, fingerprint
 from tasks.langtag import tag_language
 from tasks.segment import segment_text
-from tasks.storage import load_manifest, read_table
+from tasks.store.storage import load_manifest, read_table
 from tests.helpers import SEEDS
 
 runner = CliRunner()

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bench.generate import generate_corpus
 from flows.cli import app
-from tasks.storage import file_members, load_manifest
+from tasks.store.storage import file_members, load_manifest
 from tests.helpers import build_json, kept_files, listed, rows
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

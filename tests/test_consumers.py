@@ -121,8 +121,8 @@ def test_hugging_face_datasets_loads_translation_as_a_translation_feature(built:
 def test_help_names_every_format_and_the_report_threshold() -> None:
     import typer.main
 
-    from tasks.formats import FORMATS
-    from tasks.report import LOW_SCORE
+    from tasks.io.formats import FORMATS
+    from tasks.io.report import LOW_SCORE
 
     commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
     options = {(name, p.name): getattr(p, "help", "") or "" for name, command in commands.items()

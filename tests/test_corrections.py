@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from tasks.corrections import CorrectionsFileError, load_corrections
-from tasks.storage import work_key
+from tasks.store.storage import work_key
 from tests.helpers import SEEDS, build_json, listed
 
 ROOT = SEEDS.parent

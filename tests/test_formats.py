@@ -1,4 +1,4 @@
-"""Exporting pairs to TMX, Moses, TSV and JSONL (tasks/formats.py), on small corpora written here."""
+"""Exporting pairs to TMX, Moses, TSV and JSONL (tasks/io/formats.py), on small corpora written here."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from schemas import (
     ManifestFile,
 )
 from tasks.errors import DestinationError
-from tasks.formats import (
+from tasks.io.formats import (
     Corpus,
     CorpusNotFoundError,
     Pair,
@@ -37,7 +37,7 @@ from tasks.formats import (
     write_tsv,
 )
 from tasks.parallel import SegmentText, WorkDocument, parallel_rows, parallel_table
-from tasks.storage import (
+from tasks.store.storage import (
     load_manifest,
     make_manifest,
     parquet_bytes,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.ingest import Fingerprint, InputFile
-from tasks.plan import StoredDocument, StoredReject, plan_build
+from tasks.store.plan import StoredDocument, StoredReject, plan_build
 
 
 def fp(path: str, sha: str) -> Fingerprint:

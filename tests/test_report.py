@@ -1,4 +1,4 @@
-"""The static HTML report (tasks/report.py): structure, escaping, and what a browser shows."""
+"""The static HTML report (tasks/io/report.py): structure, escaping, and what a browser shows."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.formats import UnknownWorkError
-from tasks.report import CSP, write_report
+from tasks.io.formats import UnknownWorkError
+from tasks.io.report import CSP, write_report
 from tests.helpers import CHROMIUM, chromium, make_corpus, parse, screenshot_is_not_blank
 
 ATTACK = "<script>alert(1)</script>"

@@ -12,10 +12,10 @@ import pyarrow.dataset as ds
 import pytest
 from typer.testing import CliRunner
 
-import tasks.export
+import tasks.rebuild
 from bench.generate import generate_corpus
 from flows.cli import app
-from tasks.lock import corpus_lock
+from tasks.store.lock import corpus_lock
 from tests.helpers import build_json, rows
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -40,7 +40,7 @@ def test_each_run_publishes_a_markdown_summary_artifact(seeds_copy: Path, tmp_pa
 def test_a_transient_os_error_is_retried_without_duplicating_rows(
     seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, orchestrator: str
 ) -> None:
-    real_write = tasks.export.write_work
+    real_write = tasks.rebuild.write_work
     calls = {"n": 0}
 
     def flaky_write(*args: Any) -> Any:
@@ -49,7 +49,7 @@ def test_a_transient_os_error_is_retried_without_duplicating_rows(
             raise OSError("disk briefly unavailable")
         return real_write(*args)
 
-    monkeypatch.setattr(tasks.export, "write_work", flaky_write)
+    monkeypatch.setattr(tasks.rebuild, "write_work", flaky_write)
     out = tmp_path / "out"
     summary = build_json(seeds_copy, out, "--orchestrator", orchestrator)
     assert calls["n"] == 2

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tasks.langtag import language_signature, same_language
-from tasks.plan import take_inventory
 from tasks.same_text import TextShape, same_text, text_shape
 from tasks.segment import segment_text
+from tasks.store.plan import take_inventory
 from tasks.works import crowded_folders
 
 DATA = Path(__file__).resolve().parent / "data" / "django_po"

@@ -21,8 +21,8 @@ import pytest
 from schemas import REJECTS, SCHEMA_VERSION, RejectRow
 from tasks.errors import CorpusError
 from tasks.files import _umask
-from tasks.lock import CorpusLockedError, corpus_lock
-from tasks.storage import (
+from tasks.store.lock import CorpusLockedError, corpus_lock
+from tasks.store.storage import (
     CorpusFormatError,
     NoSpaceError,
     check_files,
@@ -234,7 +234,7 @@ def test_second_build_is_refused_with_the_holder(tmp_path: Path) -> None:
 def test_lock_of_a_killed_build_is_taken_over(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from tasks.lock import corpus_lock\n"
+         "import sys, time; from pathlib import Path; from tasks.store.lock import corpus_lock\n"
          "with corpus_lock(Path(sys.argv[1]), 'killed'):\n print('held', flush=True); time.sleep(60)",
          str(tmp_path)],
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,

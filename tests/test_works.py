@@ -150,7 +150,7 @@ def test_a_bad_works_file_is_a_clear_error(seeds_copy: Path, tmp_path: Path, con
 
 
 def test_status_lists_uncertain_automatic_assignments(tmp_path: Path) -> None:
-    from tasks.status import corpus_status
+    from tasks.io.status import corpus_status
 
     pile = tmp_path / "in"
     pile.mkdir()
@@ -169,7 +169,7 @@ def test_profiles_are_cached_and_equal_to_those_made_from_the_stored_segments(
 ) -> None:
     from tasks.documents import segments_from_table
     from tasks.grouping import profile_document
-    from tasks.profile_cache import PROFILE_VERSION, ProfileCache
+    from tasks.store.profile_cache import PROFILE_VERSION, ProfileCache
 
     files, truth = pile
     names = sorted(files)

@@ -14,9 +14,10 @@ from typing import Any, TypeVar, cast
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.export import STAGES, publish_snapshot, rebuild_work_batch
-from tasks.plan import take_inventory
+from tasks.rebuild import STAGES, rebuild_work_batch
 from tasks.retry import IO_RETRIES, IO_RETRY_DELAY_SECONDS
+from tasks.store.plan import take_inventory
+from tasks.store.snapshot import publish_snapshot
 from tasks.works import assign_works
 
 T = TypeVar("T")
@@ -61,5 +62,5 @@ _STAGE_TASKS: dict[str, Task[Any, Any]] = {name: task(name=name, **_plain)(_call
 
 
 def stage_task_run(stage: str, call: Callable[[], T]) -> T:
-    """A stage of a batch as a task run of its own (a StageRunner for :func:`tasks.export.rebuild_batch`)."""
+    """A stage of a batch as a task run of its own (a StageRunner for :func:`tasks.rebuild.rebuild_batch`)."""
     return cast(T, _STAGE_TASKS[stage](call))

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from schemas import PARALLEL, SEGMENTS, Manifest, ManifestFile
 from tasks.parallel import struct_languages, widen_parallel
-from tasks.storage import (
+from tasks.store.storage import (
     CorpusFormatError,
     collect_garbage,
     file_folder,

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from schemas import DocumentRow, Manifest, RejectRow
 from schemas.build import BuildParameters, BuildSummary, DocumentSummary, RejectSummary
-from tasks.export import WorkResult
 from tasks.langtag import UNDETERMINED
-from tasks.plan import BuildPlan
+from tasks.store.plan import BuildPlan
+from tasks.store.snapshot import WorkResult
 
 LOW_CONFIDENCE = 0.6
 

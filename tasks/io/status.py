@@ -9,9 +9,9 @@ import pyarrow.compute as pc
 from pydantic import BaseModel
 
 from schemas import ALIGNMENTS, REJECTS
-from tasks.export import load_snapshot
-from tasks.plan import plan_build, take_inventory
-from tasks.storage import load_manifest, read_table
+from tasks.store.plan import plan_build, take_inventory
+from tasks.store.snapshot import load_snapshot
+from tasks.store.storage import load_manifest, read_table
 
 UNCERTAIN_WORK = 0.6  # automatic work assignments less sure than this are listed for a person to check
 

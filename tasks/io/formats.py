@@ -53,7 +53,7 @@ import pyarrow.parquet as pq
 from schemas import ALIGNMENTS, CORRECTION_METHOD, DOCUMENTS, PARALLEL, SEGMENTS, Manifest, ManifestFile
 from tasks.errors import CorpusNotFoundError, DestinationError, UnknownLanguageError, UnknownWorkError
 from tasks.files import atomic_text
-from tasks.storage import file_members, load_manifest, read_rows, work_key
+from tasks.store.storage import file_members, load_manifest, read_rows, work_key
 
 __all__ = [
     "FORMATS",

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel
 
 from schemas import ALIGNMENTS, DOCUMENTS, REJECTS, SEGMENTS, ManifestFile
-from tasks.storage import CorpusFormatError, load_manifest, read_rows
+from tasks.store.storage import CorpusFormatError, load_manifest, read_rows
 
 
 class LanguageStats(BaseModel):

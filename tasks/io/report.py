@@ -31,7 +31,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from tasks.files import atomic_text
-from tasks.formats import Bead, Corpus, DocumentInfo, SegmentView
+from tasks.io.formats import Bead, Corpus, DocumentInfo, SegmentView
 from tasks.text import visible_controls
 
 __all__ = ["CSP", "LOW_SCORE", "PairSummary", "ReportResult", "pair_summary", "write_report"]
@@ -53,7 +53,7 @@ def _shown(value: object) -> object:
 @cache
 def _template() -> Any:
     """The macros of ``templates/report.html.j2``."""
-    environment = Environment(loader=PackageLoader("tasks", "templates"), autoescape=True, finalize=_shown,
+    environment = Environment(loader=PackageLoader("tasks.io", "templates"), autoescape=True, finalize=_shown,
                               trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined)
     return environment.get_template("report.html.j2").module
 

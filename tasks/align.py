@@ -45,11 +45,11 @@ translation model:
   segmenters do not always agree on headings), a side mixing headings and body is penalised, a
   list item against a paragraph costs a little (translations turn paragraphs into bullets), and so
   does a different relative position inside the section group.
-* **embeddings** (optional ``embed`` callable): the cosine of the two sides' sentence vectors, each
-  segment embedded once and a merged side or a section the normalised sum of its segments' vectors
-  (vecalign and bertalign embed merged sides' joined text: ten times the text to embed), placed
-  between the pair's mean cosine (unrelated texts) and the mean cosine of each segment with its
-  nearest segment on the other side (a typical match), since models differ in both.
+* **embeddings** (optional ``embed`` callable): the cosine of the two sides' sentence vectors, a
+  merged side embedded as one text (its segments joined, as vecalign and bertalign do; a section is
+  the mean of its segments' vectors), placed between the pair's mean cosine (unrelated texts) and
+  the mean cosine of each segment with its nearest segment on the other side (a typical match),
+  since models differ in both.
 
 Merged beads cost a prior per extra unit, and five-unit beads a little more; the prior is raised for
 a pair whose first alignment finds few merges (a one-to-one translation, where a short line against
@@ -141,6 +141,8 @@ _FORMAT_MISS = 1.2  # per placeholder or final mark found on one side only: a pr
 _POSITION_COST = 1.0  # per unit of difference of relative position inside the section group
 _EMBED_WEIGHT = 2.0  # from a typical best match (-half) to a typical unrelated pair (+half)
 _EMBED_SAMPLE = 500  # source segments whose nearest target calibrates the cosines
+_WINDOW_SIZES = tuple(range(2, _MAX_SIDE + 1))  # merged bead sides embedded as one text
+_WINDOW_JOIN = " "
 
 # Kinds of a bead side: a head (title/heading) side, body sides of paragraphs, list items or both,
 # and a side mixing heads with body.
@@ -241,6 +243,7 @@ class _Units:
     vectors: FloatArray | None  # unit-normalised rows, or None without embeddings
     embed_scale: tuple[float, float]  # see _Side
     null_cost: FloatArray  # cost of leaving the unit unaligned
+    window_vectors: Mapping[int, FloatArray] | None = None  # by size, then window end: embedded concatenations
 
 
 def _window_kinds(kinds: IntArray, size: int) -> IntArray:
@@ -329,11 +332,12 @@ def _windows(units: _Units, ids: Mapping[str, int], miss_of: Sequence[float], si
         codes[size] = np.sort(key * (n + 1) + end)
         miss[size] = _sums_in_order(np.asarray(miss_of)[key] if len(key) else np.zeros(0), end, key_start[size])
         position[size] = units.position[np.minimum(starts, max(n - 1, 0))] if n else np.zeros(1)
-        if vectors is not None and units.vectors is not None:
-            # Row e: the sum of the vectors of units [e - size, e), zero where no window ends.
-            shifted = np.concatenate([np.zeros((size, units.vectors.shape[1])), units.vectors])
-            sums = sum((shifted[d:d + n + 1] for d in range(size)), np.zeros((n + 1, units.vectors.shape[1])))
-            sums[:min(size, n + 1)] = 0.0
+        if vectors is not None and units.window_vectors is not None and size in units.window_vectors:
+            vectors[size] = units.window_vectors[size]
+        elif vectors is not None and units.vectors is not None:
+            sums = np.zeros((n + 1, units.vectors.shape[1]))
+            for e in range(size, n + 1):
+                sums[e] = units.vectors[e - size:e].sum(axis=0)
             norms = np.linalg.norm(sums, axis=1, keepdims=True)
             vectors[size] = sums / np.where(norms > 0, norms, 1.0)
     return _Windows(length, kind, miss, position, vectors, key_start, key_ids, codes)
@@ -704,6 +708,7 @@ class _Side:
     # and its distance to the mean cosine of segments with their nearest other-side segment.
     embed_scale: tuple[float, float]
     scale: float  # length units per character
+    window_vectors: Mapping[int, FloatArray] | None = None  # by window size: see _by_window_end
 
 
 def _side(segments: Sequence[Segment], as_target: bool) -> _Side:
@@ -725,22 +730,40 @@ def _cached_side(segments: tuple[Segment, ...], as_target: bool) -> _Side:
 
 
 def _with_vectors(src: _Side, tgt: _Side, embed: Embed) -> tuple[_Side, _Side]:
-    """Both sides with the vectors of their segments, every segment embedded once, in one call.
+    """Both sides with the vectors of their segments and of their windows of 2-3 consecutive segments.
 
-    A merged bead side's vector is the normalised sum of its segments' vectors (see ``_windows``), not
-    the vector of their joined text as vecalign and bertalign embed overlaps: embedding every window
-    of 2-4 segments costs about ten times the segments' own text, and the sums align as well (strict
-    F1 on the seeds 0.970 against 0.967, on the sentence-per-line dev works see eval/RESULTS.md).
+    Everything is embedded in one call (the cache computes only new texts). A window's text is its
+    segments' texts joined, as vecalign and bertalign embed overlaps: the model reads a merged bead as
+    one passage, which a mean of its segments' vectors does not capture (means of two vectors are
+    closer to everything, so merged beads looked better than they are).
     """
-    texts = [s.text for s in src.segments] + [s.text for s in tgt.segments]
-    matrix = np.asarray(embed(texts), dtype=np.float64)
+    texts = [[s.text for s in side.segments] for side in (src, tgt)]
+    windows = [[_WINDOW_JOIN.join(t[e - size:e]) for size in _WINDOW_SIZES for e in range(size, len(t) + 1)]
+               for t in texts]
+    matrix = np.asarray(embed(texts[0] + texts[1] + windows[0] + windows[1]), dtype=np.float64)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     matrix = matrix / np.where(norms > 0, norms, 1.0)
-    n, m = len(src.segments), len(tgt.segments)
+    n, m = len(texts[0]), len(texts[1])
     cosines = matrix[:n][:: max(1, n // _EMBED_SAMPLE)] @ matrix[n:n + m].T
     floor = float(cosines.mean())
     scale = (floor, max(float(cosines.max(axis=1).mean()) - floor, 1e-3))
-    return replace(src, vectors=matrix[:n], embed_scale=scale), replace(tgt, vectors=matrix[n:], embed_scale=scale)
+    src_windows = _by_window_end(matrix[:n], matrix[n + m:n + m + len(windows[0])])
+    tgt_windows = _by_window_end(matrix[n:n + m], matrix[n + m + len(windows[0]):])
+    return (replace(src, vectors=matrix[:n], embed_scale=scale, window_vectors=src_windows),
+            replace(tgt, vectors=matrix[n:n + m], embed_scale=scale, window_vectors=tgt_windows))
+
+
+def _by_window_end(singles: FloatArray, windows: FloatArray) -> dict[int, FloatArray]:
+    """Vectors of the windows of each size, as rows indexed by the window's end (rows before the first
+    window's end are zero): the layout of ``_Windows``."""
+    n, dim = singles.shape
+    out = {1: np.concatenate([np.zeros((1, dim)), singles])}
+    start = 0
+    for size in _WINDOW_SIZES:
+        count = max(0, n - size + 1)
+        out[size] = np.concatenate([np.zeros((min(size, n + 1), dim)), windows[start:start + count]])
+        start += count
+    return out
 
 
 def _units(side: _Side, members: Sequence[Sequence[int]], groups: Sequence[int] | None = None) -> _Units:
@@ -763,6 +786,9 @@ def _units(side: _Side, members: Sequence[Sequence[int]], groups: Sequence[int] 
         position=_relative_positions(lengths, groups if groups is not None else [0] * len(members)),
         vectors=vectors,
         embed_scale=side.embed_scale,
+        # Windows of consecutive units are the embedded windows when the units are the side's segments.
+        window_vectors=side.window_vectors if singles and len(members) == len(side.segments)
+        and all(ks[0] == k for k, ks in enumerate(members)) else None,
         null_cost=null_costs[[ks[0] for ks in members]] if singles
         else np.array([sum(null_costs[k] for k in ks) for ks in members]),
     )

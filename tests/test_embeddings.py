@@ -18,9 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tasks.embeddings as embeddings
-from tasks.align import align_pair
 from tasks.embeddings import EmbeddingCache, embedder_for, text_digest
-from tasks.segment import Segment
 
 DIM = 8
 
@@ -251,27 +249,3 @@ def test_the_real_model_embeds_translations_close_together(tmp_path: Path, monke
 
 def shards_folder(out_dir: Path) -> Path:
     return out_dir / ".cache" / "embeddings" / embeddings.MODEL_NAME
-
-
-def test_the_aligner_embeds_each_segment_once_and_sums_merged_sides(tmp_path: Path) -> None:
-    """Only the segments' own texts are embedded (windows of 2-4 segments would cost ten times as much),
-    and a merged bead still lines up with the sentence that holds both of its source segments."""
-    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
-    src_texts = [f"{w} one two three four five six seven eight nine" for w in words]
-    tgt_texts = [f"{w}-t un deux trois quatre cinq six sept huit neuf" for w in words]
-    tgt_texts[1:3] = [tgt_texts[1] + " " + tgt_texts[2]]  # two source sentences, one target sentence
-    src, tgt = ([Segment(k, 0, "paragraph", t, k + 1, k + 1, 0, len(t)) for k, t in enumerate(texts)]
-                for texts in (src_texts, tgt_texts))
-    axes = np.eye(len(words) + 1)
-
-    def meaning(texts: list[str]) -> npt.NDArray[np.float64]:
-        """A vector per word of the list in the text (either language), plus a shared component."""
-        return np.array([0.2 * axes[-1] + sum((axes[words.index(w.removesuffix("-t"))] for w in t.split()
-                                              if w.removesuffix("-t") in words), np.zeros(len(words) + 1))
-                         for t in texts])
-
-    computed: list[str] = []
-    cache = EmbeddingCache(tmp_path, lambda texts: (computed.extend(texts), meaning(texts))[1])
-    alignment = align_pair(src, tgt, embed=cache.embed)
-    assert sorted(computed) == sorted(set(src_texts + tgt_texts))
-    assert ((1, 2), (1,)) in [(b.src, b.tgt) for b in alignment.segments]

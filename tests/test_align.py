@@ -14,7 +14,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-import tasks.align as align_module
+import tasks.align.costs as align_costs
+import tasks.align.dp as align_dp
+import tasks.align.features as align_features
+import tasks.align.levels as align_levels
+import tasks.align.params as align_params
 from eval.gold import EvalDoc
 from eval.run import seed_documents
 from eval.score import evaluate_pair
@@ -220,7 +224,7 @@ def test_lengths_of_one_to_three_word_messages_do_not_outweigh_an_omission() -> 
     ("50% off; 5 % d", set()),
 ])
 def test_format_tokens_that_survive_translation(text: str, expected: set[str]) -> None:
-    assert align_module._format_keys(text) == expected
+    assert align_features._format_keys(text) == expected
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -235,7 +239,7 @@ def test_format_tokens_that_survive_translation(text: str, expected: set[str]) -
     ("B2B market", set()),
 ])
 def test_numbers_are_read_across_scripts(text: str, expected: set[str]) -> None:
-    assert align_module._numbers(text) == expected
+    assert align_features._numbers(text) == expected
 
 
 @pytest.mark.parametrize(("latin", "other"), [
@@ -292,7 +296,7 @@ def test_a_translation_cut_in_half_is_aligned_the_same_either_way(
     assert omitted == _lost_segments(src, content, tgt)
 
 
-def _path_cost(costs: align_module._Costs, spans: Sequence[tuple[int, int, int, int]]) -> float:
+def _path_cost(costs: align_costs._Costs, spans: Sequence[tuple[int, int, int, int]]) -> float:
     """Cost of a bead sequence: its links, and each run of unaligned units of a side opened then extended."""
     total, previous = 0.0, ""
     for i0, i1, j0, j1 in spans:
@@ -314,7 +318,7 @@ def _all_paths(n: int, m: int) -> list[list[tuple[int, int, int, int]]]:
     if n == m == 0:
         return [[]]
     paths = []
-    for a, b in [*align_module._LINK_SHAPES, (1, 0), (0, 1)]:
+    for a, b in [*align_params._LINK_SHAPES, (1, 0), (0, 1)]:
         if a <= n and b <= m:
             paths += [[*path, (n - a, n, m - b, m)] for path in _all_paths(n - a, m - b)]
     return paths
@@ -323,13 +327,13 @@ def _all_paths(n: int, m: int) -> list[list[tuple[int, int, int, int]]]:
 @settings(max_examples=25, deadline=None)
 @given(documents(), documents())
 def test_the_dynamic_program_finds_the_cheapest_bead_sequence(src: list[Segment], tgt: list[Segment]) -> None:
-    s_side, t_side = align_module._side(src[:4], False), align_module._side(tgt[:4], True)
+    s_side, t_side = align_features._side(src[:4], False), align_features._side(tgt[:4], True)
     n, m = len(s_side.segments), len(t_side.segments)
     assume(n and m)
-    costs = align_module._costs_for(align_module._units(s_side, [[k] for k in range(n)]),
-                                    align_module._units(t_side, [[k] for k in range(m)]),
-                                    align_module._key_weights(s_side.keys, t_side.keys))
-    spans, cost = align_module._dp(n, m, costs, np.zeros(n + 1, dtype=np.int64), np.full(n + 1, m, dtype=np.int64))
+    costs = align_costs._costs_for(align_features._units(s_side, [[k] for k in range(n)]),
+                                    align_features._units(t_side, [[k] for k in range(m)]),
+                                    align_costs._key_weights(s_side.keys, t_side.keys))
+    spans, cost = align_dp._dp(n, m, costs, np.zeros(n + 1, dtype=np.int64), np.full(n + 1, m, dtype=np.int64))
     assert cost == pytest.approx(_path_cost(costs, spans))
     assert cost == pytest.approx(min(_path_cost(costs, path) for path in _all_paths(n, m)))
     # A bead's cost does not depend on the other beads it is computed with.
@@ -353,14 +357,14 @@ def _repeated(doc: EvalDoc, copies: int) -> list[Segment]:
 
 def test_cost_grows_about_linearly_with_length(seeds: dict[str, EvalDoc], monkeypatch: pytest.MonkeyPatch) -> None:
     cells: list[int] = []
-    dp = align_module._dp
+    dp = align_dp._dp
 
     def counting_dp(n: int, m: int, costs: object, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
                     ) -> object:
         cells.append(int((hi - lo + 1).sum()))
         return dp(n, m, costs, lo, hi)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(align_module, "_dp", counting_dp)
+    monkeypatch.setattr(align_dp, "_dp", counting_dp)
     per_segment = []
     for copies in (4, 16):
         cells.clear()
@@ -499,7 +503,7 @@ def test_a_short_sentence_joins_its_neighbour_rather_than_being_left_out() -> No
     ("9,5 kartu", "9.5 cards"),
 ])
 def test_numbers_are_compared_by_value_across_formats(spellings: tuple[str, ...]) -> None:
-    keys = [align_module._numbers(text) for text in spellings]
+    keys = [align_features._numbers(text) for text in spellings]
     assert all(k & keys[0] for k in keys), keys
 
 
@@ -532,10 +536,10 @@ def test_a_window_counts_a_token_as_often_as_its_units_hold_it() -> None:
     a merged bead cannot absorb an untranslated neighbour for free."""
     src = make_doc(["Title", "Change password: %s", "Set password: %s", "Done"])
     tgt = make_doc(["Titel", "Kennwort ändern: %s", "Fertig"])
-    s_side, t_side = align_module._side(src, False), align_module._side(tgt, True)
-    weights = align_module._key_weights(s_side.keys, t_side.keys)
-    costs = align_module._costs_for(align_module._units(s_side, [[k] for k in range(4)]),
-                                    align_module._units(t_side, [[k] for k in range(3)]), weights)
+    s_side, t_side = align_features._side(src, False), align_features._side(tgt, True)
+    weights = align_costs._key_weights(s_side.keys, t_side.keys)
+    costs = align_costs._costs_for(align_features._units(s_side, [[k] for k in range(4)]),
+                                    align_features._units(t_side, [[k] for k in range(3)]), weights)
     one = costs.link(1, 1, np.array([2]), np.array([2]))[0] - costs.shape_cost(1, 1)
     both = costs.link(2, 1, np.array([3]), np.array([2]))[0] - costs.shape_cost(2, 1)
     single_miss = costs.src.miss[1][2]
@@ -547,8 +551,8 @@ def test_a_side_that_leaves_many_segments_out_gets_the_median_length_ratio_as_a_
     """Where one side omits whole segments, the ratio of total lengths is too small; the median segment's is not."""
     src = make_doc(["Title"] + [f"message number {k} " + "x" * (k % 5) for k in range(30)])
     tgt = make_doc(["Titel"] + [f"Nachricht Nummer {k} " + "y" * (k % 5) for k in range(0, 30, 2)])
-    s_side, t_side = align_module._side(src, False), align_module._side(tgt, True)
-    candidates = align_module._ratio_candidates(s_side, t_side, [])
+    s_side, t_side = align_features._side(src, False), align_features._side(tgt, True)
+    candidates = align_dp._ratio_candidates(s_side, t_side, [])
     total = sum(f.length for f in t_side.features) / sum(f.length for f in s_side.features)
     assert candidates[0] == pytest.approx(total)
     assert any(abs(c - 1.0) < 0.2 for c in candidates[1:])
@@ -559,7 +563,7 @@ def test_a_repeated_line_is_one_of_the_units_it_translates_in_length() -> None:
     title keeps its length (a title variant)."""
     rep = "Weder darf die Sonne den Mond einholen, noch die Nacht dem Tag zuvorkommen."
     doc = make_doc(["Titel", "^ Titel", "Und der Mond hat Stationen.", rep, rep, "Und ein Zeichen ist ihnen."])
-    lengths = [f.length for f in align_module._side(doc, False).features]
+    lengths = [f.length for f in align_features._side(doc, False).features]
     whole = len("".join(rep.split()))
     assert lengths[3] == lengths[4] == pytest.approx(whole / 2)
     assert lengths[0] == lengths[1] == len("Titel")
@@ -568,7 +572,7 @@ def test_a_repeated_line_is_one_of_the_units_it_translates_in_length() -> None:
 
 def test_a_full_stop_or_a_comma_of_any_script_ends_a_segment_as_a_key() -> None:
     """A sentence is not a label: how a message ends is a key that survives translation."""
-    keys = align_module._format_keys
+    keys = align_features._format_keys
     assert "e:." in keys("Enter a username and password.") & keys("輸入使用者名稱和密碼。") & keys("नाम दर्ज करें।")
     assert "e:," in keys("Welcome,") & keys("歡迎，") & keys("مرحباً،")
     assert not {"e:.", "e:,"} & keys("Change password")
@@ -584,16 +588,16 @@ def test_an_alignment_without_merges_is_not_run_again_with_a_dearer_merge_prior(
     tgt = make_doc(["Titel", "# Eins", "Ein erster Satz hier.", "Ein zweiter, längerer Satz folgt ihm.",
                     "# Zwei", "Der dritte ist kurz.", "Und der vierte schließt den Text endgültig ab."])
     calls: list[int] = []
-    original = align_module._banded_dp
+    original = align_dp._banded_dp
 
     def counted(*args: object, **kwargs: object) -> object:
         calls.append(1)
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(align_module, "_banded_dp", counted)
+    monkeypatch.setattr(align_levels, "_banded_dp", counted)
     beads = align_pair(src, tgt).segments
     assert all(len(b.src) == len(b.tgt) == 1 for b in beads)
-    first, second = (src, tgt) if align_module._leads(src, tgt) else (tgt, src)
-    s_side, t_side = align_module._side(first, False), align_module._side(second, True)
-    ratios = align_module._ratio_candidates(s_side, t_side, align_module._anchor_chain(s_side.keys, t_side.keys))
+    first, second = (src, tgt) if align_levels._leads(src, tgt) else (tgt, src)
+    s_side, t_side = align_features._side(first, False), align_features._side(second, True)
+    ratios = align_dp._ratio_candidates(s_side, t_side, align_dp._anchor_chain(s_side.keys, t_side.keys))
     assert len(calls) == 3 * len(ratios)

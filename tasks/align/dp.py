@@ -1,0 +1,261 @@
+"""The banded dynamic program over bead shapes, its band, and the anchors and length ratios that place it.
+
+Both levels run one dynamic program over the bead shapes 0-1, 1-0 and every linking shape of up to
+five units (1-1 ... 1-4, 2-3, 3-2, 4-1: a sentence split in four), vectorised along the band (so
+cost grows about linearly with length; a band around rare shared tokens is used when the sections
+do not help). Runs of 1-0 or 0-1 beads have an affine cost (open,
+then extend cheaper), because translations leave out whole passages, which otherwise cost more than
+smearing the other side over them with merged beads.
+"""
+
+from __future__ import annotations
+
+import itertools
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+
+from tasks.align.costs import _Costs
+from tasks.align.features import _Side
+from tasks.align.params import _BAND_MARGIN, _HEAD, _LINK, _LINK_SHAPES, _MAX_SIDE, _SRC_GAP, _TGT_GAP
+from tasks.align.types import FloatArray, IntArray, Span
+
+_PAD = max(b for _, b in _LINK_SHAPES)  # infinite columns before each stored row, for beads reaching left
+
+
+def _band_cells(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Every cell of a band: its row, its column inside the row's band, and its target boundary."""
+    width = hi - lo + 1
+    rows = np.repeat(np.arange(len(lo)), width)
+    inside = np.arange(len(rows)) - np.repeat(np.cumsum(width) - width, width)
+    return rows, inside, lo[rows] + inside
+
+
+def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray) -> tuple[list[Span], float]:
+    """Cheapest monotone bead sequence from (0, 0) to (n, m) inside the band lo[i] <= j <= hi[i], and its cost.
+
+    Runs of 1-0 (or 0-1) beads cost an opening cost for their first unit and a smaller extension cost
+    for the others (an affine gap, as in sequence alignment): a translation that leaves out a whole
+    passage is likelier than one that leaves out scattered sentences, and without it a long
+    omission costs more than smearing the other side over it with merged beads.
+
+    The costs of all linking beads of the band are computed at once; the rows are then filled one
+    after the other, each in a few vector operations. A row is stored from its band's first column,
+    after ``_PAD`` infinite columns (and row -1 is all infinite), so the cells that the beads ending in
+    a row start from are read in one gather.
+    """
+    width = hi - lo + 1
+    widest = int(width.max())
+    rows, inside, cols = _band_cells(lo, hi)
+    links = np.full((len(_LINK_SHAPES), n + 1, widest), np.inf)
+    for code, (a, b) in enumerate(_LINK_SHAPES):
+        links[code, rows, inside] = costs.link(a, b, rows, cols)
+    reach = max([int((lo[a:] - lo[:-a] + width[a:]).max()) for a in range(1, min(_MAX_SIDE, n) + 1)] + [widest])
+    stride = _PAD + reach
+    best = np.full((n + 2) * stride, np.inf)  # best over the three states, row by row, then row -1
+    gap = np.full((n + 1, stride), np.inf)  # best ending in a source gap
+    # Where the beads of each shape ending at a row's first column start, in best.
+    origin = np.empty((len(_LINK_SHAPES), n + 1), dtype=np.int64)
+    for code, (a, b) in enumerate(_LINK_SHAPES):
+        previous = np.arange(n + 1) - a
+        origin[code] = np.where(previous >= 0, previous * stride + lo - lo[np.maximum(previous, 0)] - b + _PAD,
+                                (n + 1) * stride + _PAD)
+    state = np.zeros((n + 1, widest), dtype=np.int8)  # state of the best
+    link_state = np.zeros((n + 1, widest), dtype=np.int8)  # state of the best of link and source gap
+    shape = np.full((n + 1, widest), -1, dtype=np.int8)
+    extend = np.zeros((n + 1, widest), dtype=bool)
+    run = np.zeros((n + 1, widest), dtype=np.int64)  # first target unit of the target gap ending here
+    extend_next = np.concatenate([costs.tgt_extend_before[1:], costs.tgt_extend_before[-1:]])
+    positions = np.arange(widest)
+    for i in range(n + 1):
+        w, first = int(width[i]), int(lo[i])
+        if i == 0:
+            linked = np.where(positions[:w] + first == 0, 0.0, np.inf)
+            src_gap = np.full(w, np.inf)
+            extended = np.zeros(w, dtype=bool)
+        else:
+            candidate = best[origin[:, i, None] + positions[:w]]
+            candidate += links[:, i, :w]
+            linked = candidate.min(axis=0)
+            shape[i, :w] = candidate.argmin(axis=0)
+            start = first - int(lo[i - 1]) + _PAD
+            opened = best[(i - 1) * stride + start:(i - 1) * stride + start + w] + costs.src_open[i - 1]
+            from_gap = gap[i - 1, start:start + w] + costs.src_extend[i - 1]
+            src_gap = np.minimum(opened, from_gap)
+            extended = from_gap < opened
+        before = np.minimum(linked, src_gap)
+        before_state = (src_gap < linked).view(np.int8)  # _LINK is 0 and _SRC_GAP 1
+        # A target gap over units k..j-1 costs open[k] + extend[k+1..j-1]; best over k < j by a prefix minimum.
+        starts = before + costs.tgt_open[first:first + w] - extend_next[first:first + w]
+        prefix = np.minimum.accumulate(starts)
+        renewed = np.zeros(w, dtype=np.int64)
+        renewed[1:] = np.where(starts[1:] < prefix[:-1], positions[1:w], 0)
+        tgt_gap = np.full(w, np.inf)
+        tgt_gap[1:] = prefix[:-1] + costs.tgt_extend_before[first + 1:first + w]
+        run[i, 1:w] = first + np.maximum.accumulate(renewed)[:-1]
+        np.minimum(before, tgt_gap, out=best[i * stride + _PAD:i * stride + _PAD + w])
+        gap[i, _PAD:_PAD + w] = src_gap
+        state[i, :w] = np.where(tgt_gap < before, _TGT_GAP, before_state)
+        link_state[i, :w] = before_state
+        extend[i, :w] = extended
+    spans: list[Span] = []
+    i, j = n, m
+    current = int(state[n, m - lo[n]])
+    while i > 0 or j > 0:
+        at = j - lo[i]
+        if current == _LINK:
+            a, b = _LINK_SHAPES[shape[i, at]]
+            spans.append((i - a, i, j - b, j))
+            i, j = i - a, j - b
+            current = int(state[i, j - lo[i]])
+        elif current == _SRC_GAP:
+            spans.append((i - 1, i, j, j))
+            i -= 1
+            current = _SRC_GAP if extend[i + 1, at] else int(state[i, j - lo[i]])
+        else:
+            k = int(run[i, at])
+            spans += [(i, i, t, t + 1) for t in range(j - 1, k - 1, -1)]
+            j = k
+            current = int(link_state[i, j - lo[i]])
+    spans.reverse()
+    return spans, float(best[n * stride + _PAD + m - lo[n]])
+
+
+def _band(lower: FloatArray, upper: FloatArray, m: int, margin: int) -> tuple[IntArray, IntArray]:
+    """Band of target boundaries for every source boundary: [lower - margin, upper + margin].
+
+    Both edges are made non-decreasing and consecutive rows overlap, so a path always gets through.
+    """
+    lo = np.clip(np.floor(lower) - margin, 0, m).astype(np.int64)
+    hi = np.clip(np.ceil(upper) + margin, 0, m).astype(np.int64)
+    lo[0], hi[-1] = 0, m
+    lo = np.minimum.accumulate(lo[::-1])[::-1]
+    hi = np.maximum.accumulate(hi)
+    lo[1:] = np.minimum(lo[1:], hi[:-1])
+    return lo, hi
+
+
+def _touches_edge(spans: Sequence[Span], lo: IntArray, hi: IntArray, m: int) -> bool:
+    return any((j1 == lo[i1] > 0) or (j1 == hi[i1] < m) for _, i1, _, j1 in spans)
+
+
+def _banded_dp(costs: _Costs, n: int, m: int, lower: FloatArray, upper: FloatArray) -> tuple[list[Span], float]:
+    """The dynamic program in a band around the expected path, widened until the path is free of its edges."""
+    margin = _BAND_MARGIN
+    while True:
+        lo, hi = _band(lower, upper, m, margin)
+        spans, cost = _dp(n, m, costs, lo, hi)
+        if not _touches_edge(spans, lo, hi, m):
+            return spans, cost
+        margin *= 2
+
+
+def _expected_path(n: int, m: int, points: Sequence[tuple[float, float]]) -> tuple[FloatArray, FloatArray]:
+    """Lowest and highest expected target boundary for every source boundary 0..n.
+
+    The path runs through the given points (monotone in both coordinates) and the two corners; where
+    several points share a source boundary (a target stretch with no source), it spans all of them.
+    """
+    by_x: dict[float, list[float]] = defaultdict(list)
+    for x, y in [(0.0, 0.0), *points, (float(n), float(m))]:
+        by_x[x].append(y)
+    xs = sorted(by_x)
+    rows = np.arange(n + 1, dtype=np.float64)
+    lower: FloatArray = np.interp(rows, xs, [min(by_x[x]) for x in xs])
+    upper: FloatArray = np.interp(rows, xs, [max(by_x[x]) for x in xs])
+    return lower, upper
+
+
+def _anchor_chain(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) -> list[tuple[int, int]]:
+    """Longest monotone chain of unit pairs sharing a token that occurs once on each side."""
+    def once(keys: Sequence[frozenset[str]]) -> dict[str, int]:
+        counts = Counter(itertools.chain.from_iterable(keys))
+        return {k: unit for unit, unit_keys in enumerate(keys) for k in unit_keys if counts[k] == 1}
+
+    src_once, tgt_once = once(src), once(tgt)
+    points = sorted({(src_once[k], tgt_once[k]) for k in src_once.keys() & tgt_once.keys()})
+    # Longest strictly increasing chain in both coordinates (patience sorting with back links).
+    tails: list[int] = []
+    tail_index: list[int] = []
+    parent: list[int] = []
+    for idx, (i, j) in enumerate(points):
+        pos = bisect_left(tails, j)
+        # Points of the same source unit must not chain with each other.
+        while pos > 0 and points[tail_index[pos - 1]][0] == i:
+            pos -= 1
+        parent.append(tail_index[pos - 1] if pos else -1)
+        if pos == len(tails):
+            tails.append(j)
+            tail_index.append(idx)
+        elif j < tails[pos]:
+            tails[pos] = j
+            tail_index[pos] = idx
+    chain: list[tuple[int, int]] = []
+    k = tail_index[-1] if tail_index else -1
+    while k >= 0:
+        chain.append(points[k])
+        k = parent[k]
+    chain.reverse()
+    return chain
+
+
+_MIN_RATIO_ANCHORS = 4
+
+
+_MAX_SLOPE_ANCHORS = 200
+
+
+_MIN_RATIO_HEADS = 3
+
+
+_RATIO_DISAGREEMENT = 1.3
+
+
+def _ratio_candidates(src: _Side, tgt: _Side, chain: Sequence[tuple[int, int]]) -> list[float]:
+    """Estimates of the target length per source length unit for this pair, the first preferred.
+
+    The ratio of the total lengths is right unless one side has a large omission or insertion. Two
+    estimates that such a change leaves alone are added when they disagree with it: the Theil-Sen
+    slope (median of pairwise slopes, robust to a few wrong anchors) of the anchors' positions, and
+    the ratio of the median heading lengths (headings are translated one to one, whatever happens
+    to the paragraphs). The caller keeps the estimate whose alignment costs least.
+    """
+    src_len = np.array([f.length for f in src.features])
+    tgt_len = np.array([f.length for f in tgt.features])
+    total = float(tgt_len.sum() / src_len.sum())
+    others: list[float] = []
+    if len(chain) >= _MIN_RATIO_ANCHORS:
+        # The slopes of all pairs of anchors grow with the square of their number: long documents use an
+        # even sample of them.
+        sample = chain[:: -(-len(chain) // _MAX_SLOPE_ANCHORS)]
+        src_at = (np.cumsum(src_len) - src_len / 2)[[i for i, _ in sample]]
+        tgt_at = (np.cumsum(tgt_len) - tgt_len / 2)[[j for _, j in sample]]
+        first, second = np.triu_indices(len(sample), k=1)
+        others.append(float(np.median((tgt_at[second] - tgt_at[first]) / (src_at[second] - src_at[first]))))
+    src_heads = [f.length for f in src.features if f.kind == _HEAD]
+    tgt_heads = [f.length for f in tgt.features if f.kind == _HEAD]
+    if min(len(src_heads), len(tgt_heads)) >= _MIN_RATIO_HEADS:
+        others.append(float(np.median(tgt_heads) / np.median(src_heads)))
+    if len(src_len) != len(tgt_len):
+        # Where one side leaves whole segments out, the typical segment still translates the typical one.
+        others.append(float(np.median(tgt_len) / np.median(src_len)))
+    candidates = [total]
+    for ratio in others:
+        if ratio > 0 and all(max(ratio / c, c / ratio) > _RATIO_DISAGREEMENT for c in candidates):
+            candidates.append(ratio)
+    return candidates
+
+
+def _centres(units: Sequence[tuple[int, int]]) -> list[tuple[float, float]]:
+    return [(i + 0.5, j + 0.5) for i, j in units]
+
+
+def _monotone(points: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Points kept only while both coordinates strictly increase."""
+    out: list[tuple[int, int]] = []
+    for i, j in sorted(points):
+        if not out or (i > out[-1][0] and j > out[-1][1]):
+            out.append((i, j))
+    return out

@@ -33,7 +33,28 @@ def _band_cells(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray, IntArra
     return rows, inside, lo[rows] + inside
 
 
-def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray) -> tuple[list[Span], float]:
+def _band_links(n: int, costs: _Costs, lo: IntArray, hi: IntArray,
+                known: tuple[IntArray, IntArray, FloatArray] | None = None) -> FloatArray:
+    """The cost of every linking bead ending in a cell of the band, by shape, row and column inside the row.
+
+    ``known`` is a narrower band's (lo, hi, links) with the same costs: a widened band computes only its new
+    cells (a bead's cost does not depend on the other beads computed with it).
+    """
+    width = hi - lo + 1
+    rows, inside, cols = _band_cells(lo, hi)
+    links = np.full((len(_LINK_SHAPES), n + 1, int(width.max())), np.inf)
+    if known is not None:
+        old_lo, old_hi, old = known
+        kept = (cols >= old_lo[rows]) & (cols <= old_hi[rows])
+        links[:, rows[kept], inside[kept]] = old[:, rows[kept], cols[kept] - old_lo[rows[kept]]]
+        rows, inside, cols = rows[~kept], inside[~kept], cols[~kept]
+    for code, (a, b) in enumerate(_LINK_SHAPES if len(rows) else ()):
+        links[code, rows, inside] = costs.link(a, b, rows, cols)
+    return links
+
+
+def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray, links: FloatArray | None = None
+        ) -> tuple[list[Span], float]:
     """Cheapest monotone bead sequence from (0, 0) to (n, m) inside the band lo[i] <= j <= hi[i], and its cost.
 
     Runs of 1-0 (or 0-1) beads cost an opening cost for their first unit and a smaller extension cost
@@ -48,10 +69,8 @@ def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray) -> tuple[list
     """
     width = hi - lo + 1
     widest = int(width.max())
-    rows, inside, cols = _band_cells(lo, hi)
-    links = np.full((len(_LINK_SHAPES), n + 1, widest), np.inf)
-    for code, (a, b) in enumerate(_LINK_SHAPES):
-        links[code, rows, inside] = costs.link(a, b, rows, cols)
+    # Row i's link costs become the candidates of its cells, in a copy: ``links`` is left as given.
+    candidates = (_band_links(n, costs, lo, hi) if links is None else links).copy()
     reach = max([int((lo[a:] - lo[:-a] + width[a:]).max()) for a in range(1, min(_MAX_SIDE, n) + 1)] + [widest])
     stride = _PAD + reach
     best = np.full((n + 2) * stride, np.inf)  # best over the three states, row by row, then row -1
@@ -79,7 +98,7 @@ def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray) -> tuple[list
     for i in range(n + 1):
         w, first = int(width[i]), int(lo[i])
         if i > 0:
-            candidate = links[:, i, :w]  # row i's link costs are read once: the candidates replace them
+            candidate = candidates[:, i, :w]
             np.add(best[gather[:, i, :w]], candidate, out=candidate)
             candidate.min(axis=0, out=linked[i, :w])
             start = first - int(lo[i - 1]) + _PAD
@@ -95,7 +114,7 @@ def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray) -> tuple[list
         np.minimum.accumulate(row_starts, out=prefix[i, :w])
         np.add(prefix[i, :w - 1], costs.tgt_extend_before[first + 1:first + w], out=tgt_gap[i, 1:w])
         np.minimum(before[i, :w], tgt_gap[i, :w], out=best[i * stride + _PAD:i * stride + _PAD + w])
-    shape = links.argmin(axis=0)  # the first cheapest shape, as min picked it
+    shape = candidates.argmin(axis=0)  # the first cheapest shape, as min picked it
     src_gap = gap[:, _PAD:_PAD + widest]
     link_state = (src_gap < linked).view(np.int8)  # state of the best of link and source gap; _LINK 0, _SRC_GAP 1
     state = np.where(tgt_gap < before, np.int8(_TGT_GAP), link_state)  # state of the best
@@ -148,11 +167,14 @@ def _touches_edge(spans: Sequence[Span], lo: IntArray, hi: IntArray, m: int) -> 
 def _banded_dp(costs: _Costs, n: int, m: int, lower: FloatArray, upper: FloatArray) -> tuple[list[Span], float]:
     """The dynamic program in a band around the expected path, widened until the path is free of its edges."""
     margin = _BAND_MARGIN
+    known = None
     while True:
         lo, hi = _band(lower, upper, m, margin)
-        spans, cost = _dp(n, m, costs, lo, hi)
+        links = _band_links(n, costs, lo, hi, known)
+        spans, cost = _dp(n, m, costs, lo, hi, links)
         if not _touches_edge(spans, lo, hi, m):
             return spans, cost
+        known = (lo, hi, links)
         margin *= 2
 
 

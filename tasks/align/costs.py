@@ -45,7 +45,7 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -227,6 +227,9 @@ def _key_weights(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) -
 _EMBED_CHUNK = 1 << 20  # vector components gathered at a time for the cosines of many beads
 
 
+_DENSE_TOKENS = 1 << 22  # (token copy, window end) cells up to which a target's tokens are looked up in a table
+
+
 @dataclass(frozen=True, slots=True)
 class _Costs:
     """Vectorised bead costs between the units of two sides."""
@@ -242,6 +245,9 @@ class _Costs:
     embed_scale: tuple[float, float]  # see _Side
     merge_cost: float = _MERGE_COST  # prior per unit beyond 1-1 (see _merge_cost)
     variance: float = _LENGTH_VARIANCE  # per length unit: see _costs_for
+    # By window size: which (token copy, window end) codes the target's windows hold, as a table; filled
+    # when first needed, for targets with few enough cells (see _subtract_shared).
+    held: dict[int, npt.NDArray[np.bool_]] = field(default_factory=dict)
 
     def link(self, a: int, b: int, i: IntArray, j: IntArray) -> FloatArray:
         """Costs of the beads of source units [i-a, i) with target units [j-b, j), for paired arrays i, j.
@@ -284,8 +290,18 @@ class _Costs:
         keys = self.src.key_ids[a][np.arange(len(bead)) - np.repeat(offsets - start, counts)]
         wanted = keys * len(self.tgt.length[b]) + j[bead]
         codes = self.tgt.codes[b]
-        at = np.minimum(np.searchsorted(codes, wanted), max(len(codes) - 1, 0))
-        shared = codes[at] == wanted if len(codes) else np.zeros(len(wanted), dtype=bool)
+        cells = len(self.credit) * len(self.tgt.length[b])  # every code is below it
+        if cells <= _DENSE_TOKENS:
+            # A table lookup instead of a binary search (the DP asks for every bead of the band).
+            held = self.held.get(b)
+            if held is None:
+                held = np.zeros(cells, dtype=np.bool_)
+                held[codes] = True
+                self.held[b] = held
+            shared = held[wanted]
+        else:
+            at = np.minimum(np.searchsorted(codes, wanted), max(len(codes) - 1, 0))
+            shared = codes[at] == wanted if len(codes) else np.zeros(len(wanted), dtype=bool)
         np.subtract.at(cost, bead[shared], self.credit[keys[shared]])
 
 

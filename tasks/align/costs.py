@@ -178,12 +178,24 @@ def _token_windows(unit_keys: tuple[frozenset[str], ...], weights: _ById, sizes:
     return miss, key_start, key_ids, codes
 
 
+@lru_cache(maxsize=64)
+def _kinds_by_size(kinds: bytes, sizes: tuple[int, ...]) -> dict[int, IntArray]:
+    """``_window_kinds`` of a side's unit kinds for every window size, read-only: the same for every length
+    ratio and plan a pair tries, and for every pair of the document."""
+    out = {}
+    for size in sizes:
+        out[size] = _window_kinds(np.frombuffer(kinds, dtype=np.int64), size)
+        out[size].flags.writeable = False
+    return out
+
+
 def _windows(units: _Units, weights: Mapping[str, float], sizes: Sequence[int]) -> _Windows:
     n = len(units.length)
     pad = _MAX_SIDE
     padded = np.concatenate([np.full(pad, np.nan), units.length])
     ends = np.arange(n + 1)
     miss, key_start, key_ids, codes = _token_windows(tuple(units.keys), _ById(weights), tuple(sizes))
+    kinds = _kinds_by_size(units.kind.astype(np.int64).tobytes(), tuple(sizes))
     length, kind, position = {}, {}, {}
     vectors: dict[int, FloatArray] | None = {} if units.vectors is not None else None
     for size in sizes:
@@ -194,7 +206,7 @@ def _windows(units: _Units, weights: Mapping[str, float], sizes: Sequence[int]) 
         for d in range(1, size):
             total = total + padded[pad - size + d:pad - size + d + n + 1]
         length[size] = total
-        kind[size] = _window_kinds(units.kind, size)
+        kind[size] = kinds[size]
         position[size] = units.position[np.minimum(starts, max(n - 1, 0))] if n else np.zeros(1)
         if vectors is not None and units.window_vectors is not None and size in units.window_vectors:
             vectors[size] = units.window_vectors[size]

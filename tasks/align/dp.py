@@ -93,13 +93,12 @@ def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray, links: FloatA
     tgt_gap = np.full((n + 1, widest), np.inf)  # best ending in a target gap
     extend_next = np.concatenate([costs.tgt_extend_before[1:], costs.tgt_extend_before[-1:]])
     positions = np.arange(widest)
-    gather = origin[:, :, None] + positions  # where in best the beads ending at every cell start
     linked[0, 0] = 0.0  # row 0's band starts at column 0
     for i in range(n + 1):
         w, first = int(width[i]), int(lo[i])
         if i > 0:
             candidate = candidates[:, i, :w]
-            np.add(best[gather[:, i, :w]], candidate, out=candidate)
+            np.add(best[origin[:, i, None] + positions[:w]], candidate, out=candidate)
             candidate.min(axis=0, out=linked[i, :w])
             start = first - int(lo[i - 1]) + _PAD
             np.add(best[(i - 1) * stride + start:(i - 1) * stride + start + w], costs.src_open[i - 1],

@@ -359,10 +359,10 @@ def test_cost_grows_about_linearly_with_length(seeds: dict[str, EvalDoc], monkey
     cells: list[int] = []
     dp = align_dp._dp
 
-    def counting_dp(n: int, m: int, costs: object, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
-                    ) -> object:
+    def counting_dp(n: int, m: int, costs: object, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64],
+                    links: object = None) -> object:
         cells.append(int((hi - lo + 1).sum()))
-        return dp(n, m, costs, lo, hi)  # type: ignore[arg-type]
+        return dp(n, m, costs, lo, hi, links)  # type: ignore[arg-type]
 
     monkeypatch.setattr(align_dp, "_dp", counting_dp)
     per_segment = []

@@ -45,7 +45,7 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -178,12 +178,24 @@ def _token_windows(unit_keys: tuple[frozenset[str], ...], weights: _ById, sizes:
     return miss, key_start, key_ids, codes
 
 
+@lru_cache(maxsize=64)
+def _kinds_by_size(kinds: bytes, sizes: tuple[int, ...]) -> dict[int, IntArray]:
+    """``_window_kinds`` of a side's unit kinds for every window size, read-only: the same for every length
+    ratio and plan a pair tries, and for every pair of the document."""
+    out = {}
+    for size in sizes:
+        out[size] = _window_kinds(np.frombuffer(kinds, dtype=np.int64), size)
+        out[size].flags.writeable = False
+    return out
+
+
 def _windows(units: _Units, weights: Mapping[str, float], sizes: Sequence[int]) -> _Windows:
     n = len(units.length)
     pad = _MAX_SIDE
     padded = np.concatenate([np.full(pad, np.nan), units.length])
     ends = np.arange(n + 1)
     miss, key_start, key_ids, codes = _token_windows(tuple(units.keys), _ById(weights), tuple(sizes))
+    kinds = _kinds_by_size(units.kind.astype(np.int64).tobytes(), tuple(sizes))
     length, kind, position = {}, {}, {}
     vectors: dict[int, FloatArray] | None = {} if units.vectors is not None else None
     for size in sizes:
@@ -194,7 +206,7 @@ def _windows(units: _Units, weights: Mapping[str, float], sizes: Sequence[int]) 
         for d in range(1, size):
             total = total + padded[pad - size + d:pad - size + d + n + 1]
         length[size] = total
-        kind[size] = _window_kinds(units.kind, size)
+        kind[size] = kinds[size]
         position[size] = units.position[np.minimum(starts, max(n - 1, 0))] if n else np.zeros(1)
         if vectors is not None and units.window_vectors is not None and size in units.window_vectors:
             vectors[size] = units.window_vectors[size]
@@ -227,6 +239,9 @@ def _key_weights(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) -
 _EMBED_CHUNK = 1 << 20  # vector components gathered at a time for the cosines of many beads
 
 
+_DENSE_TOKENS = 1 << 22  # (token copy, window end) cells up to which a target's tokens are looked up in a table
+
+
 @dataclass(frozen=True, slots=True)
 class _Costs:
     """Vectorised bead costs between the units of two sides."""
@@ -242,6 +257,9 @@ class _Costs:
     embed_scale: tuple[float, float]  # see _Side
     merge_cost: float = _MERGE_COST  # prior per unit beyond 1-1 (see _merge_cost)
     variance: float = _LENGTH_VARIANCE  # per length unit: see _costs_for
+    # By window size: which (token copy, window end) codes the target's windows hold, as a table; filled
+    # when first needed, for targets with few enough cells (see _subtract_shared).
+    held: dict[int, npt.NDArray[np.bool_]] = field(default_factory=dict)
 
     def link(self, a: int, b: int, i: IntArray, j: IntArray) -> FloatArray:
         """Costs of the beads of source units [i-a, i) with target units [j-b, j), for paired arrays i, j.
@@ -284,8 +302,18 @@ class _Costs:
         keys = self.src.key_ids[a][np.arange(len(bead)) - np.repeat(offsets - start, counts)]
         wanted = keys * len(self.tgt.length[b]) + j[bead]
         codes = self.tgt.codes[b]
-        at = np.minimum(np.searchsorted(codes, wanted), max(len(codes) - 1, 0))
-        shared = codes[at] == wanted if len(codes) else np.zeros(len(wanted), dtype=bool)
+        cells = len(self.credit) * len(self.tgt.length[b])  # every code is below it
+        if cells <= _DENSE_TOKENS:
+            # A table lookup instead of a binary search (the DP asks for every bead of the band).
+            held = self.held.get(b)
+            if held is None:
+                held = np.zeros(cells, dtype=np.bool_)
+                held[codes] = True
+                self.held[b] = held
+            shared = held[wanted]
+        else:
+            at = np.minimum(np.searchsorted(codes, wanted), max(len(codes) - 1, 0))
+            shared = codes[at] == wanted if len(codes) else np.zeros(len(wanted), dtype=bool)
         np.subtract.at(cost, bead[shared], self.credit[keys[shared]])
 
 

@@ -33,7 +33,28 @@ def _band_cells(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray, IntArra
     return rows, inside, lo[rows] + inside
 
 
-def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray) -> tuple[list[Span], float]:
+def _band_links(n: int, costs: _Costs, lo: IntArray, hi: IntArray,
+                known: tuple[IntArray, IntArray, FloatArray] | None = None) -> FloatArray:
+    """The cost of every linking bead ending in a cell of the band, by shape, row and column inside the row.
+
+    ``known`` is a narrower band's (lo, hi, links) with the same costs: a widened band computes only its new
+    cells (a bead's cost does not depend on the other beads computed with it).
+    """
+    width = hi - lo + 1
+    rows, inside, cols = _band_cells(lo, hi)
+    links = np.full((len(_LINK_SHAPES), n + 1, int(width.max())), np.inf)
+    if known is not None:
+        old_lo, old_hi, old = known
+        kept = (cols >= old_lo[rows]) & (cols <= old_hi[rows])
+        links[:, rows[kept], inside[kept]] = old[:, rows[kept], cols[kept] - old_lo[rows[kept]]]
+        rows, inside, cols = rows[~kept], inside[~kept], cols[~kept]
+    for code, (a, b) in enumerate(_LINK_SHAPES if len(rows) else ()):
+        links[code, rows, inside] = costs.link(a, b, rows, cols)
+    return links
+
+
+def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray, links: FloatArray | None = None
+        ) -> tuple[list[Span], float]:
     """Cheapest monotone bead sequence from (0, 0) to (n, m) inside the band lo[i] <= j <= hi[i], and its cost.
 
     Runs of 1-0 (or 0-1) beads cost an opening cost for their first unit and a smaller extension cost
@@ -48,10 +69,8 @@ def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray) -> tuple[list
     """
     width = hi - lo + 1
     widest = int(width.max())
-    rows, inside, cols = _band_cells(lo, hi)
-    links = np.full((len(_LINK_SHAPES), n + 1, widest), np.inf)
-    for code, (a, b) in enumerate(_LINK_SHAPES):
-        links[code, rows, inside] = costs.link(a, b, rows, cols)
+    # Row i's link costs become the candidates of its cells, in a copy: ``links`` is left as given.
+    candidates = (_band_links(n, costs, lo, hi) if links is None else links).copy()
     reach = max([int((lo[a:] - lo[:-a] + width[a:]).max()) for a in range(1, min(_MAX_SIDE, n) + 1)] + [widest])
     stride = _PAD + reach
     best = np.full((n + 2) * stride, np.inf)  # best over the three states, row by row, then row -1
@@ -62,44 +81,47 @@ def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray) -> tuple[list
         previous = np.arange(n + 1) - a
         origin[code] = np.where(previous >= 0, previous * stride + lo - lo[np.maximum(previous, 0)] - b + _PAD,
                                 (n + 1) * stride + _PAD)
-    state = np.zeros((n + 1, widest), dtype=np.int8)  # state of the best
-    link_state = np.zeros((n + 1, widest), dtype=np.int8)  # state of the best of link and source gap
-    shape = np.full((n + 1, widest), -1, dtype=np.int8)
-    extend = np.zeros((n + 1, widest), dtype=bool)
-    run = np.zeros((n + 1, widest), dtype=np.int64)  # first target unit of the target gap ending here
+    # The loop fills only what the next rows read (the best cells and the source gaps); what the path's
+    # trace needs (shapes, states, run starts) is derived from the stored rows afterwards, for all rows at
+    # once: with bands about a dozen cells wide, the loop's cost is its number of vector operations.
+    linked = np.full((n + 1, widest), np.inf)  # best ending in a linking bead
+    opened = np.full((n + 1, widest), np.inf)  # best ending in a source gap opened here
+    extended = np.full((n + 1, widest), np.inf)  # best ending in a source gap extended here
+    before = np.full((n + 1, widest), np.inf)  # best of link and source gap
+    starts = np.full((n + 1, widest), np.inf)  # target gaps starting at each cell, see below
+    prefix = np.full((n + 1, widest), np.inf)
+    tgt_gap = np.full((n + 1, widest), np.inf)  # best ending in a target gap
     extend_next = np.concatenate([costs.tgt_extend_before[1:], costs.tgt_extend_before[-1:]])
     positions = np.arange(widest)
+    linked[0, 0] = 0.0  # row 0's band starts at column 0
     for i in range(n + 1):
         w, first = int(width[i]), int(lo[i])
-        if i == 0:
-            linked = np.where(positions[:w] + first == 0, 0.0, np.inf)
-            src_gap = np.full(w, np.inf)
-            extended = np.zeros(w, dtype=bool)
-        else:
-            candidate = best[origin[:, i, None] + positions[:w]]
-            candidate += links[:, i, :w]
-            linked = candidate.min(axis=0)
-            shape[i, :w] = candidate.argmin(axis=0)
+        if i > 0:
+            candidate = candidates[:, i, :w]
+            np.add(best[origin[:, i, None] + positions[:w]], candidate, out=candidate)
+            candidate.min(axis=0, out=linked[i, :w])
             start = first - int(lo[i - 1]) + _PAD
-            opened = best[(i - 1) * stride + start:(i - 1) * stride + start + w] + costs.src_open[i - 1]
-            from_gap = gap[i - 1, start:start + w] + costs.src_extend[i - 1]
-            src_gap = np.minimum(opened, from_gap)
-            extended = from_gap < opened
-        before = np.minimum(linked, src_gap)
-        before_state = (src_gap < linked).view(np.int8)  # _LINK is 0 and _SRC_GAP 1
+            np.add(best[(i - 1) * stride + start:(i - 1) * stride + start + w], costs.src_open[i - 1],
+                   out=opened[i, :w])
+            np.add(gap[i - 1, start:start + w], costs.src_extend[i - 1], out=extended[i, :w])
+            np.minimum(opened[i, :w], extended[i, :w], out=gap[i, _PAD:_PAD + w])
+        np.minimum(linked[i, :w], gap[i, _PAD:_PAD + w], out=before[i, :w])
         # A target gap over units k..j-1 costs open[k] + extend[k+1..j-1]; best over k < j by a prefix minimum.
-        starts = before + costs.tgt_open[first:first + w] - extend_next[first:first + w]
-        prefix = np.minimum.accumulate(starts)
-        renewed = np.zeros(w, dtype=np.int64)
-        renewed[1:] = np.where(starts[1:] < prefix[:-1], positions[1:w], 0)
-        tgt_gap = np.full(w, np.inf)
-        tgt_gap[1:] = prefix[:-1] + costs.tgt_extend_before[first + 1:first + w]
-        run[i, 1:w] = first + np.maximum.accumulate(renewed)[:-1]
-        np.minimum(before, tgt_gap, out=best[i * stride + _PAD:i * stride + _PAD + w])
-        gap[i, _PAD:_PAD + w] = src_gap
-        state[i, :w] = np.where(tgt_gap < before, _TGT_GAP, before_state)
-        link_state[i, :w] = before_state
-        extend[i, :w] = extended
+        row_starts = starts[i, :w]
+        np.add(before[i, :w], costs.tgt_open[first:first + w], out=row_starts)
+        np.subtract(row_starts, extend_next[first:first + w], out=row_starts)
+        np.minimum.accumulate(row_starts, out=prefix[i, :w])
+        np.add(prefix[i, :w - 1], costs.tgt_extend_before[first + 1:first + w], out=tgt_gap[i, 1:w])
+        np.minimum(before[i, :w], tgt_gap[i, :w], out=best[i * stride + _PAD:i * stride + _PAD + w])
+    shape = candidates.argmin(axis=0)  # the first cheapest shape, as min picked it
+    src_gap = gap[:, _PAD:_PAD + widest]
+    link_state = (src_gap < linked).view(np.int8)  # state of the best of link and source gap; _LINK 0, _SRC_GAP 1
+    state = np.where(tgt_gap < before, np.int8(_TGT_GAP), link_state)  # state of the best
+    extend = extended < opened
+    renewed = np.zeros((n + 1, widest), dtype=np.int64)
+    renewed[:, 1:] = np.where(starts[:, 1:] < prefix[:, :-1], positions[1:], 0)
+    run = np.zeros((n + 1, widest), dtype=np.int64)  # first target unit of the target gap ending here
+    run[:, 1:] = lo[:, None] + np.maximum.accumulate(renewed, axis=1)[:, :-1]
     spans: list[Span] = []
     i, j = n, m
     current = int(state[n, m - lo[n]])
@@ -144,11 +166,14 @@ def _touches_edge(spans: Sequence[Span], lo: IntArray, hi: IntArray, m: int) -> 
 def _banded_dp(costs: _Costs, n: int, m: int, lower: FloatArray, upper: FloatArray) -> tuple[list[Span], float]:
     """The dynamic program in a band around the expected path, widened until the path is free of its edges."""
     margin = _BAND_MARGIN
+    known = None
     while True:
         lo, hi = _band(lower, upper, m, margin)
-        spans, cost = _dp(n, m, costs, lo, hi)
+        links = _band_links(n, costs, lo, hi, known)
+        spans, cost = _dp(n, m, costs, lo, hi, links)
         if not _touches_edge(spans, lo, hi, m):
             return spans, cost
+        known = (lo, hi, links)
         margin *= 2
 
 

@@ -286,7 +286,7 @@ def fix(
     from schemas import Correction
     from tasks.corrections import corrections_toml, parse_lines, with_fix
     from tasks.errors import CorpusError
-    from tasks.io.formats import Corpus
+    from tasks.io.reader import Corpus
 
     if not (src and tgt):
         raise CorpusError("corpus fix needs --src and --tgt: the two documents of the pair")

@@ -1,8 +1,8 @@
 """``corpus export``, ``corpus report`` and ``corpus show``: getting a built corpus out to people and tools.
 
-The commands only parse options and print; reading and writing live in ``tasks.io.formats`` and
-``tasks.io.report``. ``register`` adds them to the ``corpus`` app. As in ``flows.cli``, the tasks are
-imported when a command runs, so ``corpus --help`` stays fast.
+The commands only parse options and print; reading and writing live in ``tasks.io.reader``,
+``tasks.io.formats`` and ``tasks.io.report``. ``register`` adds them to the ``corpus`` app. As in ``flows.cli``,
+the tasks are imported when a command runs, so ``corpus --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated, cast
 import typer
 
 if TYPE_CHECKING:
-    from tasks.io.formats import Format, PairSource
+    from tasks.io.formats import Format
+    from tasks.io.reader import PairSource
 
 _SUFFIX_FORMATS = {".tmx": "tmx", ".tsv": "tsv", ".jsonl": "jsonl"}
 _HTML_SUFFIXES = (".html", ".htm")
@@ -35,7 +36,7 @@ def _fail(message: str) -> typer.Exit:
 def _langs(value: str | None, corpus_dir: Path, every_pair: bool = False) -> list[str]:
     if value:
         return [part.strip() for part in value.split(",") if part.strip()]
-    from tasks.io.formats import Corpus
+    from tasks.io.reader import Corpus
 
     available = ", ".join(Corpus.open(corpus_dir).languages)
     also = " (or --langs all for every pair)" if every_pair else ""
@@ -72,7 +73,8 @@ def export(
     from typing import get_args
 
     from flows.cli import console
-    from tasks.io.formats import FORMATS, ExportResult, PairSource, export_every_pair, export_pairs
+    from tasks.io.formats import FORMATS, ExportResult, export_every_pair, export_pairs
+    from tasks.io.reader import PairSource
     from tasks.store.storage import reading_the_current_snapshot
 
     tags = _langs(langs, corpus_dir, every_pair=True)
@@ -156,7 +158,7 @@ def show(
 
     from flows.cli import console
     from flows.views import safe_text
-    from tasks.io.formats import open_pair
+    from tasks.io.reader import open_pair
     from tasks.io.report import LOW_SCORE
 
     pair = _langs(langs, corpus_dir)

@@ -78,7 +78,7 @@ def test_a_reader_of_the_previous_snapshot_reads_it_after_a_build(three: Path, t
     """A reader that loaded the manifest before a build published a new one still reads every file it named; the
     files that only that snapshot named go with the build after (CORPUS_KEEP_SNAPSHOTS=2, as a corpus read during
     its builds is set up; by default a build deletes them as it publishes, and readers reload the manifest)."""
-    from tasks.io.formats import Corpus, iter_pairs
+    from tasks.io.reader import Corpus, iter_pairs
 
     monkeypatch.setenv("CORPUS_KEEP_SNAPSHOTS", "2")
     out = tmp_path / "out"

@@ -21,12 +21,6 @@ from schemas import (
 )
 from tasks.errors import DestinationError
 from tasks.io.formats import (
-    Corpus,
-    CorpusNotFoundError,
-    Pair,
-    UnknownLanguageError,
-    UnknownWorkError,
-    canonical_tag,
     export_every_pair,
     export_pairs,
     one_line,
@@ -36,6 +30,7 @@ from tasks.io.formats import (
     write_tmx,
     write_tsv,
 )
+from tasks.io.reader import Corpus, CorpusNotFoundError, Pair, UnknownLanguageError, UnknownWorkError, canonical_tag
 from tasks.parallel import SegmentText, WorkDocument, parallel_rows, parallel_table
 from tasks.store.storage import (
     load_manifest,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.io.formats import UnknownWorkError
+from tasks.io.reader import UnknownWorkError
 from tasks.io.report import CSP, write_report
 from tests.helpers import CHROMIUM, chromium, make_corpus, parse, screenshot_is_not_blank
 

@@ -31,7 +31,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from tasks.files import atomic_text
-from tasks.io.formats import Bead, Corpus, DocumentInfo, SegmentView
+from tasks.io.reader import Bead, Corpus, DocumentInfo, SegmentView
 from tasks.text import visible_controls
 
 __all__ = ["CSP", "LOW_SCORE", "PairSummary", "ReportResult", "pair_summary", "write_report"]

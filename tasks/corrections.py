@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from schemas import CORRECTION_METHOD, AlignmentRow, Correction, DocumentRow, Manifest
-from tasks.align import Bead, Embed, PairAlignment, align_pair
+from tasks.align import Bead, Embed, PairAlignment, align_pair, alignment_method
 from tasks.documents import AnalysedDocument, align_documents, alignment_rows, doc_id_for, pair_order
 from tasks.errors import CorpusError
 from tasks.ingest import Fingerprint
@@ -115,38 +115,40 @@ def corrections_toml(corrections: Iterable[Correction]) -> str:
 def with_fix(stored: Iterable[Correction], fix: Correction) -> tuple[Correction, ...]:
     """The stored corrections with one more; a stored correction of the same pair that shares a line with it, or
     crosses it, gives way (the later fix wins)."""
-    def clashes(c: Correction) -> bool:
-        if _pair_key(c) != _pair_key(fix):
-            return False
-        c = _oriented(c, fix.src)
-        crossing = bool(c.src_lines and c.tgt_lines and fix.src_lines and fix.tgt_lines
-                        and (c.src_lines[0] < fix.src_lines[0]) != (c.tgt_lines[0] < fix.tgt_lines[0]))
-        return _overlap(c.src_lines, fix.src_lines) or _overlap(c.tgt_lines, fix.tgt_lines) or crossing
-
-    return (*(c for c in stored if not clashes(c)), fix)
+    return (*(c for c in stored if _pair_key(c) != _pair_key(fix) or _clash(_oriented(c, fix.src), fix) is None),
+            fix)
 
 
 def _overlap(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:
     return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
 
 
+def _clash(a: Correction, b: Correction) -> str | None:
+    """How two corrections of one pair, oriented alike, cannot both hold: ``overlap`` (a line in two beads),
+    ``cross`` (beads out of the order of one document), or None."""
+    if _overlap(a.src_lines, b.src_lines) or _overlap(a.tgt_lines, b.tgt_lines):
+        return "overlap"
+    if a.src_lines and a.tgt_lines and b.src_lines and b.tgt_lines and (
+            (a.src_lines[0] < b.src_lines[0]) != (a.tgt_lines[0] < b.tgt_lines[0])):
+        return "cross"
+    return None
+
+
 def _check_pairs(corrections: Sequence[Correction], origin: str) -> None:
     """Corrections of one pair must not share a line and must keep the order of both documents."""
-    by_pair: dict[tuple[str, str], list[Correction]] = defaultdict(list)
+    by_pair: dict[frozenset[str], list[Correction]] = defaultdict(list)
     for c in corrections:
         if c.src == c.tgt:
             raise CorrectionsFileError(f"{origin}: {describe(c)} names one document twice", hint=_HINT)
-        key = (c.src, c.tgt) if c.src < c.tgt else (c.tgt, c.src)
-        by_pair[key].append(c if c.src == key[0] else Correction(src=c.tgt, tgt=c.src, src_lines=c.tgt_lines,
-                                                                  tgt_lines=c.src_lines))
+        by_pair[_pair_key(c)].append(_oriented(c, min(c.src, c.tgt)))
     for items in by_pair.values():
         for i, a in enumerate(items):
             for b in items[i + 1:]:
-                if _overlap(a.src_lines, b.src_lines) or _overlap(a.tgt_lines, b.tgt_lines):
+                clash = _clash(a, b)
+                if clash == "overlap":
                     raise CorrectionsFileError(f"{origin}: {describe(a)} and {describe(b)} overlap: a line belongs "
                                                "to one bead", hint=_HINT)
-                if a.src_lines and a.tgt_lines and b.src_lines and b.tgt_lines and (
-                        (a.src_lines[0] < b.src_lines[0]) != (a.tgt_lines[0] < b.tgt_lines[0])):
+                if clash == "cross":
                     raise CorrectionsFileError(f"{origin}: {describe(a)} and {describe(b)} cross: beads keep the "
                                                "order of both documents", hint=_HINT)
 
@@ -390,7 +392,7 @@ def align_corrected(a: AnalysedDocument, b: AnalysedDocument, corrections: Seque
         return align_documents(a, b, embed)
     fixed = [(_ordinals(src, c.src_lines, c), _ordinals(tgt, c.tgt_lines, c)) for c in mine]
     segments, by_hand = _aligned_around(src.segments, tgt.segments, fixed, embed)
-    method = align_pair([], [], embed=embed).method
+    method = alignment_method(embedded=embed is not None)
     rows = alignment_rows(src, tgt, PairAlignment(_section_beads(segments, src.segments, tgt.segments), segments,
                                                   method))
     hand = {position for position, flag in enumerate(by_hand) if flag}

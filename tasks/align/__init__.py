@@ -25,7 +25,7 @@ from tasks.align.params import _METHOD_BASE
 from tasks.align.types import Bead, Embed, PairAlignment
 from tasks.segment import Segment
 
-__all__ = ["Bead", "Embed", "PairAlignment", "align_pair"]
+__all__ = ["Bead", "Embed", "PairAlignment", "align_pair", "alignment_method"]
 
 
 def align_pair(src: Sequence[Segment], tgt: Sequence[Segment], *, embed: Embed | None = None) -> PairAlignment:
@@ -44,10 +44,15 @@ def align_pair(src: Sequence[Segment], tgt: Sequence[Segment], *, embed: Embed |
     document that has more content as the source (see ``_leads``), and the beads are then given with
     ``src`` as their source, unaligned source units before unaligned target units where they meet.
     """
-    method = _METHOD_BASE + (",embed" if embed is not None else "")
+    method = alignment_method(embedded=embed is not None)
     if _leads(tgt, src):
         sections, segments = _align_oriented(tgt, src, embed)
         sections, segments = _mirrored(sections), _mirrored(segments)
     else:
         sections, segments = _align_oriented(src, tgt, embed)
     return PairAlignment(_sources_first(sections), _sources_first(segments), method)
+
+
+def alignment_method(*, embedded: bool) -> str:
+    """The ``method`` of the aligner's beads: its signals, ``embed`` among them when sentence embeddings are on."""
+    return _METHOD_BASE + (",embed" if embedded else "")

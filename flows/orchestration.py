@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 import tomllib
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -91,7 +93,10 @@ class LocalOrchestrator:
     def workers(self, count: int) -> Iterator[None]:
         # spawn, not fork: the pipeline runs in a thread of its own next to the progress bar's, and a forked child
         # could inherit a lock that one of them holds.
-        self._pool = ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn"))
+        # A worker ends with the build: killed with SIGKILL, a build cannot end its pool, and an idle worker waits
+        # for work forever (about 300 MB each).
+        self._pool = ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn"),
+                                         initializer=_exit_with_parent, initargs=(os.getpid(),))
         try:
             yield
         finally:
@@ -108,6 +113,16 @@ class LocalOrchestrator:
 
     def record_summary(self, markdown: str, description: str) -> None:
         """Nothing records a local run: its summary is what the command prints (and ``--json``)."""
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker process: end it as soon as the build process that started it is gone."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _toml(path: Path) -> dict[str, Any]:

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-import time
 import tomllib
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -30,7 +28,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
-from flows.runners import OrchestratorKind
+from flows.runners import OrchestratorKind, exit_with_parent
 from tasks.rebuild import StageRunner, run_stage
 from tasks.retry import io_retried
 
@@ -96,7 +94,7 @@ class LocalOrchestrator:
         # A worker ends with the build: killed with SIGKILL, a build cannot end its pool, and an idle worker waits
         # for work forever (about 300 MB each).
         self._pool = ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn"),
-                                         initializer=_exit_with_parent, initargs=(os.getpid(),))
+                                         initializer=exit_with_parent, initargs=(os.getpid(),))
         try:
             yield
         finally:
@@ -113,16 +111,6 @@ class LocalOrchestrator:
 
     def record_summary(self, markdown: str, description: str) -> None:
         """Nothing records a local run: its summary is what the command prints (and ``--json``)."""
-
-
-def _exit_with_parent(parent: int) -> None:
-    """In a worker process: end it as soon as the build process that started it is gone."""
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _toml(path: Path) -> dict[str, Any]:

@@ -3,6 +3,9 @@ per-work tasks when Prefect does."""
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from enum import StrEnum
 from typing import Any
 
@@ -33,7 +36,7 @@ def make_task_runner(kind: RunnerKind, workers: int, dask_address: str | None = 
     if kind is RunnerKind.process:
         from prefect.task_runners import ProcessPoolTaskRunner
 
-        return ProcessPoolTaskRunner(max_workers=workers)
+        return ProcessPoolTaskRunner(max_workers=workers, initializer=exit_with_parent, initargs=(os.getpid(),))
     try:
         from prefect_dask.task_runners import DaskTaskRunner
     except ImportError as error:
@@ -41,3 +44,21 @@ def make_task_runner(kind: RunnerKind, workers: int, dask_address: str | None = 
     if dask_address:
         return DaskTaskRunner(address=dask_address)
     return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True})
+
+
+def exit_with_parent(parent: int) -> None:
+    """In a worker process of a pool: end it as soon as the build process that started it is gone.
+
+    A build killed with SIGKILL cannot end its pool, and an idle worker (about 300 MB) would wait for work forever:
+    its call queue's pipe never reports the end, since the worker holds a writing end of it too. A worker whose
+    parent died while it was starting sees another parent at once and ends here.
+    """
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

@@ -10,7 +10,8 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -35,6 +36,34 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 BIN = Path(sys.executable).parent
+
+
+def processes_marked(marker: str) -> list[int]:
+    """The live processes (Linux /proc) whose environment holds ``CORPUS_TEST_MARKER=<marker>``: a build started with
+    that variable and every process it started, whoever their parent is now."""
+    wanted = f"CORPUS_TEST_MARKER={marker}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:  # gone meanwhile, or another user's
+            continue
+        if wanted in environ.split(b"\0") and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def wait_until(check: Callable[[], bool], seconds: float) -> bool:
+    """Poll ``check`` every 0.1 s until it holds (True) or ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
 
 
 def build_json(source: Path, out: Path, *extra: str) -> dict[str, Any]:

@@ -7,13 +7,14 @@ import random
 import signal
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from bench.generate import generate_corpus
-from tests.helpers import BIN, kept_files
+from tests.helpers import BIN, kept_files, processes_marked, wait_until
 
 pytestmark = pytest.mark.slow
 KILLS = 20
@@ -22,6 +23,17 @@ KILLS = 20
 def run_build(source: Path, out: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(BIN / "corpus"), "build", str(source), "--out", str(out), "--quiet"],
                           env=env, capture_output=True, text=True, timeout=600)
+
+
+def described(pids: list[int]) -> str:
+    """What the processes still running are, for a failure message."""
+    lines = []
+    for pid in pids:
+        try:
+            lines.append(f"{pid}: " + Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            lines.append(f"{pid}: gone")
+    return "processes outlived their killed builds:\n" + "\n".join(lines)
 
 
 def snapshot_rows(out: Path) -> dict[str, list[dict[str, object]]]:
@@ -56,7 +68,9 @@ def comparable(tables: dict[str, list[dict[str, object]]]) -> dict[str, list[str
 def test_killed_builds_leave_a_consistent_snapshot_and_converge(
     tmp_path: Path, prefect_server: tuple[str, dict[str, str]]
 ) -> None:
-    _, env = prefect_server
+    _, server_env = prefect_server
+    marker = uuid.uuid4().hex  # marks the builds and every process they start
+    env = {**server_env, "CORPUS_TEST_MARKER": marker}
     source, out = tmp_path / "in", tmp_path / "out"
     files = generate_corpus(source, works=12)
     started = time.monotonic()
@@ -78,6 +92,9 @@ def test_killed_builds_leave_a_consistent_snapshot_and_converge(
         process.wait(30)
         snapshot_rows(out)
     assert kills_during_work >= KILLS // 2, "most kills must land while the build is running"
+    # A worker ends once it has started (its start-up, importing Prefect, takes seconds on a loaded machine) and
+    # finds its build gone.
+    assert wait_until(lambda: not processes_marked(marker), 60), described(processes_marked(marker))
 
     final = run_build(source, out, env)
     assert final.returncode == 0, final.stdout + final.stderr

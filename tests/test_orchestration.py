@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from typer.testing import CliRunner
 from bench.generate import generate_corpus
 from flows.cli import app
 from flows.orchestration import configured_api_url
-from tests.helpers import SEEDS, build_json, rows
+from tests.helpers import BIN, SEEDS, build_json, processes_marked, rows, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("documents", "segments", "alignments", "parallel", "rejects")
@@ -98,3 +100,20 @@ def test_workers_and_orchestrator_mistakes_are_one_line(tmp_path: Path) -> None:
                           (["--orchestrator", "local", "--runner", "thread"], "needs --orchestrator prefect")):
         result = runner.invoke(app, ["build", str(SEEDS), "--out", str(tmp_path / "out"), *args])
         assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_a_build_killed_with_sigkill_leaves_no_worker_process_behind(tmp_path: Path) -> None:
+    source = tmp_path / "in"
+    generate_corpus(source, works=12)  # 60 documents: built by a pool of worker processes
+    marker = uuid.uuid4().hex
+    env = {**os.environ, "CORPUS_TEST_MARKER": marker}
+    env.pop("PREFECT_API_URL", None)
+    build = subprocess.Popen([str(BIN / "corpus"), "build", str(source), "--out", str(tmp_path / "out"), "--quiet",
+                              "--workers", "2", "--orchestrator", "local", "--no-embeddings"],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: len(processes_marked(marker)) >= 3, 120), "the build started its 2 workers"
+    finally:
+        build.send_signal(signal.SIGKILL)
+        build.wait(30)
+    assert wait_until(lambda: not processes_marked(marker), 10), "every worker ended with its build"

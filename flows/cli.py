@@ -391,8 +391,13 @@ def status(
     source: Annotated[Path | None, typer.Option(help="Input folder: also list what a build would do.")] = None,
     glob: Annotated[str, typer.Option(help="Which files are inputs (with --source).")] = "**/*.txt",
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="List every work and document, however many.")] = False,
 ) -> None:
-    """Which works and documents are in the corpus, which pairs are aligned, what is pending or rejected."""
+    """Which works and documents are in the corpus, which pairs are aligned, what is pending or rejected.
+
+    A corpus of more than 20 works is summarised (counts, and the works whose pairs are not all aligned); --all
+    lists every document, --json gives everything.
+    """
     from flows.views import print_status
     from tasks.io.status import corpus_status
     from tasks.store.storage import reading_the_current_snapshot
@@ -403,7 +408,7 @@ def status(
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
-        print_status(console, result)
+        print_status(console, result, show_all)
 
 
 @app.command()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from rich import box
@@ -13,7 +14,7 @@ from rich.text import Text
 
 from schemas.build import BuildSummary
 from tasks.io.stats import CorpusStats
-from tasks.io.status import CorpusStatus
+from tasks.io.status import CorpusStatus, WorkStatus
 from tasks.text import visible_controls
 
 
@@ -131,25 +132,56 @@ def print_stats(console: Console, stats: CorpusStats) -> None:
                       highlight=False)
 
 
-def print_status(console: Console, status: CorpusStatus) -> None:
+# Up to this many works, `corpus status` lists every document; beyond, a summary and the works that need a look
+# (`--all` lists everything, `--json` gives everything to a program).
+LISTED_WORKS = 20
+
+
+def _works_table(works: Sequence[WorkStatus]) -> Table:
+    table = Table(title="Works")
+    for column in ("work", "file", "lang", "title", "pairs aligned"):
+        table.add_column(column)
+    for w in works:
+        done = "all" if w.pairs_aligned == w.pairs_expected else "INCOMPLETE"
+        for k, (path, lang) in enumerate(w.documents.items()):
+            first = k == 0
+            table.add_row(safe_text(w.work_id) if first else "", safe_text(path), lang,
+                          safe_text(w.titles.get(path, "")), f"{w.pairs_aligned}/{w.pairs_expected} ({done})" if first
+                          else "", end_section=k == len(w.documents) - 1)
+    return table
+
+
+def _print_works_summary(console: Console, status: CorpusStatus) -> None:
+    """A corpus of many works: its counts, and the works whose pairs are not all aligned (at most LISTED_WORKS)."""
+    languages = Counter(lang for w in status.works for lang in w.documents.values())
+    aligned = sum(w.pairs_aligned for w in status.works)
+    expected = sum(w.pairs_expected for w in status.works)
+    incomplete = [w for w in status.works if w.pairs_aligned != w.pairs_expected]
+    console.print(safe_text(
+        f"{len(status.works)} works, {sum(languages.values())} documents ("
+        + ", ".join(f"{lang} {n}" for lang, n in sorted(languages.items()))
+        + f"); {aligned} of {expected} document pairs aligned"
+        + (f", {len(incomplete)} work(s) INCOMPLETE" if incomplete else "")))
+    if incomplete:
+        console.print(_works_table(incomplete[:LISTED_WORKS]))
+        if len(incomplete) > LISTED_WORKS:
+            console.print(f"... and {len(incomplete) - LISTED_WORKS} more incomplete work(s)")
+    console.print(safe_text(f"every work and document: `corpus status {status.out} --all` (or --json)"))
+
+
+def print_status(console: Console, status: CorpusStatus, show_all: bool = False) -> None:
+    """What the corpus holds: every document when ``show_all`` or the corpus has at most LISTED_WORKS works, else a
+    summary; then what is pending, uncertain or rejected."""
     if not status.built:
         console.print(safe_text(f"{status.out} holds no corpus yet; run `corpus build SOURCE --out {status.out}`"))
     elif not status.works:
         rejected = f" ({len(status.rejects)} file(s) rejected, listed below)" if status.rejects else ""
         console.print(safe_text(f"{status.out} holds a corpus with no documents{rejected}; add text files to the "
                                 f"input folder and run `corpus build SOURCE --out {status.out}`"))
-    works = Table(title="Works")
-    for column in ("work", "file", "lang", "title", "pairs aligned"):
-        works.add_column(column)
-    for w in status.works:
-        done = "all" if w.pairs_aligned == w.pairs_expected else "INCOMPLETE"
-        for k, (path, lang) in enumerate(w.documents.items()):
-            first = k == 0
-            works.add_row(safe_text(w.work_id) if first else "", safe_text(path), lang,
-                          safe_text(w.titles.get(path, "")), f"{w.pairs_aligned}/{w.pairs_expected} ({done})" if first
-                          else "", end_section=k == len(w.documents) - 1)
-    if status.works:
-        console.print(works)
+    if status.works and (show_all or len(status.works) <= LISTED_WORKS):
+        console.print(_works_table(status.works))
+    elif status.works:
+        _print_works_summary(console, status)
     if status.pending is not None:
         p = status.pending
         if not (p.new or p.changed or p.missing):

@@ -11,7 +11,7 @@ from schemas.tables import SCHEMA_VERSION, TABLES
 
 TABLE_NAMES = frozenset(table.name for table in TABLES)
 # A table file: `<table>/<name>.parquet`, or `segments/lang=<tag>/<name>.parquet`; plain names, no `..`.
-_FILE_PATH = re.compile(r"(?P<table>[a-z]+)/(?:lang=[A-Za-z0-9-]+/)?[A-Za-z0-9][A-Za-z0-9_-]*\.parquet")
+_FILE_PATH = re.compile(r"(?P<table>[a-z][a-z_]*)/(?:lang=[A-Za-z0-9-]+/)?[A-Za-z0-9][A-Za-z0-9_-]*\.parquet")
 
 
 class ManifestFile(BaseModel):

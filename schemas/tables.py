@@ -216,4 +216,48 @@ PARALLEL = Table(
     translation_column="translation",
 )
 
-TABLES: tuple[Table, ...] = (DOCUMENTS, SEGMENTS, ALIGNMENTS, REJECTS, PARALLEL)
+
+
+class DocumentStatsRow(Row):
+    work_id: str = Field(description="Work of the document.")
+    doc_id: str = Field(description="The document (a row of documents/).")
+    source_path: str = Field(description="Path of the source file relative to the input root (POSIX).")
+    lang: str = Field(description="Language tag of the document.")
+    title: str = Field(description="Text of the document's title segment ('' if none was found).")
+    work_assigned_by: str = Field(description="How work_id was decided: 'folder', 'mapping' or 'auto'.")
+    work_confidence: float = Field(description="Confidence of an automatic work assignment, 0-1 (1 otherwise).")
+    n_title: int = Field(description="Segments of kind title.")
+    n_heading: int = Field(description="Segments of kind heading.")
+    n_paragraph: int = Field(description="Segments of kind paragraph.")
+    n_list_item: int = Field(description="Segments of kind list_item.")
+    n_boilerplate: int = Field(description="Segments of kind boilerplate.")
+
+
+class PairStatsRow(Row):
+    work_id: str = Field(description="Work both documents belong to.")
+    src_doc_id: str = Field(description="Source document of the pair (as in alignments/).")
+    tgt_doc_id: str = Field(description="Target document of the pair.")
+    src_lang: str = Field(description="Language of the source document.")
+    tgt_lang: str = Field(description="Language of the target document.")
+    beads: int = Field(description="Segment-level beads of the pair.")
+    src_content: int = Field(description="Source segment ids in the pair's segment beads that are not boilerplate.")
+    src_aligned: int = Field(description="Of src_content, those in a bead with at least one target segment.")
+    tgt_content: int = Field(description="Target segment ids in the pair's segment beads that are not boilerplate.")
+    tgt_aligned: int = Field(description="Of tgt_content, those in a bead with at least one source segment.")
+    score_sum: float = Field(description="Sum of the scores of the pair's segment beads (their mean: / beads).")
+
+
+# Counts per document and per document pair, derived from the tables above by the build: what `corpus stats` and
+# `corpus status` read, so that they need not read every work's files. One file each, rewritten when works change.
+DOCUMENT_STATS = Table(
+    "document_stats", DocumentStatsRow,
+    "One row per document: its identity and its segments by kind (derived from documents/ and segments/).",
+)
+PAIR_STATS = Table(
+    "pair_stats", PairStatsRow,
+    "One row per aligned document pair: its segment beads, coverage counts and score sum (derived from "
+    "alignments/ and segments/).",
+)
+STATS_TABLES: tuple[Table, ...] = (DOCUMENT_STATS, PAIR_STATS)
+
+TABLES: tuple[Table, ...] = (DOCUMENTS, SEGMENTS, ALIGNMENTS, REJECTS, PARALLEL, *STATS_TABLES)

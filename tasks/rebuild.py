@@ -38,6 +38,7 @@ from tasks.documents import (
 )
 from tasks.ingest import Rejection
 from tasks.parallel import SegmentText, WorkDocument, parallel_rows, parallel_table
+from tasks.store.overview import work_overview
 from tasks.store.plan import WorkPlan
 from tasks.store.snapshot import PER_WORK_TABLES, Snapshot, WorkResult, string_array
 from tasks.store.storage import (
@@ -163,6 +164,8 @@ def write_work(analysis: WorkAnalysis, alignments: Sequence[AlignmentRow], out_d
         rejections=analysis.rejections,
         n_pairs_aligned=len(new_pairs(analysis)),
         languages=languages,
+        overview=work_overview([(d.document, [(d.segment_id(s.ordinal), s.kind) for s in d.segments])
+                                for d in documents], (row.__dict__ for row in alignments)),
     )
 
 

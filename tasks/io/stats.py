@@ -1,4 +1,9 @@
-"""Statistics of a built corpus, read through its manifest."""
+"""Statistics of a built corpus, read through its manifest.
+
+They come from the snapshot's stats tables (``document_stats/``, ``pair_stats/``: two files, see
+``tasks.store.overview``); for a corpus whose snapshot lacks them (built before they existed, until its next build
+that changes something), from the tables themselves, which means reading every work's files.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel
 
-from schemas import ALIGNMENTS, DOCUMENTS, REJECTS, SEGMENTS, ManifestFile
+from schemas import ALIGNMENTS, DOCUMENTS, REJECTS, SEGMENT_KINDS, SEGMENTS, Manifest, ManifestFile
+from tasks.store.overview import read_overview
 from tasks.store.storage import CorpusFormatError, load_manifest, read_rows
 
 
@@ -43,10 +49,15 @@ class CorpusStats(BaseModel):
     written_at: str
 
 
-def corpus_stats(out_dir: Path) -> CorpusStats:
+def corpus_stats(out_dir: Path, *, from_tables: bool = False) -> CorpusStats:
+    """The statistics of the corpus in ``out_dir``: from its stats tables, or (``from_tables``, or when the snapshot
+    has none for some of its works) from the tables they summarise."""
     manifest = load_manifest(out_dir)
     if manifest is None:
         raise CorpusFormatError(f"{out_dir} holds no corpus (no manifest.json)", hint="run `corpus build` first")
+    overview = None if from_tables else read_overview(out_dir, manifest)
+    if overview is not None:
+        return _stats_from_overview(out_dir, manifest, *overview)
 
     def table(name: str, columns: list[str]) -> list[dict[str, object]]:
         files = manifest.tables[name].files if name in manifest.tables else []
@@ -76,6 +87,44 @@ def corpus_stats(out_dir: Path) -> CorpusStats:
         rejects_by_reason=dict(Counter(str(r["reason"]) for r in table(REJECTS.name, ["reason"]))),
         languages=languages,
         pairs=_pair_stats(out_dir, manifest.tables[ALIGNMENTS.name].files, content_ids),
+        written_at=manifest.written_at.isoformat(timespec="seconds"),
+    )
+
+
+def _rejects_by_reason(out_dir: Path, manifest: Manifest) -> dict[str, int]:
+    data = read_rows(out_dir, manifest.tables[REJECTS.name].files, ["reason"])
+    return dict(Counter(data["reason"].to_pylist())) if data is not None else {}
+
+
+def _stats_from_overview(out_dir: Path, manifest: Manifest, documents: pa.Table, pairs: pa.Table) -> CorpusStats:
+    """The statistics from the stats tables: sums over document rows and pair rows."""
+    counts = [f"n_{kind}" for kind in SEGMENT_KINDS]
+    by_lang = documents.group_by("lang").aggregate([([], "count_all"), *((c, "sum") for c in counts)])
+    languages = []
+    for row in sorted(by_lang.to_pylist(), key=lambda r: r["lang"]):
+        kinds = {kind: row[f"n_{kind}_sum"] for kind in SEGMENT_KINDS if row[f"n_{kind}_sum"]}
+        languages.append(LanguageStats(lang=row["lang"], documents=row["count_all"], segments=sum(kinds.values()),
+                                       segments_by_kind=dict(sorted(kinds.items()))))
+    aligned = pairs.filter(pc.greater(pairs["beads"], 0))
+    sums = aligned.group_by(["src_lang", "tgt_lang"]).aggregate(
+        [([], "count_all"), *((c, "sum") for c in ("beads", "score_sum", "src_content", "src_aligned",
+                                                     "tgt_content", "tgt_aligned"))])
+    return CorpusStats(
+        works=pc.count_distinct(documents["work_id"]).as_py() if documents.num_rows else 0,
+        documents=documents.num_rows,
+        segments=sum(language.segments for language in languages),
+        alignment_rows=manifest.tables[ALIGNMENTS.name].rows,
+        rejects_by_reason=_rejects_by_reason(out_dir, manifest),
+        languages=languages,
+        pairs=[
+            PairStats(
+                src_lang=r["src_lang"], tgt_lang=r["tgt_lang"], pairs=r["count_all"], beads=r["beads_sum"],
+                src_coverage=round(r["src_aligned_sum"] / max(1, r["src_content_sum"]), 4),
+                tgt_coverage=round(r["tgt_aligned_sum"] / max(1, r["tgt_content_sum"]), 4),
+                mean_score=round((r["score_sum_sum"] or 0.0) / max(1, r["beads_sum"]), 4),
+            )
+            for r in sorted(sums.to_pylist(), key=lambda r: (r["src_lang"], r["tgt_lang"]))
+        ],
         written_at=manifest.written_at.isoformat(timespec="seconds"),
     )
 

@@ -41,6 +41,7 @@ from schemas import (
     RejectRow,
 )
 from tasks.ingest import Rejection
+from tasks.store.overview import NO_OVERVIEW, WorkOverview, overview_files
 from tasks.store.plan import StoredDocument, StoredReject
 from tasks.store.storage import (
     LANGUAGES_STEM,
@@ -182,6 +183,7 @@ class WorkResult:
     rejections: tuple[Rejection, ...]
     n_pairs_aligned: int
     languages: tuple[str, ...]  # of all the work's documents: the fields of its parallel file's structs
+    overview: WorkOverview = NO_OVERVIEW  # its rows of the stats tables
 
 
 def _without(out_dir: Path, files: Sequence[ManifestFile], members: set[str]) -> list[ManifestFile]:
@@ -280,6 +282,8 @@ def publish_snapshot(
     for table in (DOCUMENTS.name, ALIGNMENTS.name):
         if not files[table]:
             files[table] = [_placeholder(out_dir, table)]
+    files.update(overview_files(out_dir, snapshot.manifest, list(snapshot.documents.values()), rebuilt,
+                                [r.overview for r in results]))
     manifest = make_manifest(build_id, files, languages, rules).model_copy(update={"corrections": corrections})
     write_manifest(out_dir, manifest)
     collect_garbage(out_dir, manifest)

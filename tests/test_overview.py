@@ -1,0 +1,143 @@
+"""The stats tables (document_stats/, pair_stats/): what `corpus stats` and `corpus status` read instead of every
+work's files, kept by each build, repaired like any table file, and the same statistics as the tables give."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bench.generate import generate_corpus
+from flows.cli import app
+from schemas import DOCUMENT_STATS, PAIR_STATS, STATS_TABLES, Manifest
+from tasks.io.stats import corpus_stats
+from tasks.io.status import corpus_status
+from tasks.store.storage import MANIFEST_NAME, load_manifest, write_manifest
+from tests.helpers import build_json, make_corpus
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two generated works of five languages, one file held back; built once."""
+    root = tmp_path_factory.mktemp("overview")
+    source = root / "in"
+    generate_corpus(source, works=2)
+    held = sorted(source.rglob("*.txt"))[-1]
+    shutil.move(held, root / "held.txt")
+    (root / "held-path").write_text(str(held.relative_to(source)), encoding="utf-8")
+    build_json(source, root / "out", "--no-embeddings")
+    return source, root / "out"
+
+
+def _unreadable(out: Path, *tables: str) -> None:
+    """The tables' files overwritten with zeros of the same size: a reader of them fails, a size check passes."""
+    for table in tables:
+        for path in (out / table).rglob("*.parquet"):
+            path.write_bytes(bytes(path.stat().st_size))
+
+
+def _copy(out: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "out"
+    shutil.copytree(out, target)
+    return target
+
+
+def test_the_build_writes_one_file_per_stats_table_with_a_row_per_document_and_pair(built: tuple[Path, Path]) -> None:
+    _, out = built
+    manifest = load_manifest(out)
+    assert manifest is not None
+    assert [len(manifest.tables[t.name].files) for t in STATS_TABLES] == [1, 1]
+    assert manifest.tables[DOCUMENT_STATS.name].rows == manifest.tables["documents"].rows == 9
+    assert manifest.tables[PAIR_STATS.name].rows == 10 + 6  # a work of five documents and one of four
+
+
+def test_stats_and_status_read_only_the_stats_tables_and_say_what_the_tables_say(
+        built: tuple[Path, Path], tmp_path: Path) -> None:
+    _, out = built
+    expected_stats = corpus_stats(out, from_tables=True)
+    expected_status = corpus_status(out, from_tables=True)
+    out = _copy(out, tmp_path)
+    _unreadable(out, "segments", "alignments", "documents", "parallel")  # what they read before
+    with pytest.raises(Exception, match="Parquet"):
+        corpus_stats(out, from_tables=True)
+    assert corpus_stats(out) == expected_stats
+    assert corpus_status(out).model_copy(update={"out": expected_status.out}) == expected_status
+    assert expected_stats.documents == 9 and len(expected_stats.pairs) == 10
+
+
+def test_adding_a_translation_replaces_its_works_rows_and_keeps_the_others(
+        built: tuple[Path, Path], tmp_path: Path) -> None:
+    source, out = built
+    source_copy = tmp_path / "in"
+    shutil.copytree(source, source_copy)
+    held_path = (out.parent / "held-path").read_text(encoding="utf-8")
+    shutil.copy(out.parent / "held.txt", source_copy / held_path)
+    out = _copy(out, tmp_path)
+    before = corpus_status(out)
+    build_json(source_copy, out, "--no-embeddings")
+    manifest = load_manifest(out)
+    assert manifest is not None
+    assert manifest.tables[DOCUMENT_STATS.name].rows == 10 and manifest.tables[PAIR_STATS.name].rows == 20
+    assert corpus_stats(out) == corpus_stats(out, from_tables=True)
+    after = corpus_status(out)
+    assert after == corpus_status(out, from_tables=True)
+    grown = {w.work_id for w in after.works} - {w.work_id for w in before.works if w in after.works}
+    assert len(grown) == 1 and all(w.pairs_aligned == w.pairs_expected == 10 for w in after.works)
+
+
+def test_a_corpus_without_stats_tables_is_read_from_its_tables_until_a_build_adds_them(
+        built: tuple[Path, Path], tmp_path: Path) -> None:
+    source, out = built
+    expected = corpus_stats(out)
+    out = _copy(out, tmp_path)
+    manifest = load_manifest(out)
+    assert manifest is not None
+    old = Manifest.model_validate(manifest.model_dump() | {
+        "tables": {k: v for k, v in manifest.tables.items() if k not in (DOCUMENT_STATS.name, PAIR_STATS.name)}})
+    write_manifest(out, old)  # as a build before the stats tables wrote it
+    assert corpus_stats(out) == expected
+    source_copy = tmp_path / "in"
+    shutil.copytree(source, source_copy)
+    held = built[1].parent
+    shutil.copy(held / "held.txt", source_copy / (held / "held-path").read_text(encoding="utf-8"))
+    build_json(source_copy, out, "--no-embeddings")  # rebuilds one work; the other's rows come from its tables
+    manifest = load_manifest(out)
+    assert manifest is not None and manifest.tables[DOCUMENT_STATS.name].rows == 10
+    assert corpus_stats(out) == corpus_stats(out, from_tables=True)
+    _unreadable(out, "segments", "alignments")
+    assert corpus_stats(out).documents == 10  # from the stats tables alone
+
+
+def test_verify_checks_the_stats_files_and_a_build_repairs_them(built: tuple[Path, Path], tmp_path: Path) -> None:
+    source, out = built
+    expected = corpus_stats(out)
+    out = _copy(out, tmp_path)
+    manifest = load_manifest(out)
+    assert manifest is not None
+    damaged = out / manifest.tables[PAIR_STATS.name].files[0].path
+    damaged.write_bytes(damaged.read_bytes()[:-8])  # truncated: a build notices (size), verify too
+    result = runner.invoke(app, ["verify", str(out)])
+    assert result.exit_code == 1 and "pair_stats/" in result.output
+    build_json(source, out, "--no-embeddings")
+    assert runner.invoke(app, ["verify", str(out)]).exit_code == 0
+    assert corpus_stats(out).model_dump(exclude={"written_at"}) == expected.model_dump(exclude={"written_at"})
+
+
+def test_status_of_many_works_is_a_summary_and_all_lists_every_document(tmp_path: Path) -> None:
+    works = {f"work-{i:02d}": {"en": [("title", f"T {i}"), ("paragraph", "x")], "fr": [("title", f"U {i}")]}
+             for i in range(25)}
+    out = make_corpus(tmp_path / "out", works)
+    result = runner.invoke(app, ["status", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "25 works, 50 documents (en 25, fr 25); 25 of 25 document pairs aligned" in result.output
+    assert "work-03/en.txt" not in result.output and "--all" in result.output
+    result = runner.invoke(app, ["status", str(out), "--all"])
+    assert all(f"work-{i:02d}/en.txt" in result.output for i in range(25))
+    as_json = json.loads(runner.invoke(app, ["status", str(out), "--json"]).stdout)
+    assert len(as_json["works"]) == 25
+    assert (out / MANIFEST_NAME).is_file()

@@ -218,14 +218,9 @@ PARALLEL = Table(
 
 
 
-class DocumentStatsRow(Row):
-    work_id: str = Field(description="Work of the document.")
-    doc_id: str = Field(description="The document (a row of documents/).")
-    source_path: str = Field(description="Path of the source file relative to the input root (POSIX).")
-    lang: str = Field(description="Language tag of the document.")
-    title: str = Field(description="Text of the document's title segment ('' if none was found).")
-    work_assigned_by: str = Field(description="How work_id was decided: 'folder', 'mapping' or 'auto'.")
-    work_confidence: float = Field(description="Confidence of an automatic work assignment, 0-1 (1 otherwise).")
+class DocumentStatsRow(DocumentRow):
+    """Every column of documents/, then the document's segments by kind."""
+
     n_title: int = Field(description="Segments of kind title.")
     n_heading: int = Field(description="Segments of kind heading.")
     n_paragraph: int = Field(description="Segments of kind paragraph.")
@@ -251,7 +246,8 @@ class PairStatsRow(Row):
 # `corpus status` read, so that they need not read every work's files. One file each, rewritten when works change.
 DOCUMENT_STATS = Table(
     "document_stats", DocumentStatsRow,
-    "One row per document: its identity and its segments by kind (derived from documents/ and segments/).",
+    "One row per document: its row of documents/ (every column) and its segments by kind (from segments/); all "
+    "the corpus' documents in one file, what a build plans with and `corpus stats`/`status` read.",
 )
 PAIR_STATS = Table(
     "pair_stats", PairStatsRow,

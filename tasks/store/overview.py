@@ -57,9 +57,7 @@ NO_OVERVIEW = WorkOverview((), ())
 def document_stats_row(document: DocumentRow, kinds: Iterable[str]) -> DocumentStatsRow:
     counts = Counter(kinds)
     return DocumentStatsRow(
-        work_id=document.work_id, doc_id=document.doc_id, source_path=document.source_path, lang=document.lang,
-        title=document.title, work_assigned_by=document.work_assigned_by, work_confidence=document.work_confidence,
-        n_title=counts["title"], n_heading=counts["heading"], n_paragraph=counts["paragraph"],
+        **document.__dict__, n_title=counts["title"], n_heading=counts["heading"], n_paragraph=counts["paragraph"],
         n_list_item=counts["list_item"], n_boilerplate=counts[BOILERPLATE],
     )
 

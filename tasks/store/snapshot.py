@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from schemas import (
     ALIGNMENTS,
+    DOCUMENT_STATS,
     DOCUMENTS,
     PARALLEL,
     REJECTS,
@@ -41,7 +42,7 @@ from schemas import (
     RejectRow,
 )
 from tasks.ingest import Rejection
-from tasks.store.overview import NO_OVERVIEW, WorkOverview, overview_files
+from tasks.store.overview import NO_OVERVIEW, WorkOverview, covers, overview_files
 from tasks.store.plan import StoredDocument, StoredReject
 from tasks.store.storage import (
     LANGUAGES_STEM,
@@ -130,12 +131,30 @@ def _readable_documents(out_dir: Path, files: Sequence[ManifestFile]) -> tuple[l
     return rows, damaged
 
 
+def _documents_from_overview(out_dir: Path, manifest: Manifest) -> list[DocumentRow] | None:
+    """The documents table's rows as the document stats file holds them (all in one file: a build reads one file
+    instead of one per work), or None when the snapshot has no such file for every work or it cannot be read."""
+    table = manifest.tables.get(DOCUMENT_STATS.name)
+    if table is None or not table.files:
+        return None
+    try:
+        data = read_rows(out_dir, table.files, DOCUMENTS.columns)
+    except (OSError, pa.ArrowException):
+        return None
+    if data is None or not covers(manifest, data):
+        return None
+    return [DocumentRow.model_validate(row) for row in data.to_pylist()]
+
+
 def load_snapshot(out_dir: Path, manifest: Manifest | None) -> Snapshot:
+    """The snapshot ``manifest`` names: its documents (from the document stats file when it covers every work and
+    nothing is damaged, else from the documents table) and rejects, and what is damaged."""
     if manifest is None:
         return Snapshot(None, {}, ())
     damaged = check_files(out_dir, manifest)
     bad = {d.path for d in damaged}
-    documents, unreadable = _readable_documents(
+    summarised = None if damaged else _documents_from_overview(out_dir, manifest)
+    documents, unreadable = (summarised, []) if summarised is not None else _readable_documents(
         out_dir, [f for f in manifest.tables[DOCUMENTS.name].files if f.path not in bad]
     )
     damaged += unreadable

@@ -41,7 +41,6 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
@@ -238,6 +237,8 @@ def read_rows(out_dir: Path, files: Iterable[ManifestFile], columns: Sequence[st
         return None
     if len(paths) == 1:
         return pq.read_table(paths[0], columns=list(columns) if columns else None)
+    import pyarrow.dataset as ds  # here: it imports pandas (~0.3 s), which reading one file does not need
+
     first = pq.read_schema(paths[0])
     data = ds.dataset(paths, format="parquet", schema=first).to_table(columns=list(columns) if columns else None)
     return data.replace_schema_metadata(first.metadata) if columns is None else data

@@ -8,6 +8,7 @@ that changes something), from the tables themselves, which means reading every w
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -96,21 +97,35 @@ def _rejects_by_reason(out_dir: Path, manifest: Manifest) -> dict[str, int]:
     return dict(Counter(data["reason"].to_pylist())) if data is not None else {}
 
 
+def _sums(data: pa.Table, keys: Sequence[str], values: Sequence[str], where: str | None = None
+          ) -> dict[tuple[str, ...], list[float]]:
+    """Per value of the key columns: the row count, then the sum of each value column (over the rows whose ``where``
+    column is not 0). In Python: the rows are a few per document, and Arrow's group_by (or a comparison with a
+    Python number) imports pandas, which costs more than these sums."""
+    sums: dict[tuple[str, ...], list[float]] = {}
+    columns = [data[c].to_pylist() for c in values]
+    counted = data[where].to_pylist() if where else [1] * data.num_rows
+    for i, key in enumerate(zip(*(data[k].to_pylist() for k in keys), strict=True)):
+        if not counted[i]:
+            continue
+        row = sums.setdefault(key, [0] * (len(values) + 1))
+        row[0] += 1
+        for j, column in enumerate(columns, start=1):
+            row[j] += column[i]
+    return sums
+
+
 def _stats_from_overview(out_dir: Path, manifest: Manifest, documents: pa.Table, pairs: pa.Table) -> CorpusStats:
     """The statistics from the stats tables: sums over document rows and pair rows."""
-    counts = [f"n_{kind}" for kind in SEGMENT_KINDS]
-    by_lang = documents.group_by("lang").aggregate([([], "count_all"), *((c, "sum") for c in counts)])
     languages = []
-    for row in sorted(by_lang.to_pylist(), key=lambda r: r["lang"]):
-        kinds = {kind: row[f"n_{kind}_sum"] for kind in SEGMENT_KINDS if row[f"n_{kind}_sum"]}
-        languages.append(LanguageStats(lang=row["lang"], documents=row["count_all"], segments=sum(kinds.values()),
+    for (lang,), (n, *counts) in sorted(_sums(documents, ["lang"], [f"n_{k}" for k in SEGMENT_KINDS]).items()):
+        kinds = {kind: int(c) for kind, c in zip(SEGMENT_KINDS, counts, strict=True) if c}
+        languages.append(LanguageStats(lang=lang, documents=int(n), segments=sum(kinds.values()),
                                        segments_by_kind=dict(sorted(kinds.items()))))
-    aligned = pairs.filter(pc.greater(pairs["beads"], 0))
-    sums = aligned.group_by(["src_lang", "tgt_lang"]).aggregate(
-        [([], "count_all"), *((c, "sum") for c in ("beads", "score_sum", "src_content", "src_aligned",
-                                                     "tgt_content", "tgt_aligned"))])
+    sums = _sums(pairs, ["src_lang", "tgt_lang"],
+                 ["beads", "score_sum", "src_content", "src_aligned", "tgt_content", "tgt_aligned"], where="beads")
     return CorpusStats(
-        works=pc.count_distinct(documents["work_id"]).as_py() if documents.num_rows else 0,
+        works=len(set(documents["work_id"].to_pylist())),
         documents=documents.num_rows,
         segments=sum(language.segments for language in languages),
         alignment_rows=manifest.tables[ALIGNMENTS.name].rows,
@@ -118,12 +133,13 @@ def _stats_from_overview(out_dir: Path, manifest: Manifest, documents: pa.Table,
         languages=languages,
         pairs=[
             PairStats(
-                src_lang=r["src_lang"], tgt_lang=r["tgt_lang"], pairs=r["count_all"], beads=r["beads_sum"],
-                src_coverage=round(r["src_aligned_sum"] / max(1, r["src_content_sum"]), 4),
-                tgt_coverage=round(r["tgt_aligned_sum"] / max(1, r["tgt_content_sum"]), 4),
-                mean_score=round((r["score_sum_sum"] or 0.0) / max(1, r["beads_sum"]), 4),
+                src_lang=src, tgt_lang=tgt, pairs=int(n), beads=int(beads),
+                src_coverage=round(src_aligned / max(1, src_content), 4),
+                tgt_coverage=round(tgt_aligned / max(1, tgt_content), 4),
+                mean_score=round(score / max(1, beads), 4),
             )
-            for r in sorted(sums.to_pylist(), key=lambda r: (r["src_lang"], r["tgt_lang"]))
+            for (src, tgt), (n, beads, score, src_content, src_aligned, tgt_content, tgt_aligned)
+            in sorted(sums.items())
         ],
         written_at=manifest.written_at.isoformat(timespec="seconds"),
     )

@@ -12,7 +12,7 @@ from schemas import ALIGNMENTS, REJECTS, DocumentRow, DocumentStatsRow
 from tasks.store.overview import read_overview
 from tasks.store.plan import plan_build, take_inventory
 from tasks.store.snapshot import load_snapshot
-from tasks.store.storage import load_manifest, read_table
+from tasks.store.storage import load_manifest, python_rows, read_table
 
 UNCERTAIN_WORK = 0.6  # automatic work assignments less sure than this are listed for a person to check
 
@@ -57,9 +57,9 @@ def corpus_status(out_dir: Path, source: Path | None = None, glob: str = "**/*.t
     if overview is not None:
         documents_data, pairs = overview
         documents: list[DocumentStatsRow | DocumentRow] = [
-            DocumentStatsRow.model_validate(row) for row in documents_data.to_pylist()]
-        pairs = pairs.filter(pc.greater(pairs["beads"], 0))
-        aligned = Counter(pairs["work_id"].to_pylist())
+            DocumentStatsRow.model_validate(row) for row in python_rows(documents_data)]
+        aligned = Counter(w for w, beads in zip(pairs["work_id"].to_pylist(), pairs["beads"].to_pylist(), strict=True)
+                          if beads)
     else:
         assert snapshot is not None
         documents = [*snapshot.documents.values()]

@@ -53,6 +53,7 @@ from tasks.store.storage import (
     file_members,
     is_languages_file,
     make_manifest,
+    python_rows,
     read_rows,
     work_key,
     write_arrow_digest_named,
@@ -118,14 +119,14 @@ def _readable_documents(out_dir: Path, files: Sequence[ManifestFile]) -> tuple[l
     """The rows of the documents files; a file that cannot be read is damage, not a crash."""
     try:
         data = read_rows(out_dir, files)
-        return [DocumentRow.model_validate(row) for row in data.to_pylist()] if data is not None else [], []
+        return [DocumentRow.model_validate(row) for row in python_rows(data)] if data is not None else [], []
     except (OSError, pa.ArrowException):
         pass
     rows: list[DocumentRow] = []
     damaged: list[Damage] = []
     for entry in files:  # one by one, to tell which file is damaged
         try:
-            rows += [DocumentRow.model_validate(row) for row in pq.read_table(out_dir / entry.path).to_pylist()]
+            rows += [DocumentRow.model_validate(row) for row in python_rows(pq.read_table(out_dir / entry.path))]
         except (OSError, pa.ArrowException) as error:
             damaged.append(Damage(entry.path, f"is not a readable Parquet file ({error})"))
     return rows, damaged
@@ -143,7 +144,7 @@ def _documents_from_overview(out_dir: Path, manifest: Manifest) -> list[Document
         return None
     if data is None or not covers(manifest, data):
         return None
-    return [DocumentRow.model_validate(row) for row in data.to_pylist()]
+    return [DocumentRow.model_validate(row) for row in python_rows(data)]
 
 
 def load_snapshot(out_dir: Path, manifest: Manifest | None) -> Snapshot:
@@ -169,7 +170,7 @@ def load_snapshot(out_dir: Path, manifest: Manifest | None) -> Snapshot:
     reject_files = [f for f in manifest.tables[REJECTS.name].files if f.path not in bad]
     try:
         data = read_rows(out_dir, reject_files)
-        rejects = tuple(RejectRow.model_validate(row) for row in data.to_pylist()) if data is not None else ()
+        rejects = tuple(RejectRow.model_validate(row) for row in python_rows(data)) if data is not None else ()
     except (OSError, pa.ArrowException) as error:  # re-derived: the rejected files are looked at again
         damaged += [Damage(f.path, f"is not a readable Parquet file ({error})") for f in reject_files]
         bad |= {f.path for f in reject_files}

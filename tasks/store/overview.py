@@ -37,8 +37,16 @@ from schemas import (
     Manifest,
     ManifestFile,
     PairStatsRow,
+    Row,
 )
-from tasks.store.storage import check_files, file_members, read_rows, work_key, write_digest_named
+from tasks.store.storage import (
+    check_files,
+    file_members,
+    read_rows,
+    rows_to_table,
+    work_key,
+    write_arrow_digest_named,
+)
 
 BOILERPLATE = "boilerplate"  # the segment kind that is not content: coverage counts the other kinds
 
@@ -119,43 +127,50 @@ def _stored_overview(out_dir: Path, manifest: Manifest, documents: Sequence[Docu
     return overview
 
 
+_ORDER = {DOCUMENT_STATS.name: ("work_id", "source_path"), PAIR_STATS.name: ("work_id", "src_doc_id", "tgt_doc_id")}
+
+
 def overview_files(out_dir: Path, manifest: Manifest | None, stored: Sequence[DocumentRow],
                    rebuilt: set[str], overviews: Sequence[WorkOverview]) -> dict[str, list[ManifestFile]]:
     """The stats tables of the next snapshot, one file each: the previous rows of the works in ``stored`` that were
-    not ``rebuilt`` (derived from their tables where the previous file lacks them), then the rebuilt works'."""
+    not ``rebuilt`` (derived from their tables where the previous file lacks them), and the rebuilt works' rows.
+
+    The previous rows are carried over as Arrow columns, never as Python objects: adding one work to a corpus of
+    thousands costs a read, a filter and a write of two small files."""
     kept = [d for d in stored if d.work_id not in rebuilt]
-    kept_works = sorted({d.work_id for d in kept})
+    kept_works = pa.array(sorted({d.work_id for d in kept}), pa.string())
     # The two files are written together: rows of a work are in both or in neither. A file that is not in the
     # snapshot (a corpus built before them, or a damaged file left out) leaves every work without its rows.
     complete = manifest is not None and all(t.name in manifest.tables and manifest.tables[t.name].files
                                             for t in (DOCUMENT_STATS, PAIR_STATS))
-    previous = {table.name: _previous_rows(out_dir, manifest, table.name, kept_works if complete else [])
+    previous = {table.name: _previous_rows(out_dir, manifest if complete else None, table.name, kept_works)
                 for table in (DOCUMENT_STATS, PAIR_STATS)}
-    have = {d.doc_id for d in previous[DOCUMENT_STATS.name]}
-    lacking = {d.work_id for d in kept if d.doc_id not in have}
+    have = set(previous[DOCUMENT_STATS.name]["doc_id"].to_pylist())
+    lacking = sorted({d.work_id for d in kept if d.doc_id not in have})
     if lacking and manifest is not None:
-        derived = _stored_overview(out_dir, manifest, [d for d in kept if d.work_id in lacking])
-        previous = {name: [r for r in rows if r.work_id not in lacking] for name, rows in previous.items()}
+        derived = _stored_overview(out_dir, manifest, [d for d in kept if d.work_id in set(lacking)])
+        gone = pc.is_in(previous[DOCUMENT_STATS.name]["work_id"], value_set=pa.array(lacking, pa.string()))
+        previous[DOCUMENT_STATS.name] = previous[DOCUMENT_STATS.name].filter(pc.invert(gone))
+        gone = pc.is_in(previous[PAIR_STATS.name]["work_id"], value_set=pa.array(lacking, pa.string()))
+        previous[PAIR_STATS.name] = previous[PAIR_STATS.name].filter(pc.invert(gone))
         overviews = [derived, *overviews]
-    documents = sorted([*previous[DOCUMENT_STATS.name], *(r for o in overviews for r in o.documents)],
-                       key=lambda r: (r.work_id, r.source_path))
-    pairs = sorted([*previous[PAIR_STATS.name], *(r for o in overviews for r in o.pairs)],
-                   key=lambda r: (r.work_id, r.src_doc_id, r.tgt_doc_id))
-    return {
-        DOCUMENT_STATS.name: [write_digest_named(out_dir, DOCUMENT_STATS, DOCUMENT_STATS.name, documents)],
-        PAIR_STATS.name: [write_digest_named(out_dir, PAIR_STATS, PAIR_STATS.name, pairs)],
-    }
+    new: dict[str, Sequence[Row]] = {DOCUMENT_STATS.name: [r for o in overviews for r in o.documents],
+           PAIR_STATS.name: [r for o in overviews for r in o.pairs]}
+    files = {}
+    for table in (DOCUMENT_STATS, PAIR_STATS):
+        data = pa.concat_tables([previous[table.name], rows_to_table(table, new[table.name])]).cast(table.arrow_schema)
+        data = data.sort_by([(column, "ascending") for column in _ORDER[table.name]])
+        files[table.name] = [write_arrow_digest_named(out_dir, table.name, table.name, data)]
+    return files
 
 
-def _previous_rows(out_dir: Path, manifest: Manifest | None, table: str, works: Sequence[str]) -> list[Any]:
-    model = DocumentStatsRow if table == DOCUMENT_STATS.name else PairStatsRow
-    if manifest is None or table not in manifest.tables or not works:
-        return []
-    data = read_rows(out_dir, manifest.tables[table].files)
-    if data is None:
-        return []
-    data = data.filter(pc.is_in(data["work_id"], value_set=pa.array(works, pa.string())))
-    return [model.model_validate(row) for row in data.to_pylist()]
+def _previous_rows(out_dir: Path, manifest: Manifest | None, table: str, works: pa.Array) -> pa.Table:
+    """The rows of ``works`` in the snapshot's file of the stats table (none without a manifest)."""
+    schema = DOCUMENT_STATS.arrow_schema if table == DOCUMENT_STATS.name else PAIR_STATS.arrow_schema
+    data = read_rows(out_dir, manifest.tables[table].files) if manifest is not None else None
+    if data is None or not len(works):
+        return schema.empty_table()
+    return data.filter(pc.is_in(data["work_id"], value_set=works)).cast(schema)
 
 
 def covers(manifest: Manifest, data: pa.Table) -> bool:

@@ -317,17 +317,18 @@ def _history_name(manifest: Manifest) -> str:
     return f"{manifest.written_at.strftime('%Y%m%dT%H%M%S%fZ')}-{manifest.build_id}.json"
 
 
-def _remember(out_dir: Path, manifest: Manifest) -> None:
+def _remember(out_dir: Path, manifest: Manifest, payload: bytes | None = None) -> None:
     """Keep a copy of a published manifest in ``.snapshots/``: the proof of which files are this corpus' own."""
     path = out_dir / SNAPSHOTS_DIR / _history_name(manifest)
     if not path.exists():
-        write_atomically(out_dir, path, _manifest_payload(manifest))
+        write_atomically(out_dir, path, payload if payload is not None else _manifest_payload(manifest))
 
 
 def write_manifest(out_dir: Path, manifest: Manifest) -> None:
     """Publish a snapshot: the manifest is replaced atomically (temp file, fsync, rename), then remembered."""
-    write_atomically(out_dir, out_dir / MANIFEST_NAME, _manifest_payload(manifest))
-    _remember(out_dir, manifest)
+    payload = _manifest_payload(manifest)  # once: ~0.2 s for the 8,000 files of 1,000 works
+    write_atomically(out_dir, out_dir / MANIFEST_NAME, payload)
+    _remember(out_dir, manifest, payload)
 
 
 def _history(out_dir: Path) -> list[tuple[Path, Manifest]]:

@@ -137,15 +137,18 @@ def test_verify_checks_the_stats_files_and_a_build_repairs_them(built: tuple[Pat
 def test_status_of_many_works_is_a_summary_and_all_lists_every_document(tmp_path: Path) -> None:
     works = {f"work-{i:02d}": {"en": [("title", f"T {i}"), ("paragraph", "x")], "fr": [("title", f"U {i}")]}
              for i in range(25)}
-    out = make_corpus(tmp_path / "out", works)
+    works["half"] = {"de": [("title", "D")], "en": [("title", "E")], "fr": [("title", "F")]}
+    out = make_corpus(tmp_path / "out", works, {"half": [("de", "en", [0], [0], 0.9)]})  # fr aligned with neither
     result = runner.invoke(app, ["status", str(out)])
     assert result.exit_code == 0, result.output
-    assert "25 works, 50 documents (en 25, fr 25); 25 of 25 document pairs aligned" in result.output
+    assert ("26 works, 53 documents (de 1, en 26, fr 26); 26 of 28 document pairs aligned, 1 work(s) INCOMPLETE"
+            in result.output.replace("\n", " "))
+    assert "half/fr.txt" in result.output and "1/3 (INCOMPLETE)" in result.output  # what needs a look, in full
     assert "work-03/en.txt" not in result.output and "--all" in result.output
     result = runner.invoke(app, ["status", str(out), "--all"])
     assert all(f"work-{i:02d}/en.txt" in result.output for i in range(25))
     as_json = json.loads(runner.invoke(app, ["status", str(out), "--json"]).stdout)
-    assert len(as_json["works"]) == 25
+    assert len(as_json["works"]) == 26
     assert (out / MANIFEST_NAME).is_file()
 
 

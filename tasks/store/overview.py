@@ -1,17 +1,18 @@
 """The corpus' counts per document and per document pair (``document_stats/``, ``pair_stats/``).
 
-``corpus stats`` and ``corpus status`` need, per document, its identity and its segments by kind, and per document
-pair its segment beads and coverage; computing that from the tables means reading every work's files (6,000 small
-files for 1,000 works x 5 languages, ~13 s). A build computes these rows for the works it rebuilds, where their
-documents, segments and beads are in memory (``work_overview``, in the worker), and publishes them as one file per
-table (``overview_files``): the rows of unchanged works are carried over from the previous file, the rebuilt works'
-rows replace theirs. That file is rewritten by every publishing build; it holds a few small rows per document
-(~50 bytes), so rewriting it costs milliseconds for thousands of works, where the tables it summarises are
-never rewritten.
+``corpus stats`` and ``corpus status`` need, per document, its row and its segments by kind, and per document pair
+its segment beads and coverage; computing that from the tables means reading every work's files (~7,000 small
+files for 1,000 works x 5 languages, ~10 s of CPU). A build computes these rows for the works it rebuilds, where
+their documents, segments and beads are in memory (``work_overview``, in the worker), and publishes them as one
+file per table (``overview_files``): the rows of unchanged works are carried over from the previous file as Arrow
+columns, the rebuilt works' rows replace theirs. That file is rewritten by every publishing build; it holds a
+row per document (every column of ``documents/``: 263 kB for 5,000 documents) and one per pair (191 kB for
+10,000), so rewriting it costs milliseconds, where the tables it summarises are never rewritten. A build also plans
+from ``document_stats/`` (``tasks.store.snapshot.load_snapshot``): one file instead of one per work.
 
 A corpus built before these tables existed (or whose stats file is damaged or lost) lacks rows of some works: the
 next publishing build derives them from the stored tables (reading those works' files once), and until then the
-readers compute the statistics from the tables themselves (``covers``).
+readers compute the statistics from the tables themselves (``covers``, ``read_overview``).
 """
 
 from __future__ import annotations
@@ -123,8 +124,7 @@ def _stored_overview(out_dir: Path, manifest: Manifest, documents: Sequence[Docu
     work_ids = sorted({d.work_id for d in documents})
     rows = [] if alignments is None else alignments.filter(
         pc.is_in(alignments["work_id"], value_set=pa.array(work_ids, pa.string()))).to_pylist()
-    overview = work_overview([(d, by_doc[d.doc_id]) for d in documents], rows)
-    return overview
+    return work_overview([(d, by_doc[d.doc_id]) for d in documents], rows)
 
 
 _ORDER = {DOCUMENT_STATS.name: ("work_id", "source_path"), PAIR_STATS.name: ("work_id", "src_doc_id", "tgt_doc_id")}
@@ -154,8 +154,10 @@ def overview_files(out_dir: Path, manifest: Manifest | None, stored: Sequence[Do
         gone = pc.is_in(previous[PAIR_STATS.name]["work_id"], value_set=pa.array(lacking, pa.string()))
         previous[PAIR_STATS.name] = previous[PAIR_STATS.name].filter(pc.invert(gone))
         overviews = [derived, *overviews]
-    new: dict[str, Sequence[Row]] = {DOCUMENT_STATS.name: [r for o in overviews for r in o.documents],
-           PAIR_STATS.name: [r for o in overviews for r in o.pairs]}
+    new: dict[str, Sequence[Row]] = {
+        DOCUMENT_STATS.name: [r for o in overviews for r in o.documents],
+        PAIR_STATS.name: [r for o in overviews for r in o.pairs],
+    }
     files = {}
     for table in (DOCUMENT_STATS, PAIR_STATS):
         data = pa.concat_tables([previous[table.name], rows_to_table(table, new[table.name])]).cast(table.arrow_schema)
@@ -177,7 +179,7 @@ def covers(manifest: Manifest, data: pa.Table) -> bool:
     """Whether the document stats rows ``data`` (its ``work_id`` column) hold every work of the snapshot."""
     stored = {m for f in manifest.tables[DOCUMENTS.name].files for m in file_members(f)} if (
         DOCUMENTS.name in manifest.tables) else set()
-    stored.discard("empty")  # the placeholder file of a corpus without documents
+    stored.discard("empty")  # the placeholder file of a corpus without documents (tasks.store.snapshot.EMPTY_STEM)
     return stored == {work_key(w) for w in pc.unique(data["work_id"]).to_pylist()}
 
 
@@ -197,6 +199,7 @@ def read_overview(out_dir: Path, manifest: Manifest) -> tuple[pa.Table, pa.Table
         return None
     documents = read_rows(out_dir, manifest.tables[DOCUMENT_STATS.name].files)
     pairs = read_rows(out_dir, manifest.tables[PAIR_STATS.name].files)
-    if documents is None or pairs is None or not covers(manifest, documents):
+    if (documents is None or pairs is None or documents.schema.names != DOCUMENT_STATS.columns
+            or pairs.schema.names != PAIR_STATS.columns or not covers(manifest, documents)):
         return None
     return documents, pairs

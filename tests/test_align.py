@@ -19,7 +19,8 @@ import tasks.align.dp as align_dp
 import tasks.align.features as align_features
 import tasks.align.levels as align_levels
 import tasks.align.params as align_params
-from eval.gold import EvalDoc
+from eval.gold import EvalDoc, load_gold
+from eval.realsuite import REAL_DIR, load_real_files, real_documents
 from eval.run import seed_documents
 from eval.score import evaluate_pair
 from schemas import SegmentKind
@@ -601,3 +602,27 @@ def test_an_alignment_without_merges_is_not_run_again_with_a_dearer_merge_prior(
     s_side, t_side = align_features._side(first, False), align_features._side(second, True)
     ratios = align_dp._ratio_candidates(s_side, t_side, align_dp._anchor_chain(s_side.keys, t_side.keys))
     assert len(calls) == 3 * len(ratios)
+
+
+def _real_pair(*names: str) -> tuple[EvalDoc, EvalDoc]:
+    """Two files of the development corpus (eval/real), segmented and with their gold as the suite reads them."""
+    files = [f for name in names for f in load_real_files() if f.path.endswith("/" + name)]
+    src, tgt = real_documents(REAL_DIR, files, load_gold(REAL_DIR / "gold.tsv"))
+    return src.doc, tgt.doc
+
+
+def test_the_length_ratio_is_re_estimated_from_what_the_alignment_links() -> None:
+    """A help page whose translation leaves untranslated paragraphs out (gnome-backup, Russian and Chinese of
+    the dev corpus): the ratio of the total lengths counts them as if Chinese said them in fewer characters, and
+    a long untranslated paragraph ("Хранить резервные копии ...") took the place of the short translated one
+    after it. The ratio of the linked beads' lengths puts the translated one back."""
+    src, tgt = _real_pair("backup.ru.txt", "backup.zh-Hans.txt")
+    alignment = align_pair(src.segments, tgt.segments)
+    assert_valid(alignment, src.segments, tgt.segments)
+    text = {s.ordinal: s.text for s in src.segments}
+    beads = {b.src: b.tgt for b in alignment.segments}
+    untranslated = next(o for o, t in text.items() if t.startswith("Хранить резервные копии"))
+    translated = next(o for o, t in text.items() if t.startswith("Не менее важно"))
+    assert beads[(untranslated,)] == ()
+    assert beads[(translated,)] != ()
+    assert evaluate_pair(src, tgt, alignment).counts["segment"].strict.f1 > 0.8

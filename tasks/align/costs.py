@@ -10,7 +10,9 @@ translation model:
   of one- to three-word labels say little) plus a relative floor, because loose translations differ
   by a proportion that does not shrink for long segments. The ratio is that of the total lengths, unless
   the anchors, the heading lengths or (where one side has fewer segments) the median segment lengths
-  disagree (a large omission): then each estimate is tried and the cheapest alignment kept. A run of
+  disagree (a large omission): then each estimate is tried and the cheapest alignment kept; the ratio
+  is then re-estimated from the lengths of the beads that alignment links (what one side leaves out
+  does not count) and the pair aligned again, until it settles. A run of
   identical lines (one translation repeated under several verse or message numbers) shares its length
   among its copies.
 * **numbers**: compared by value across scripts and formats, as ``tasks.anchors`` reads them

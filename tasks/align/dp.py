@@ -238,6 +238,12 @@ _MIN_RATIO_HEADS = 3
 _RATIO_DISAGREEMENT = 1.3
 
 
+_RATIO_ROUNDS = 3  # re-estimations of the length ratio from the beads an alignment links
+
+
+_RATIO_SETTLED = 1.05  # a re-estimate closer than this to the ratio it came from changes nothing worth a run
+
+
 def _ratio_candidates(src: _Side, tgt: _Side, chain: Sequence[tuple[int, int]]) -> list[float]:
     """Estimates of the target length per source length unit for this pair, the first preferred.
 
@@ -271,6 +277,21 @@ def _ratio_candidates(src: _Side, tgt: _Side, chain: Sequence[tuple[int, int]]) 
         if ratio > 0 and all(max(ratio / c, c / ratio) > _RATIO_DISAGREEMENT for c in candidates):
             candidates.append(ratio)
     return candidates
+
+
+def _linked_ratio(spans: Sequence[Span], src: _Side, tgt: _Side) -> float | None:
+    """The target length per source length unit of the units an alignment links, or None if it links none.
+
+    The ratio of the total lengths counts what one side leaves out (untranslated paragraphs, messages
+    missing from a catalogue) as if the other side had it in shorter words: every linked bead then looks
+    too long on one side, and a long untranslated paragraph may take the place of the short one that is
+    translated. The lengths of the linked beads only are the text the two sides share.
+    """
+    src_len = [f.length for f in src.features]
+    tgt_len = [f.length for f in tgt.features]
+    src_total = sum(sum(src_len[i0:i1]) for i0, i1, j0, j1 in spans if i1 > i0 and j1 > j0)
+    tgt_total = sum(sum(tgt_len[j0:j1]) for i0, i1, j0, j1 in spans if i1 > i0 and j1 > j0)
+    return tgt_total / src_total if src_total > 0 and tgt_total > 0 else None
 
 
 def _centres(units: Sequence[tuple[int, int]]) -> list[tuple[float, float]]:

@@ -19,6 +19,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,7 +34,17 @@ from tasks.align.costs import (
     _shape_cost,
     _unlinked_score,
 )
-from tasks.align.dp import _anchor_chain, _banded_dp, _centres, _expected_path, _monotone, _ratio_candidates
+from tasks.align.dp import (
+    _RATIO_ROUNDS,
+    _RATIO_SETTLED,
+    _anchor_chain,
+    _banded_dp,
+    _centres,
+    _expected_path,
+    _linked_ratio,
+    _monotone,
+    _ratio_candidates,
+)
 from tasks.align.features import _member_keys, _short_sentences, _Side, _side, _units, _with_vectors
 from tasks.align.params import _ABSORB_GAIN, _LENGTH_UNIT, _LINK_SHAPES, _MAX_NULL_SHARE, _SENTENCE_TOLERANCE
 from tasks.align.types import Bead, Embed, Span
@@ -258,19 +269,30 @@ def _align_oriented(src: Sequence[Segment], tgt: Sequence[Segment], embed: Embed
     weights = (_key_weights(_member_keys(s_side, s_secs.members), _member_keys(t_side, t_secs.members)),
                _key_weights(s_side.keys, t_side.keys))
     # Only the cheapest estimate's beads are made (the first wins ties).
-    _, beads = min(
-        (_align_scaled(s_side, t_side, s_secs, t_secs, weights, chain, ratio)
-         for ratio in _ratio_candidates(s_side, t_side, chain)),
-        key=lambda result: result[0],
-    )
-    return beads()
+    best = min((_align_scaled(s_side, t_side, s_secs, t_secs, weights, chain, ratio)
+                for ratio in _ratio_candidates(s_side, t_side, chain)), key=lambda result: result.cost)
+    # Then the ratio is re-estimated from what that alignment links, until it settles.
+    for _ in range(_RATIO_ROUNDS):
+        ratio = _linked_ratio(best.spans, s_side, t_side)
+        if ratio is None or max(ratio / best.ratio, best.ratio / ratio) <= _RATIO_SETTLED:
+            break
+        best = _align_scaled(s_side, t_side, s_secs, t_secs, weights, chain, ratio)
+    return best.beads()
+
+
+class _Scaled(NamedTuple):
+    """The segment alignment for one estimate of the length ratio."""
+
+    cost: float
+    beads: Callable[[], tuple[list[Bead], list[Bead]]]  # makes its section and segment beads
+    spans: list[Span]  # its segment spans (content segments) before unaligned units are absorbed
+    ratio: float
 
 
 def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sections,
                   weights: tuple[Mapping[str, float], Mapping[str, float]], chain: Sequence[tuple[int, int]],
-                  ratio: float) -> tuple[float, Callable[[], tuple[list[Bead], list[Bead]]]]:
-    """The segment alignment's cost for one estimate of the length ratio, and a function that makes its
-    section and segment beads."""
+                  ratio: float) -> _Scaled:
+    """The segment alignment for one estimate of the length ratio."""
     n, m = len(s_side.segments), len(t_side.segments)
     s_len = [f.length for f in s_side.features]
     t_len = [f.length for f in t_side.features]
@@ -329,7 +351,7 @@ def _align_scaled(s_side: _Side, t_side: _Side, s_secs: _Sections, t_secs: _Sect
         sections = _section_beads(groups, s_side, t_side, s_secs, t_secs, sec_costs.weights)
         return sections, _segment_beads(final, s_side, t_side, seg_costs)
 
-    return cost, beads
+    return _Scaled(cost, beads, spans, ratio)
 
 
 def _with_unaligned_absorbed(spans: Sequence[Span], costs: _Costs, s_short: Sequence[bool],

@@ -21,6 +21,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -395,14 +396,35 @@ def _mark_underlines(lines: list[_Line | None]) -> list[_Line | None]:
     return result
 
 
-def _first_word_width(line: _Line) -> int:
+def _columns(line: _Line) -> int:
+    return line.width
+
+
+def _characters(line: _Line) -> int:
+    return len(line.content)
+
+
+def _first_word_columns(line: _Line) -> int:
+    """Columns of what a wrapper that breaks between wide characters (or at spaces) could not break."""
     if line.body and _is_no_space_char(line.body[0]):
         return _display_width(line.body[0])
     return _display_width(line.body.split(maxsplit=1)[0]) if line.body else 0
 
 
-def _wrap_width(lines: list[_Line | None]) -> int | None:
-    """The width prose was hard-wrapped at, or None when lines are not hard-wrapped.
+def _first_word_characters(line: _Line) -> int:
+    """Characters of what a wrapper that breaks at spaces only (and counts characters) could not break."""
+    return len(line.body.split(maxsplit=1)[0]) if line.body else 0
+
+
+# How a wrapper measures a line and the start of the next one: in display columns, breaking between wide
+# characters (terminals, editors), or in characters, breaking at spaces only (Python's textwrap and
+# others), which leaves the lines of a text mixing wide and narrow characters ragged in columns.
+_WRAP_MEASURES: tuple[tuple[Callable[[_Line], int], Callable[[_Line], int]], ...] = (
+    (_columns, _first_word_columns), (_characters, _first_word_characters))
+
+
+def _wrap_width(lines: list[_Line | None], measure: Callable[[_Line], int] = _columns) -> int | None:
+    """The width prose was hard-wrapped at, in the given measure, or None when lines are not hard-wrapped.
 
     Wrapped prose needs blank lines to tell paragraphs apart, keeps every line within a modest width, and
     most lines that are followed by another line of their block run close to that width.
@@ -411,24 +433,29 @@ def _wrap_width(lines: list[_Line | None]) -> int | None:
     blanks = len(lines) - len(present)
     if not present or blanks * 30 < len(present):
         return None
-    widths = sorted(line.width for line in present)
+    # Lines followed by a list item or by the rule that underlines them end where they must.
+    continued = sorted(measure(line) for line, after in itertools.pairwise(lines)
+                       if line is not None and after is not None and not after.marker_kind and not after.rule)
+    widths = sorted(measure(line) for line in present)
     wrap = widths[min(len(widths) - 1, (len(widths) * 95) // 100)]
+    if continued and continued[len(continued) // 4] >= 0.7 * continued[(len(continued) * 3) // 4]:
+        # Filled lines cluster just below the wrap width; longer lines are paragraphs left unwrapped.
+        wrap = min(wrap, continued[(len(continued) * 3) // 4])
     if not _WRAP_MIN_WIDTH <= wrap <= _WRAP_MAX_WIDTH:
         return None
-    # Lines followed by a list item or by the rule that underlines them end where they must.
-    continued = [line.width for line, after in itertools.pairwise(lines)
-                 if line is not None and after is not None and not after.marker_kind and not after.rule]
     if not continued or sum(width >= 0.7 * wrap for width in continued) * 2 < len(continued):
         return None
     return wrap
 
 
-def _continues(previous: _Line, line: _Line, wrap: int | None) -> bool:
-    """Whether ``line`` is the hard-wrapped continuation of ``previous`` (same block, no blank between)."""
-    if (wrap is None or line.marker_kind or line.table or previous.table or previous.marker_kind == "hash"
+def _continues(previous: _Line, line: _Line, wraps: Sequence[int | None]) -> bool:
+    """Whether ``line`` is the hard-wrapped continuation of ``previous`` (same block, no blank between):
+    the next line's first word would not have fitted on ``previous`` in one of the wrap measures."""
+    if (line.marker_kind or line.table or previous.table or previous.marker_kind == "hash"
             or line.rule or line.underlined or previous.rule):
         return False
-    if previous.width + 1 + _first_word_width(line) < 0.8 * wrap:
+    if not any(wrap is not None and measure(previous) + 1 + first_word(line) >= 0.8 * wrap
+               for wrap, (measure, first_word) in zip(wraps, _WRAP_MEASURES, strict=True)):
         return False
     if previous.marker_kind:
         return line.indent >= previous.indent
@@ -455,12 +482,12 @@ def _join(left: str, right: str, no_space_hint: bool) -> str:
 
 
 def _group_lines(lines: list[_Line | None], script: str | None) -> list[_Group]:
-    wrap = _wrap_width(lines)
+    wraps = [_wrap_width(lines, measure) for measure, _ in _WRAP_MEASURES]
     no_space_hint = script in _NO_SPACE_SCRIPTS
     groups: list[_Group] = []
     previous: _Line | None = None
     for line in lines:
-        if line is not None and previous is not None and _continues(previous, line, wrap):
+        if line is not None and previous is not None and _continues(previous, line, wraps):
             groups[-1].lines.append(line)
         elif line is not None:
             groups.append(_Group([line]))

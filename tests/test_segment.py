@@ -751,3 +751,20 @@ def test_a_bracketed_number_opening_a_line_of_text_numbered_inline_is_kept_as_te
     listed = segment_text("Steps:\n\n(1) Open the lid\n(2) Take the cable out\n")
     assert [s.kind for s in listed][-2:] == ["list_item", "list_item"]
     assert listed[-1].text == "Take the cable out"
+
+
+def test_text_wrapped_by_characters_at_spaces_only_is_joined_despite_long_unwrapped_paragraphs() -> None:
+    # Chinese with Latin terms, hard-wrapped at 40 characters by a wrapper that breaks at spaces only (Python's
+    # textwrap): its lines are ragged in display columns, and paragraphs without spaces stay one long line,
+    # so neither the columns nor the longest lines tell the wrap width; the filled lines, in characters, do.
+    wrapped = ("只有带有安全更新的纯净的 stable release 版本可以提供最佳的稳定性。运行大多数 stable release "
+               "版本的软件包之中混合一些来自 testing 或 unstable release 版本的软件包会比运行纯净的 unstable "
+               "release 版本冒更大的风险，这是因为库版本的不匹配导致的。")
+    unspaced = "如果你无法做到这些预防措施中的任何一个那你可能还没做好使用测试版的准备" * 3 + "。"
+    blocks = ["软件包管理", textwrap.fill(wrapped, 40, break_long_words=False), unspaced, unspaced,
+              textwrap.fill(wrapped, 40, break_long_words=False), unspaced]
+    text = "\n\n".join(blocks) + "\n"
+    assert len(textwrap.fill(wrapped, 40, break_long_words=False).splitlines()) > 2
+    segments = [s for s in segment_text(text, "Hans") if s.kind != "boilerplate"]
+    assert [s.text.replace(" ", "") for s in segments[1:]] == [
+        wrapped.replace(" ", ""), unspaced, unspaced, wrapped.replace(" ", ""), unspaced]

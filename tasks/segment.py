@@ -462,6 +462,29 @@ def _continues(previous: _Line, line: _Line, wraps: Sequence[int | None]) -> boo
     return line.indent <= previous.indent
 
 
+_DASHES = frozenset("-–—")
+
+
+def _wrapped_dashes_kept(lines: list[_Line | None], wraps: Sequence[int | None]) -> list[_Line | None]:
+    """Lines where a dash that a wrapper moved to the start of a line stays text rather than a bullet.
+
+    Hard-wrapping breaks at any space, also before a dash inside a sentence ("... nothing better -
+    to our Lord we turn"): a line that opens with a dash and a lowercase word, after a line filled to
+    the wrap width that does not end a sentence, is the rest of that sentence, not a list item.
+    """
+    out = list(lines)
+    for k in range(1, len(out)):
+        line, previous = out[k], out[k - 1]
+        if (line is None or previous is None or line.marker_kind != "bullet" or line.marker.strip() not in _DASHES
+                or not line.body[:1].islower() or previous.marker_kind == "hash" or previous.rule
+                or _ends_final(previous.content) or previous.content.endswith((":", "：", "?", "？"))):
+            continue
+        if any(wrap is not None and measure(previous) + 2 >= 0.8 * wrap
+               for wrap, (measure, _) in zip(wraps, _WRAP_MEASURES, strict=True)):
+            out[k] = dataclasses.replace(line, marker="", marker_kind="", body=line.content)
+    return out
+
+
 def _spaced_letter(char: str) -> bool:
     return char.isalpha() and not _is_no_space_char(char)
 
@@ -483,6 +506,7 @@ def _join(left: str, right: str, no_space_hint: bool) -> str:
 
 def _group_lines(lines: list[_Line | None], script: str | None) -> list[_Group]:
     wraps = [_wrap_width(lines, measure) for measure, _ in _WRAP_MEASURES]
+    lines = _wrapped_dashes_kept(lines, wraps)
     no_space_hint = script in _NO_SPACE_SCRIPTS
     groups: list[_Group] = []
     previous: _Line | None = None

@@ -768,3 +768,17 @@ def test_text_wrapped_by_characters_at_spaces_only_is_joined_despite_long_unwrap
     segments = [s for s in segment_text(text, "Hans") if s.kind != "boilerplate"]
     assert [s.text.replace(" ", "") for s in segments[1:]] == [
         wrapped.replace(" ", ""), unspaced, unspaced, wrapped.replace(" ", ""), unspaced]
+
+
+def test_a_dash_that_wrapping_moved_to_the_start_of_a_line_stays_text() -> None:
+    # A wrapper breaks at any space, also before a dash inside a sentence: the line that then opens with
+    # "- " and a lowercase word continues the sentence; a dash item after a finished sentence is a list item.
+    sentence = ("Perhaps our Lord will give us something better than the gardens we lost - to our Lord we turn "
+                "in hope, and to Him we direct our prayers, and in Him we trust for everything that we need.")
+    lines = textwrap.wrap(sentence, 72, break_on_hyphens=False)
+    assert lines[1].startswith("- to")
+    text = "\n\n".join(["The garden", "\n".join(lines), "\n".join(lines), "Things to bring:\n- water\n- bread"]) + "\n"
+    segments = [s for s in segment_text(text) if s.kind != "boilerplate"]
+    assert [(s.kind, s.text) for s in segments] == [
+        ("title", "The garden"), ("paragraph", sentence), ("paragraph", sentence), ("paragraph", "Things to bring:"),
+        ("list_item", "water"), ("list_item", "bread")]

@@ -470,13 +470,15 @@ def _wrapped_dashes_kept(lines: list[_Line | None], wraps: Sequence[int | None])
 
     Hard-wrapping breaks at any space, also before a dash inside a sentence ("... nothing better -
     to our Lord we turn"): a line that opens with a dash and a lowercase word, after a line filled to
-    the wrap width that does not end a sentence, is the rest of that sentence, not a list item.
+    the wrap width that does not end a sentence, is the rest of that sentence, not a list item. A line that opens
+    with the same dash is the item before it: a list of long items in lowercase stays a list.
     """
     out = list(lines)
     for k in range(1, len(out)):
         line, previous = out[k], out[k - 1]
         if (line is None or previous is None or line.marker_kind != "bullet" or line.marker.strip() not in _DASHES
                 or not line.body[:1].islower() or previous.marker_kind == "hash" or previous.rule
+                or (previous.marker_kind == "bullet" and previous.marker.strip() == line.marker.strip())
                 or _ends_final(previous.content) or previous.content.endswith((":", "：", "?", "？"))):
             continue
         if any(wrap is not None and measure(previous) + 2 >= 0.8 * wrap

@@ -782,3 +782,13 @@ def test_a_dash_that_wrapping_moved_to_the_start_of_a_line_stays_text() -> None:
     assert [(s.kind, s.text) for s in segments] == [
         ("title", "The garden"), ("paragraph", sentence), ("paragraph", sentence), ("paragraph", "Things to bring:"),
         ("list_item", "water"), ("list_item", "bread")]
+
+
+def test_a_list_of_long_lowercase_dash_items_in_a_wrapped_text_stays_a_list() -> None:
+    paragraph = " ".join(["the wrapped paragraph of this document goes on in lines of about sixty characters"] * 4)
+    items = ["- install the package with pip and check that the command runs on your machine",
+             "- read the guide about the configuration file and the options of every command",
+             "- run the tests of the project before you send any change for review by others"]
+    text = "Setting up\n\n" + "\n".join(textwrap.wrap(paragraph, 60)) + ".\n\n" + "\n".join(items) + "\n"
+    segments = [s for s in segment_text(text) if s.kind != "boilerplate"]
+    assert [s.kind for s in segments] == ["title", "paragraph", "list_item", "list_item", "list_item"]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from schemas.locations import store_url, to_location
+
 DEFAULT_MAX_FILE_MB = 50.0
 
 
@@ -87,9 +89,16 @@ class BuildParameters(BaseModel):
             raise ValueError(f"{(info.field_name or '').removesuffix('_file')} file {path} does not exist")
         return path
 
+    @field_validator("source", "out", mode="before")
+    @classmethod
+    def _location(cls, value: object) -> object:
+        return to_location(value) if isinstance(value, (str, Path)) else value
+
     @field_validator("source")
     @classmethod
     def _source_is_a_folder(cls, source: Path) -> Path:
+        if store_url(source):  # an object-store prefix: what is in it is listed when the build starts
+            return source
         if not source.exists():
             raise ValueError(f"input folder {source} does not exist")
         if not source.is_dir():
@@ -98,6 +107,12 @@ class BuildParameters(BaseModel):
 
     @model_validator(mode="after")
     def _out_is_writable(self) -> BuildParameters:
+        out_url, source_url = store_url(self.out), store_url(self.source)
+        if out_url or source_url:  # a store is checked when the build opens it (credentials, bucket, endpoint)
+            a, b = (out_url or str(self.out.resolve())).rstrip("/"), (source_url or str(self.source.resolve()))
+            if a == b.rstrip("/") or b.startswith(a + "/") or a.startswith(b.rstrip("/") + "/"):
+                raise ValueError("the input and the output must not be inside each other")
+            return self
         existing = self.out
         while not existing.exists():
             if existing.parent == existing:

@@ -13,7 +13,9 @@
      ├── UnknownLanguageError       a language the corpus does not have, or no pair of them sharing a work
      ├── UnknownWorkError           a work the corpus does not have
      ├── DestinationError           a place to write to that cannot take what is written (a file for a folder)
-     └── ServerUnavailableError     no Prefect server to serve a deployment with
+     ├── ServerUnavailableError     no Prefect server to serve a deployment with
+     └── StoreError                 an object store that cannot be used (its extra missing, no credentials, an
+                                    endpoint that does not answer, a missing bucket)
 
 The ``corpus`` command line catches ``CorpusError`` in one place (``flows.cli``'s command group) and prints
 ``error: <message>; <hint>``, never a traceback, with exit code 2. ``eval`` has errors of its own for its gold
@@ -77,3 +79,7 @@ class DestinationError(CorpusError):
 
 class ServerUnavailableError(CorpusError):
     """No Prefect server to register the deployment with."""
+
+
+class StoreError(CorpusError):
+    """An object store that cannot be used: its extra is not installed, no credentials, no endpoint, no bucket."""

@@ -16,6 +16,9 @@ from pathlib import Path
 
 from charset_normalizer.md import mess_ratio
 
+from tasks.errors import StoreError
+from tasks.fs import display, is_remote, open_store, read_object
+
 __all__ = [
     "DecodedText",
     "Fingerprint",
@@ -111,7 +114,10 @@ def discover_inputs(root: Path, glob: str = "**/*.txt") -> tuple[list[InputFile]
     Symbolic links are followed only while they stay inside ``root``; a link leading out of it is
     rejected without being read, a link cycle is rejected instead of walked forever, and a folder that
     cannot be listed is rejected instead of failing the run. Both lists are sorted by ``source_path``.
+    ``root`` may be an object-store location (``tasks.fs``): its objects are the files, listed at once.
     """
+    if is_remote(root):
+        return _discover_objects(root, glob)
     real_root = root.resolve()
     try:
         root_stat = real_root.stat()
@@ -236,8 +242,47 @@ def _loop_rejection(shown: str) -> Rejection:
 _CHUNK = 1 << 20
 
 
+def _discover_objects(root: Path, glob: str) -> tuple[list[InputFile], list[Rejection]]:
+    """The input objects under a store prefix (a store has no links, no special files, no unreadable folders)."""
+    store = open_store(root)
+    listing = store.listing()
+    if not listing:
+        raise StoreError(f"input {display(root)} holds no objects", hint="check the location (and --glob)")
+    pattern = tuple(part for part in glob.split("/") if part not in ("", "."))
+    files = [_input_file(root / name, tuple(name.split("/"))) for name in sorted(listing)
+             if not any(_is_ignored(part) for part in name.split("/")) and _matches(tuple(name.split("/")), pattern)]
+    return files, []
+
+
+def _read_object(file: InputFile, max_bytes: int, keep: bool) -> tuple[str, int, bytes] | Rejection:
+    """``_read`` for an object of a store: streamed, its size checked before its bytes are read."""
+    shown = file.source_path
+    digest = hashlib.sha256()
+    size = 0
+    kept: list[bytes] = []
+    try:
+        for item in read_object(file.path, max_bytes, _CHUNK):
+            if isinstance(item, int):
+                if item > max_bytes:
+                    return _too_large(shown, item, max_bytes)
+                continue
+            size += len(item)
+            digest.update(item)
+            if keep:
+                kept.append(item)
+    except FileNotFoundError:
+        return Rejection(shown, "vanished", f"{shown} disappeared before it could be read; re-run once the input "
+                         "is stable.")
+    sha = digest.hexdigest()
+    if size == 0:
+        return Rejection(shown, "empty", f"{shown} is empty (0 bytes); add its text or remove it.", sha)
+    return sha, size, b"".join(kept)
+
+
 def _read(file: InputFile, max_bytes: int, keep: bool) -> tuple[str, int, bytes] | Rejection:
     """SHA-256 and size of the file (and its bytes when ``keep``), never reading past ``max_bytes``."""
+    if is_remote(file.path):
+        return _read_object(file, max_bytes, keep)
     shown = file.source_path
     try:
         # O_NONBLOCK: opening a pipe that slipped in as an input must not wait for a writer.

@@ -24,11 +24,11 @@ from typing import Literal, get_args
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from schemas import ALIGNMENTS, CORRECTION_METHOD, DOCUMENTS, PARALLEL, SEGMENTS, Manifest, ManifestFile
 from tasks.errors import CorpusNotFoundError, UnknownLanguageError, UnknownWorkError
-from tasks.store.storage import file_members, load_manifest, read_rows, work_key
+from tasks.fs import is_remote
+from tasks.store.storage import file_members, load_manifest, read_parquet, read_rows, work_key
 
 __all__ = [
     "Bead",
@@ -115,8 +115,9 @@ class Corpus:
     documents: dict[str, DocumentInfo]  # by doc_id
 
     @classmethod
-    def open(cls, out_dir: Path) -> Corpus:
-        manifest = load_manifest(out_dir) if out_dir.is_dir() else None
+    def open(cls, out_dir: Path, version: int | None = None) -> Corpus:
+        """The corpus in ``out_dir`` (a folder or a store URL); on a store, ``version`` opens a kept earlier one."""
+        manifest = load_manifest(out_dir, version) if is_remote(out_dir) or out_dir.is_dir() else None
         if manifest is None:
             raise CorpusNotFoundError(
                 f"{out_dir} holds no corpus (no manifest.json); run `corpus build SOURCE --out {out_dir}` first"
@@ -278,7 +279,7 @@ def _pairs_from_parallel(corpus: Corpus, langs: tuple[str, str], min_score: floa
                          works: Collection[str] | None) -> Iterator[Pair]:
     src, tgt = langs
     for file in corpus.files_of(PARALLEL.name, works):
-        data = pq.read_table(corpus.out_dir / file.path, columns=["work_id", "translation", "segment_ids", "score"])
+        data = read_parquet(corpus.out_dir, file.path, ["work_id", "translation", "segment_ids", "score"])
         keep = pc.greater_equal(data["score"], min_score)
         if works is not None:
             keep = pc.and_(keep, _of_works(data, works))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from schemas import DocumentRow, Manifest, RejectRow
 from schemas.build import BuildParameters, BuildSummary, DocumentSummary, RejectSummary
+from tasks.fs import display
 from tasks.langtag import UNDETERMINED
 from tasks.store.plan import BuildPlan
 from tasks.store.snapshot import WorkResult
@@ -33,8 +34,8 @@ def summarise(
     changed_documents = [d for d in ingested if d.source_path in replaced]
     return BuildSummary(
         build_id=build_id,
-        source=str(params.source),
-        out=str(params.out),
+        source=display(params.source),
+        out=display(params.out),
         nothing_to_do=nothing_to_do,
         repaired=list(repaired),
         counts=plan.summary(),

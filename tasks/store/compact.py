@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from schemas import PARALLEL, SEGMENTS, Manifest, ManifestFile
 from tasks.parallel import struct_languages, widen_parallel
@@ -33,6 +32,7 @@ from tasks.store.storage import (
     is_languages_file,
     load_manifest,
     make_manifest,
+    read_parquet,
     read_rows,
     write_manifest,
     write_merged,
@@ -68,7 +68,7 @@ def _chunks(files: Sequence[ManifestFile], max_rows: int) -> list[list[ManifestF
 
 def _read_parallel(out_dir: Path, files: Sequence[ManifestFile]) -> pa.Table:
     """Parallel files of works with different languages as one table, its structs with a field for each."""
-    tables = [pq.read_table(out_dir / f.path) for f in files]
+    tables = [read_parquet(out_dir, f.path) for f in files]
     languages = sorted({lang for t in tables for lang in struct_languages(t.schema)})
     return pa.concat_tables([widen_parallel(t, languages) for t in tables])
 
@@ -107,7 +107,7 @@ def compact_corpus(out_dir: Path, build_id: str, max_rows: int = DEFAULT_MAX_ROW
     compacted = make_manifest(build_id, files, manifest.languages, manifest.rules)
     after = _file_counts(compacted)
     if after != before:
-        write_manifest(out_dir, compacted)
+        write_manifest(out_dir, compacted, base=manifest)
         collect_garbage(out_dir, compacted)
     return Compaction(before, after)
 

@@ -20,11 +20,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from tasks.files import atomic_binary
+from tasks.fs import is_remote, open_store
 from tasks.grouping import WorkProfile
 
 PROFILE_VERSION = 3  # 2: the documents' outlines; 3: also anchors read by tasks.anchors (numbers by value)
 _SHARD_SUFFIX = f".v{PROFILE_VERSION}.jsonl.gz"
 _MAX_SHARDS = 8
+_CACHE = ".cache/profiles"
 
 
 def _encode(doc_id: str, profile: WorkProfile) -> str:
@@ -58,6 +60,13 @@ class ProfileCache:
     def __init__(self, out_dir: Path) -> None:
         self.cache_dir = out_dir / ".cache" / "profiles"
         self._profiles: dict[str, WorkProfile] = {}
+        self._store = open_store(out_dir) if is_remote(out_dir) else None  # on an object store, objects beside it
+        if self._store is not None:
+            names = sorted(n for n in self._store.listing(_CACHE) if n.endswith(_SHARD_SUFFIX))
+            self._shards = [out_dir / name for name in names]
+            for name in names:
+                self._profiles.update(_decode_shard(self._store.read_bytes(name)))
+            return
         self._shards = sorted(self.cache_dir.glob("*" + _SHARD_SUFFIX)) if self.cache_dir.is_dir() else []
         for path in self._shards:
             self._profiles.update(_read_shard(path))
@@ -76,9 +85,11 @@ class ProfileCache:
         self._profiles.update(fresh)
         if len(self._shards) + 1 > _MAX_SHARDS:
             merged = self._write_shard(self._profiles.items())
-            for path in self._shards:
-                if path != merged:
-                    path.unlink(missing_ok=True)
+            stale = [path for path in self._shards if path != merged]
+            if self._store is not None:
+                self._store.delete([f"{_CACHE}/{path.name}" for path in stale])
+            for path in stale if self._store is None else []:
+                path.unlink(missing_ok=True)
             self._shards = [merged]
         else:
             self._shards.append(self._write_shard(fresh.items()))
@@ -86,11 +97,24 @@ class ProfileCache:
     def _write_shard(self, profiles: Iterable[tuple[str, WorkProfile]]) -> Path:
         lines = "".join(_encode(doc_id, p) + "\n" for doc_id, p in sorted(profiles, key=lambda item: item[0]))
         payload = gzip.compress(lines.encode("utf-8"), mtime=0)
+        name = hashlib.sha256(payload).hexdigest()[:32] + _SHARD_SUFFIX
+        if self._store is not None:
+            self._store.write_bytes(f"{_CACHE}/{name}", payload)
+            return self.cache_dir / name
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        path = self.cache_dir / (hashlib.sha256(payload).hexdigest()[:32] + _SHARD_SUFFIX)
+        path = self.cache_dir / name
         with atomic_binary(path) as handle:
             handle.write(payload)
         return path
+
+
+def _decode_shard(payload: bytes) -> dict[str, WorkProfile]:
+    """A shard's profiles from its bytes; nothing from a shard that is not whole and well-formed."""
+    try:
+        lines = gzip.decompress(payload).decode("utf-8").splitlines()
+        return dict(_decode(line) for line in lines if line.strip())
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def _read_shard(path: Path) -> dict[str, WorkProfile]:

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from schemas import (
     ALIGNMENTS,
@@ -54,6 +53,7 @@ from tasks.store.storage import (
     is_languages_file,
     make_manifest,
     python_rows,
+    read_parquet,
     read_rows,
     work_key,
     write_arrow_digest_named,
@@ -126,7 +126,7 @@ def _readable_documents(out_dir: Path, files: Sequence[ManifestFile]) -> tuple[l
     damaged: list[Damage] = []
     for entry in files:  # one by one, to tell which file is damaged
         try:
-            rows += [DocumentRow.model_validate(row) for row in python_rows(pq.read_table(out_dir / entry.path))]
+            rows += [DocumentRow.model_validate(row) for row in python_rows(read_parquet(out_dir, entry.path))]
         except (OSError, pa.ArrowException) as error:
             damaged.append(Damage(entry.path, f"is not a readable Parquet file ({error})"))
     return rows, damaged
@@ -221,7 +221,7 @@ def _without(out_dir: Path, files: Sequence[ManifestFile], members: set[str]) ->
         elif len(held) > 1:
             remaining = tuple(m for m in held if m not in members)
             if remaining:
-                data = pq.read_table(out_dir / entry.path)
+                data = read_parquet(out_dir, entry.path)
                 if entry.table == SEGMENTS.name:
                     gone = pc.is_in(data["doc_id"], value_set=string_array(sorted(members)))
                 else:
@@ -305,6 +305,6 @@ def publish_snapshot(
     files.update(overview_files(out_dir, snapshot.manifest, list(snapshot.documents.values()), rebuilt,
                                 [r.overview for r in results]))
     manifest = make_manifest(build_id, files, languages, rules).model_copy(update={"corrections": corrections})
-    write_manifest(out_dir, manifest)
+    write_manifest(out_dir, manifest, base=snapshot.manifest)
     collect_garbage(out_dir, manifest)
     return manifest

@@ -1,0 +1,265 @@
+"""The corpus on an S3-compatible object store: moto's server on loopback, started here, credentials for it only.
+
+Skipped, saying so, where the ``s3`` extra (s3fs) or moto is not installed (``pip install -e '.[dev]'`` has both).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("s3fs", reason="the s3 extra is not installed: pip install -e '.[s3]'")
+pytest.importorskip("moto", reason="moto[server] is not installed: pip install -e '.[dev]'")
+
+from typer.testing import CliRunner
+
+from flows.cli import app
+from schemas import TABLES
+from tasks import fs as store_fs
+from tasks.errors import CorpusLockedError
+from tasks.store import remote
+from tasks.store.storage import load_manifest, make_manifest, read_table, write_manifest
+from tests.helpers import TIMESTAMPS
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[dict[str, str]]:
+    """moto's S3 server on a free loopback port, and the environment that points every process at it."""
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        yield {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "test-only",
+               "AWS_SECRET_ACCESS_KEY": "test-only", "AWS_DEFAULT_REGION": "us-east-1",
+               "CORPUS_EMBEDDINGS": "off"}
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.fixture
+def bucket(s3_server: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A new bucket on the server, this process' environment pointing at it."""
+    for name, value in s3_server.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", store_fs.STORAGE_OPTIONS_VARIABLE):
+        monkeypatch.delenv(name, raising=False)
+    store_fs._STORES.clear()
+    name = f"corpus-{uuid.uuid4().hex[:12]}"
+    import fsspec
+
+    fsspec.filesystem("s3", skip_instance_cache=True).mkdir(name)
+    yield name
+    store_fs._STORES.clear()
+
+
+def upload(local: Path, url: str) -> None:
+    store = store_fs.open_store(url)
+    for path in sorted(local.rglob("*")):
+        if path.is_file():
+            store.write_bytes(path.relative_to(local).as_posix(), path.read_bytes())
+
+
+def build(source: str | Path, out: str | Path, *extra: str) -> dict[str, Any]:
+    result = CliRunner().invoke(app, ["build", str(source), "--out", str(out), "--json", *extra])
+    assert result.exit_code == 0, result.output
+    summary: dict[str, Any] = json.loads(result.stdout)
+    return summary
+
+
+def table_rows(out: str | Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's rows of the current snapshot, without build timestamps, in a canonical order."""
+    location = store_fs.to_location(out)
+    manifest = load_manifest(location)
+    found = {}
+    for table in TABLES:
+        data = read_table(location, manifest, table)
+        keep = [c for c in data.column_names if c not in TIMESTAMPS]
+        found[table.name] = sorted(tuple(json.dumps(v, sort_keys=True, default=str) for v in r.values())
+                                   for r in data.select(keep).to_pylist())
+    return found
+
+
+def objects(url: str) -> dict[str, tuple[int, Any]]:
+    store = store_fs.open_store(url)
+    store.fs.invalidate_cache()
+    return {name: (info.size, info.modified) for name, info in store.listing().items()}
+
+
+def test_seeds_s3_to_s3_give_the_rows_of_a_local_build(bucket: str, tmp_path: Path) -> None:
+    upload(SEEDS, f"s3://{bucket}/in")
+    summary = build(f"s3://{bucket}/in", f"s3://{bucket}/corpus", "--workers", "1")
+    assert summary["out"] == f"s3://{bucket}/corpus" and summary["counts"]["new"] == 5
+    build(SEEDS, tmp_path / "local", "--workers", "1")
+    assert table_rows(f"s3://{bucket}/corpus") == table_rows(tmp_path / "local")
+    assert remote.versions(store_fs.open_store(f"s3://{bucket}/corpus")) == [1]
+    # file:// is a local path
+    build(f"file://{SEEDS}", f"file://{tmp_path / 'as-url'}", "--workers", "1")
+    assert table_rows(tmp_path / "as-url") == table_rows(tmp_path / "local")
+    # A second build has nothing to do and publishes no version.
+    assert build(f"s3://{bucket}/in", f"s3://{bucket}/corpus")["nothing_to_do"]
+    assert remote.versions(store_fs.open_store(f"s3://{bucket}/corpus")) == [1]
+
+
+def test_adding_a_translation_writes_only_new_objects(bucket: str, tmp_path: Path) -> None:
+    seeds = sorted(SEEDS.glob("*.txt"))
+    first = tmp_path / "first"
+    first.mkdir()
+    for path in seeds[:-1]:
+        (first / path.name).write_bytes(path.read_bytes())
+    upload(first, f"s3://{bucket}/in")
+    out = f"s3://{bucket}/corpus"
+    build(f"s3://{bucket}/in", out)
+    before = objects(out)
+    old = load_manifest(store_fs.to_location(out))
+    assert old is not None
+    time.sleep(1.1)  # object times have one-second resolution
+    store_fs.open_store(f"s3://{bucket}/in").write_bytes(seeds[-1].name, seeds[-1].read_bytes())
+    summary = build(f"s3://{bucket}/in", out)
+    assert summary["counts"]["new"] == 1 and summary["counts"]["unchanged"] == len(seeds) - 1
+    after = objects(out)
+    new = load_manifest(store_fs.to_location(out))
+    assert new is not None
+    rewritten = {name for name in before if name in after and after[name] != before[name]}
+    assert rewritten <= {remote.POINTER_NAME}, rewritten
+    added = set(after) - set(before)
+    new_files = {f.path for f in new.files()} - {f.path for f in old.files()}
+    assert {name for name in added if name.endswith(".parquet")} == new_files
+    assert remote.version_name(2) in added
+    # The earlier version stays readable (kept versions), and readers open it by number.
+    assert load_manifest(store_fs.to_location(out), 1) == old
+
+
+def test_two_builds_from_one_version_only_one_commits(bucket: str) -> None:
+    out = store_fs.to_location(f"s3://{bucket}/corpus")
+    store = store_fs.open_store(out)
+    a, b = make_manifest("build-a", {}), make_manifest("build-b", {})
+    write_manifest(out, a, base=None)
+    with pytest.raises(CorpusLockedError, match="another build published version 1"):
+        write_manifest(out, b, base=None)  # started from the same (empty) state: refused
+    assert load_manifest(out) == a
+    # A race for the same number: the conditional create lets exactly one through.
+    assert store.create(remote.version_name(2), b"{}") is True
+    assert store.create(remote.version_name(2), b"{}") is False
+
+
+def test_two_concurrent_build_processes_exactly_one_publishes(bucket: str, s3_server: dict[str, str]) -> None:
+    upload(SEEDS, f"s3://{bucket}/in")
+    env = {**os.environ, **s3_server, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "flows.cli", "build", f"s3://{bucket}/in", "--out", f"s3://{bucket}/corpus",
+               "--workers", "1", "--quiet"]
+    runs = [subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    results = [(run.wait(120), run.stderr.read() if run.stderr else "") for run in runs]
+    codes = sorted(code for code, _ in results)
+    store = store_fs.open_store(f"s3://{bucket}/corpus")
+    assert remote.versions(store) == [1]  # one snapshot, whoever won
+    if codes == [0, 2]:  # the usual case: both started from nothing, one lost the race
+        loser = next(err for code, err in results if code == 2)
+        assert "another build published version 1" in loser and "Traceback" not in loser
+        assert len(loser.strip().splitlines()) == 1
+    else:  # the second started after the first had published: it found nothing to do
+        assert codes == [0, 0]
+    assert table_rows(f"s3://{bucket}/corpus")["documents"]
+
+
+def test_a_killed_build_leaves_the_previous_version_readable(bucket: str, s3_server: dict[str, str],
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.generate import generate_corpus
+
+    upload(SEEDS, f"s3://{bucket}/in")
+    out = f"s3://{bucket}/corpus"
+    build(f"s3://{bucket}/in", out)
+    rows_before = table_rows(out)
+    named = {f.path for f in load_manifest(store_fs.to_location(out)).files()}  # type: ignore[union-attr]
+    generate_corpus(tmp_path / "more", 6)
+    upload(tmp_path / "more", f"s3://{bucket}/in/more")
+    env = {**os.environ, **s3_server, "PYTHONPATH": str(ROOT)}
+    run = subprocess.Popen([sys.executable, "-m", "flows.cli", "build", f"s3://{bucket}/in", "--out", out,
+                            "--workers", "1", "--quiet"], env=env, cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and run.poll() is None:
+        if any(name.endswith(".parquet") and name not in named for name in objects(out)):
+            break  # it has written table files of the new snapshot
+        time.sleep(0.2)
+    assert run.poll() is None, "the build finished before it could be killed"
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait(10)
+    orphans = {name for name in objects(out) if name.endswith(".parquet")} - named
+    assert orphans
+    assert remote.versions(store_fs.open_store(out)) == [1]
+    assert table_rows(out) == rows_before
+    # Its leftovers are not collected while they are young (a build might still be writing them)...
+    store_fs._STORES.clear()
+    assert not set(remote.collect_garbage(store_fs.open_store(out))) & orphans
+    # ... and go once the grace period has passed; the files of the kept version never do.
+    monkeypatch.setenv(remote.GRACE_VARIABLE, "0")
+    gone = set(remote.collect_garbage(store_fs.open_store(out)))
+    assert gone == orphans
+    assert table_rows(out) == rows_before
+
+
+def test_garbage_collection_keeps_the_files_of_kept_versions(bucket: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(remote.GRACE_VARIABLE, "0")
+    monkeypatch.setenv("CORPUS_KEEP_SNAPSHOTS", "2")
+    seeds = sorted(SEEDS.glob("*.txt"))
+    out = f"s3://{bucket}/corpus"
+    store = store_fs.open_store(f"s3://{bucket}/in")
+    for n, path in enumerate(seeds[:4]):
+        store.write_bytes(path.name, path.read_bytes())
+        if n >= 1:
+            build(f"s3://{bucket}/in", out)
+    stored = remote.versions(store_fs.open_store(out))
+    assert stored == [2, 3]  # three builds, the last two kept
+    for version in stored:  # a reader of the previous version finds every file it names
+        manifest = load_manifest(store_fs.to_location(out), version)
+        assert manifest is not None
+        assert {f.path for f in manifest.files()} <= set(objects(out))
+
+
+def test_store_mistakes_are_one_line(bucket: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["build", str(SEEDS), "--out", f"s3://no-such-{bucket}/corpus"])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(app, ["build", f"s3://{bucket}/empty", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "holds no objects" in result.output
+    store_fs._STORES.clear()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv(store_fs.STORAGE_OPTIONS_VARIABLE, json.dumps(
+        {"config_kwargs": {"connect_timeout": 1, "retries": {"max_attempts": 1}}}))
+    result = CliRunner().invoke(app, ["build", str(SEEDS), "--out", f"s3://{bucket}/corpus"])
+    assert result.exit_code == 2, result.output
+    assert "cannot reach" in result.output and "Traceback" not in result.output

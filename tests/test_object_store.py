@@ -263,3 +263,66 @@ def test_store_mistakes_are_one_line(bucket: str, monkeypatch: pytest.MonkeyPatc
     result = CliRunner().invoke(app, ["build", str(SEEDS), "--out", f"s3://{bucket}/corpus"])
     assert result.exit_code == 2, result.output
     assert "cannot reach" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_builds_from_s3_to_s3(tmp_path: Path, prefect_server: tuple[str, dict[str, str]]) -> None:
+    """`dask scheduler` and two `dask worker` processes on loopback build the seeds and a generated corpus from S3
+    to S3, each worker reading its inputs and writing its table files itself: the rows of a local serial build."""
+    pytest.importorskip("distributed", reason="the dask extra is not installed: pip install -e '.[dask]'")
+    from bench.cluster import dask_cluster, s3_server
+    from bench.generate import generate_corpus
+
+    generate_corpus(tmp_path / "generated", 12, languages=4)  # 48 documents: more than a build keeps in-process
+    with s3_server() as s3:
+        env = {**prefect_server[1], **s3, "CORPUS_EMBEDDINGS": "off"}
+        saved = {name: os.environ.get(name) for name in s3}
+        os.environ.update(s3)
+        store_fs._STORES.clear()
+        try:
+            import fsspec
+
+            fsspec.filesystem("s3", skip_instance_cache=True).mkdir("cluster")
+            upload(SEEDS, "s3://cluster/seeds")
+            upload(tmp_path / "generated", "s3://cluster/generated")
+            with dask_cluster(2, env, tmp_path / "logs") as address:
+                for name in ("seeds", "generated"):
+                    run = subprocess.run(
+                        [sys.executable, "-m", "flows.cli", "build", f"s3://cluster/{name}", "--out",
+                         f"s3://cluster/{name}-corpus", "--runner", "dask", "--dask-address", address, "--workers",
+                         "2", "--quiet"], env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
+                        capture_output=True, text=True, timeout=600)
+                    assert run.returncode == 0, run.stderr[-3000:]
+                    build(SEEDS if name == "seeds" else tmp_path / "generated", tmp_path / f"{name}-local",
+                          "--workers", "1")
+                    assert table_rows(f"s3://cluster/{name}-corpus") == table_rows(tmp_path / f"{name}-local")
+                # The batches ran on both workers, which read and wrote the store themselves.
+                for n in range(2):
+                    assert "rebuild batch" in (tmp_path / "logs" / f"worker-{n}.log").read_text(errors="replace")
+                # One more translation through the cluster: only new objects are written.
+                out = "s3://cluster/generated-corpus"
+                before, old = objects(out), load_manifest(store_fs.to_location(out))
+                assert old is not None
+                time.sleep(1.1)
+                fifth = sorted(SEEDS.glob("*.txt"))[4].name
+                generate_corpus(tmp_path / "five", 1, languages=5)  # work-00000 in a fifth language
+                store_fs.open_store("s3://cluster/generated").write_bytes(
+                    f"work-00000/{fifth}", (tmp_path / "five" / "work-00000" / fifth).read_bytes())
+                run = subprocess.run(
+                    [sys.executable, "-m", "flows.cli", "build", "s3://cluster/generated", "--out", out, "--runner",
+                     "dask", "--dask-address", address, "--workers", "2", "--json"],
+                    env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, cwd=ROOT, capture_output=True, text=True,
+                    timeout=600)
+                assert run.returncode == 0, run.stderr[-3000:]
+                after, new = objects(out), load_manifest(store_fs.to_location(out))
+                assert new is not None
+                assert {n for n in before if n in after and after[n] != before[n]} <= {remote.POINTER_NAME}
+                assert ({n for n in set(after) - set(before) if n.endswith(".parquet")}
+                        == {f.path for f in new.files()} - {f.path for f in old.files()})
+        finally:
+            store_fs._STORES.clear()
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value

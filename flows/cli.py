@@ -30,7 +30,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
-OutArg = Annotated[Path, typer.Argument(help="Output folder of the corpus.")]
+OutArg = Annotated[Path, typer.Argument(help="Output folder of the corpus (or its object-store URL, s3://...).")]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -319,13 +319,17 @@ def corrections(out: OutArg = Path("output")) -> None:
 def stats(
     out: OutArg = Path("output"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
+    version: Annotated[int | None, typer.Option(
+        "--version", min=1, help="On an object store: a kept earlier version of the corpus (default: the current).")
+    ] = None,
 ) -> None:
     """Documents per language, segments by kind, and alignment coverage per language pair."""
     from flows.views import print_stats
     from tasks.io.stats import corpus_stats
     from tasks.store.storage import reading_the_current_snapshot
 
-    result = reading_the_current_snapshot(out, lambda: corpus_stats(out))
+    result = (corpus_stats(out, version) if version is not None
+              else reading_the_current_snapshot(out, lambda: corpus_stats(out)))
     if as_json:
         sys.stdout.write(json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -371,10 +375,11 @@ def compact(
     """
     import uuid
 
+    from tasks.fs import is_remote
     from tasks.store.compact import compact_corpus
     from tasks.store.lock import corpus_lock
 
-    if not (out / "manifest.json").is_file():
+    if not is_remote(out) and not (out / "manifest.json").is_file():
         raise _fail(f"{out} holds no corpus (no manifest.json): build one first")
     build_id = f"compact-{uuid.uuid4().hex}"
     with corpus_lock(out, build_id, wait):

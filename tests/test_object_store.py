@@ -159,6 +159,10 @@ def test_adding_a_translation_writes_only_new_objects(bucket: str, tmp_path: Pat
     assert remote.version_name(2) in added
     # The earlier version stays readable (kept versions), and readers open it by number.
     assert load_manifest(store_fs.to_location(out), 1) == old
+    for version, documents in ((None, len(seeds)), (1, len(seeds) - 1)):
+        result = CliRunner().invoke(app, ["stats", out, "--json", *(["--version", str(version)] if version else [])])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["documents"] == documents
 
 
 def test_two_builds_from_one_version_only_one_commits(bucket: str) -> None:

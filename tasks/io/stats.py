@@ -50,10 +50,11 @@ class CorpusStats(BaseModel):
     written_at: str
 
 
-def corpus_stats(out_dir: Path, *, from_tables: bool = False) -> CorpusStats:
+def corpus_stats(out_dir: Path, version: int | None = None, *, from_tables: bool = False) -> CorpusStats:
     """The statistics of the corpus in ``out_dir``: from its stats tables, or (``from_tables``, or when the snapshot
-    has none for some of its works) from the tables they summarise."""
-    manifest = load_manifest(out_dir)
+    has none for some of its works) from the tables they summarise. On an object store, ``version`` reads a kept
+    earlier version."""
+    manifest = load_manifest(out_dir, version)
     if manifest is None:
         raise CorpusFormatError(f"{out_dir} holds no corpus (no manifest.json)", hint="run `corpus build` first")
     overview = None if from_tables else read_overview(out_dir, manifest)

@@ -9,6 +9,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel
 
 from schemas import ALIGNMENTS, REJECTS, DocumentRow, DocumentStatsRow
+from tasks.fs import is_remote
 from tasks.store.overview import read_overview
 from tasks.store.plan import plan_build, take_inventory
 from tasks.store.snapshot import load_snapshot
@@ -51,7 +52,7 @@ def corpus_status(out_dir: Path, source: Path | None = None, glob: str = "**/*.t
     """The works and documents of the corpus in ``out_dir`` (from its stats tables, or from the tables when
     ``from_tables`` or when the snapshot has no stats for some works), its rejects, and with ``source`` what a
     build would do."""
-    manifest = load_manifest(out_dir) if out_dir.exists() else None
+    manifest = load_manifest(out_dir) if is_remote(out_dir) or out_dir.exists() else None
     overview = None if manifest is None or from_tables else read_overview(out_dir, manifest)
     snapshot = load_snapshot(out_dir, manifest) if overview is None or source is not None else None
     if overview is not None:

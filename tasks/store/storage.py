@@ -329,6 +329,9 @@ def load_manifest(out_dir: Path, version: int | None = None) -> Manifest | None:
             return None
         manifest = found[1]
     else:
+        if version is not None:
+            raise CorpusError(f"{out_dir} is a local folder: it keeps its current snapshot only, with no versions",
+                              hint="leave --version out (versions are kept on an object store: s3://, gs://, az://)")
         path = out_dir / MANIFEST_NAME
         if not path.exists():
             return None

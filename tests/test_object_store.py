@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,36 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port}")
-
-
 @pytest.fixture(scope="module")
 def s3_server() -> Iterator[dict[str, str]]:
     """moto's S3 server on a free loopback port, and the environment that points every process at it."""
-    port = free_port()
-    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port)
-        yield {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "test-only",
-               "AWS_SECRET_ACCESS_KEY": "test-only", "AWS_DEFAULT_REGION": "us-east-1",
-               "CORPUS_EMBEDDINGS": "off"}
-    finally:
-        server.terminate()
-        server.wait(10)
+    from bench.cluster import s3_server as running_s3_server
+
+    with running_s3_server() as env:
+        yield {**env, "CORPUS_EMBEDDINGS": "off"}
 
 
 @pytest.fixture
@@ -261,6 +237,8 @@ def test_store_mistakes_are_one_line(bucket: str, monkeypatch: pytest.MonkeyPatc
     result = CliRunner().invoke(app, ["build", f"s3://{bucket}/empty", "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "holds no objects" in result.output
     store_fs._STORES.clear()
+    from bench.server import free_port
+
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv(store_fs.STORAGE_OPTIONS_VARIABLE, json.dumps(
         {"config_kwargs": {"connect_timeout": 1, "retries": {"max_attempts": 1}}}))

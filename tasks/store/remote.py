@@ -94,7 +94,9 @@ def commit(store: Store, manifest: Manifest, payload: bytes, base: Manifest | No
     if missing:
         raise CorpusFormatError(f"{store.url}: {len(missing)} file(s) of the new snapshot are gone "
                                 f"(first {missing[0]}) before it was published", hint="build again")
-    if not store.create(version_name(latest + 1), payload):
+    # The store decides (If-None-Match); reading the version back also catches a backend whose "create" is only a
+    # check before the write (fsspec's fallback), unless both writes land between the other's check and read.
+    if not store.create(version_name(latest + 1), payload) or store.read_bytes(version_name(latest + 1)) != payload:
         raise CorpusLockedError(f"another build published version {latest + 1} of {store.url} first",
                                 hint="build again: it starts from that version and redoes only what is still missing")
     store.write_bytes(POINTER_NAME, payload)

@@ -10,6 +10,7 @@ import re
 import stat
 import unicodedata
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -27,6 +28,7 @@ __all__ = [
     "decode_bytes",
     "discover_inputs",
     "fingerprint",
+    "fingerprint_files",
     "read_document",
 ]
 
@@ -342,6 +344,18 @@ def fingerprint(file: InputFile, max_bytes: int) -> Fingerprint | Rejection:
         return result
     sha, size, _ = result
     return Fingerprint(file, sha, size)
+
+
+STORE_READERS = 16  # objects of a store fingerprinted at once: each read is mostly waiting for the network
+
+
+def fingerprint_files(files: list[InputFile], max_bytes: int) -> list[Fingerprint | Rejection]:
+    """``fingerprint`` of each file, in order; the objects of a store several at a time (threads: the waiting is
+    network I/O), local files one after the other as always."""
+    if not any(is_remote(f.path) for f in files):
+        return [fingerprint(f, max_bytes) for f in files]
+    with ThreadPoolExecutor(STORE_READERS) as pool:
+        return list(pool.map(lambda f: fingerprint(f, max_bytes), files))
 
 
 def read_document(fp: Fingerprint, max_bytes: int) -> tuple[DecodedText, str] | Rejection:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tasks.errors import BuildRefusedError
-from tasks.ingest import Fingerprint, Rejection, discover_inputs, fingerprint
+from tasks.ingest import Fingerprint, Rejection, discover_inputs, fingerprint_files
 
 TRANSIENT_REJECTS = frozenset({"changed_during_run"})  # rejects that the next build looks at again
 
@@ -29,8 +29,7 @@ def take_inventory(source: Path, glob: str, max_bytes: int) -> Inventory:
     """Find the input files and hash their bytes; nothing is decoded yet."""
     files, rejections = discover_inputs(source, glob)
     fingerprints: list[Fingerprint] = []
-    for file in files:
-        result = fingerprint(file, max_bytes)
+    for result in fingerprint_files(files, max_bytes):
         if isinstance(result, Rejection):
             rejections.append(result)
         else:

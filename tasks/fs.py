@@ -96,6 +96,18 @@ class Store:
         with self.errors():
             self.fs.pipe_file(self.path(relative), payload)
 
+    def put_once(self, relative: str, payload: bytes) -> bool:
+        """Put an object unless the same one is there: one conditional PUT for a new object (rather than a HEAD
+        and a PUT), and a look at the size when one was there (a damaged object of that name is replaced). True
+        when it was written."""
+        if self.create(relative, payload):
+            return True
+        with self.errors():
+            if int(self.fs.size(self.path(relative))) == len(payload):
+                return False
+        self.write_bytes(relative, payload)
+        return True
+
     def create(self, relative: str, payload: bytes) -> bool:
         """Put an object only if none is there (S3 ``If-None-Match: *``, GCS ``ifGenerationMatch=0``); False when
         one already was. The store decides, so of two writers exactly one creates it."""
@@ -239,13 +251,12 @@ def object_location(location: Path) -> tuple[Store, str]:
     return open_store(f"{scheme}://{bucket}"), key
 
 
-def read_object(location: Path, max_bytes: int, chunk: int = 1 << 20) -> Iterator[bytes | int]:
-    """The bytes of an object, in chunks, after its size (an ``int`` first), never reading past ``max_bytes``:
-    the caller stops when the size is too large. FileNotFoundError when it is gone."""
+def read_object(location: Path, max_bytes: int) -> bytes | int:
+    """The bytes of an object, by one ranged GET that never reads more than ``max_bytes`` + 1 bytes; its size (an
+    ``int``) instead when it is larger. FileNotFoundError when it is gone."""
     store, key = object_location(location)
-    with store.errors(), store.fs.open(store.path(key), "rb") as handle:
-        yield int(handle.size)
-        if handle.size > max_bytes:
-            return
-        while data := handle.read(chunk):
-            yield data
+    with store.errors():
+        data: bytes = store.fs.cat_file(store.path(key), start=0, end=max_bytes + 1)
+        if len(data) > max_bytes:
+            return int(store.fs.size(store.path(key)))
+    return data

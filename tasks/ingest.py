@@ -259,26 +259,17 @@ def _discover_objects(root: Path, glob: str) -> tuple[list[InputFile], list[Reje
 def _read_object(file: InputFile, max_bytes: int, keep: bool) -> tuple[str, int, bytes] | Rejection:
     """``_read`` for an object of a store: streamed, its size checked before its bytes are read."""
     shown = file.source_path
-    digest = hashlib.sha256()
-    size = 0
-    kept: list[bytes] = []
     try:
-        for item in read_object(file.path, max_bytes, _CHUNK):
-            if isinstance(item, int):
-                if item > max_bytes:
-                    return _too_large(shown, item, max_bytes)
-                continue
-            size += len(item)
-            digest.update(item)
-            if keep:
-                kept.append(item)
+        data = read_object(file.path, max_bytes)
     except FileNotFoundError:
         return Rejection(shown, "vanished", f"{shown} disappeared before it could be read; re-run once the input "
                          "is stable.")
-    sha = digest.hexdigest()
-    if size == 0:
+    if isinstance(data, int):
+        return _too_large(shown, data, max_bytes)
+    sha = hashlib.sha256(data).hexdigest()
+    if not data:
         return Rejection(shown, "empty", f"{shown} is empty (0 bytes); add its text or remove it.", sha)
-    return sha, size, b"".join(kept)
+    return sha, len(data), data if keep else b""
 
 
 def _read(file: InputFile, max_bytes: int, keep: bool) -> tuple[str, int, bytes] | Rejection:

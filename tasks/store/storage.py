@@ -145,19 +145,11 @@ def _journal(out_dir: Path, relative_path: str, size: int) -> None:
 
 
 def _write_table_file(out_dir: Path, relative_path: str, payload: bytes) -> None:
+    if store_url(out_dir):
+        open_store(out_dir).put_once(relative_path, payload)
+        return
     _journal(out_dir, relative_path, len(payload))
     write_atomically(out_dir, out_dir / relative_path, payload)
-
-
-def _stored_size(out_dir: Path, relative_path: str) -> int | None:
-    """The size of a stored object (one HEAD), None when there is none: a file already there is not written again,
-    so adding a translation writes only new objects."""
-    store = open_store(out_dir)
-    with store.errors():
-        try:
-            return int(store.fs.size(store.path(relative_path)))
-        except FileNotFoundError:
-            return None
 
 
 def _entry(relative_path: str, payload: bytes, rows: int, members: Sequence[str] = ()) -> ManifestFile:
@@ -169,10 +161,8 @@ def write_rows(out_dir: Path, relative_path: str, table: Table, rows: Sequence[R
     """Write ``rows`` to ``out_dir/relative_path`` unless an identical file is already there."""
     payload = parquet_bytes(rows_to_table(table, rows))
     target = out_dir / relative_path
-    if store_url(out_dir):
-        if _stored_size(out_dir, relative_path) != len(payload):
-            _write_table_file(out_dir, relative_path, payload)
-    elif not (target.exists() and target.stat().st_size == len(payload) and target.read_bytes() == payload):
+    if store_url(out_dir) or not (target.exists() and target.stat().st_size == len(payload)
+                                  and target.read_bytes() == payload):
         _write_table_file(out_dir, relative_path, payload)
     return _entry(relative_path, payload, len(rows))
 
@@ -187,10 +177,8 @@ def write_arrow_digest_named(out_dir: Path, table_name: str, stem: str, data: pa
     payload = parquet_bytes(data)
     relative_path = f"{table_name}/{stem}-{hashlib.sha256(payload).hexdigest()[:16]}.parquet"
     target = out_dir / relative_path
-    if store_url(out_dir):
-        if _stored_size(out_dir, relative_path) != len(payload):
-            _write_table_file(out_dir, relative_path, payload)
-    elif not (target.exists() and target.stat().st_size == len(payload)):
+    # On a store, one conditional PUT that leaves an object of the same name and size as it is.
+    if store_url(out_dir) or not (target.exists() and target.stat().st_size == len(payload)):
         _write_table_file(out_dir, relative_path, payload)
     return _entry(relative_path, payload, data.num_rows, members)
 

@@ -9,7 +9,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
@@ -30,6 +30,7 @@ __all__ = [
     "fingerprint",
     "fingerprint_files",
     "read_document",
+    "read_documents",
 ]
 
 
@@ -347,6 +348,14 @@ def fingerprint_files(files: list[InputFile], max_bytes: int) -> list[Fingerprin
         return [fingerprint(f, max_bytes) for f in files]
     with ThreadPoolExecutor(STORE_READERS) as pool:
         return list(pool.map(lambda f: fingerprint(f, max_bytes), files))
+
+
+def read_documents(fps: Sequence[Fingerprint], max_bytes: int) -> list[tuple[DecodedText, str] | Rejection]:
+    """``read_document`` of each, in order; objects of a store several at a time, local files one by one."""
+    if not any(is_remote(fp.file.path) for fp in fps):
+        return [read_document(fp, max_bytes) for fp in fps]
+    with ThreadPoolExecutor(STORE_READERS) as pool:
+        return list(pool.map(lambda fp: read_document(fp, max_bytes), fps))
 
 
 def read_document(fp: Fingerprint, max_bytes: int) -> tuple[DecodedText, str] | Rejection:

@@ -30,7 +30,7 @@ from schemas.build import Grouping
 from tasks.documents import doc_id_for, segments_from_table
 from tasks.errors import WorksFileError
 from tasks.grouping import WorkIndex, WorkProfile, profile_document
-from tasks.ingest import Fingerprint, Rejection, read_document
+from tasks.ingest import Fingerprint, Rejection, read_document, read_documents
 from tasks.langtag import same_language, signature_in_script, tag_language, text_script
 from tasks.same_text import TextShape, same_text, text_shape
 from tasks.segment import segment_text
@@ -195,7 +195,7 @@ def crowded_folders(fingerprints: Sequence[Fingerprint], stored: Sequence[Docume
 def _two_texts_in_one_language(members: Sequence[Fingerprint], max_bytes: int) -> bool:
     """Whether two of the files look like one language (one script, and alike letter trigrams unless the script
     has a single language) and are two different texts."""
-    reads = [read_document(fp, max_bytes) for fp in members]
+    reads = read_documents(members, max_bytes)
     texts = [read[0].text for read in reads if not isinstance(read, Rejection)]
     by_script: dict[str, list[str]] = {}
     for text in texts:

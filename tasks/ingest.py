@@ -258,7 +258,7 @@ def _discover_objects(root: Path, glob: str) -> tuple[list[InputFile], list[Reje
 
 
 def _read_object(file: InputFile, max_bytes: int, keep: bool) -> tuple[str, int, bytes] | Rejection:
-    """``_read`` for an object of a store: streamed, its size checked before its bytes are read."""
+    """``_read`` for an object of a store: one ranged GET that reads at most ``max_bytes`` + 1 bytes."""
     shown = file.source_path
     try:
         data = read_object(file.path, max_bytes)

@@ -22,6 +22,10 @@ follows a manifest and still finds a file gone reloads the manifest and reads ag
 
 Anything else in the output folder (a user's file, a folder that happens to be called ``documents``) is
 never touched, and the manifest itself is validated (known tables, paths inside their table's folder).
+
+On an object store (an output given as ``s3://...``, see ``tasks.fs``) the same functions read and write objects
+instead; there is no rename, append or lock, so publishing, the leftovers of a killed build and garbage collection
+follow ``tasks.store.remote`` (numbered manifest versions created by a conditional write).
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ __all__ = [
 
 STORAGE_OPTIONS_VARIABLE = "CORPUS_STORAGE_OPTIONS"
 
+
 def display(location: Path | str) -> str:
     """How a location is shown to a person: the URL of a store, the path of a folder."""
     return store_url(location) or str(location)
@@ -224,7 +225,7 @@ def open_store(location: Path | str) -> Store:
     return store
 
 
-def check_store(location: Path, *, must_hold_files: bool) -> Store:
+def check_store(location: Path) -> Store:
     """Open a store location and ask it something, so that a missing bucket, wrong credentials or an endpoint
     that does not answer stop a build before any work, in one line."""
     store = open_store(location)
@@ -233,8 +234,6 @@ def check_store(location: Path, *, must_hold_files: bool) -> Store:
         with store.errors():
             store.fs.invalidate_cache(bucket)
             store.fs.ls(bucket)  # one LIST: it fails on a missing bucket, wrong credentials, no endpoint
-            if must_hold_files and not store.listing():
-                raise StoreError(f"input {store.url} holds no objects", hint="check the location")
     except FileNotFoundError:
         raise StoreError(f"{store.url}: the bucket {bucket!r} does not exist (or these credentials cannot see it)",
                          hint="create it, or check the location and the credentials") from None

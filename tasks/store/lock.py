@@ -61,7 +61,7 @@ def corpus_lock(out_dir: Path, build_id: str, wait_seconds: float = 0.0) -> Iter
     An object store has no lock: there, the conditional create of the next manifest version decides which of two
     concurrent builds publishes (``tasks.store.remote``), and the other stops with the same error."""
     if is_remote(out_dir):
-        check_store(out_dir, must_hold_files=False)  # credentials, endpoint, bucket: one line now, not a traceback
+        check_store(out_dir)  # credentials, endpoint, bucket: one line now, not a traceback
         yield
         return
     out_dir.mkdir(parents=True, exist_ok=True)

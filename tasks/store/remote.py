@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
-from schemas import Manifest
+from schemas import SEGMENTS, TABLES, Manifest
 from tasks.errors import CorpusError, CorpusFormatError, CorpusLockedError
 from tasks.fs import Store
 
@@ -37,7 +37,8 @@ DEFAULT_KEEP_VERSIONS = 3
 
 _VERSION = re.compile(rf"^{VERSIONS_DIR}/(\d{{20}})\.json$")
 # What this program writes, and so what garbage collection may delete: nothing else under the prefix is touched.
-_TABLE_FILE = re.compile(r"^(?:(?:documents|alignments|parallel|rejects)/[A-Za-z0-9_.-]+-[0-9a-f]{16}"
+_DIGEST_NAMED = "|".join(re.escape(t.name) for t in TABLES if t.name != SEGMENTS.name)
+_TABLE_FILE = re.compile(rf"^(?:(?:{_DIGEST_NAMED})/[A-Za-z0-9_.-]+-[0-9a-f]{{16}}"
                          r"|segments/lang=[^/]+/[A-Za-z0-9_.-]+)\.parquet$")
 
 

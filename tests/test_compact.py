@@ -59,7 +59,9 @@ def test_compaction_keeps_the_rows_and_later_builds_stay_incremental(tmp_path: P
     assert result.exit_code == 0, result.output
     assert "segments: 19 -> 5 files" in result.output  # one per language partition
     # parallel: the merged file, and the all-languages file (no rows) kept as it is
-    assert _file_counts(out) == {"documents": 1, "segments": 5, "alignments": 1, "rejects": 1, "parallel": 2}
+    # the stats tables are one file each already
+    assert _file_counts(out) == {"documents": 1, "segments": 5, "alignments": 1, "rejects": 1, "parallel": 2,
+                                 "document_stats": 1, "pair_stats": 1}
     assert {table: rows(out, table) for table in TABLES} == before
     assert _what_readers_see(out, tmp_path / "after") == readers_before
     segments = duckdb.sql(f"SELECT count(*) FROM read_parquet({listed(out, 'segments')}, hive_partitioning=true)")

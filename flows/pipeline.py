@@ -14,9 +14,10 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flows.orchestration import Orchestrator, Pending
-from flows.progress import report_progress
+from flows.progress import embedding_progress, report_progress
 from schemas import BoilerplateRules
 from schemas.build import BuildParameters, BuildSummary
 from tasks.corrections import changed_pairs, corpus_documents, corrections_in_force, plan_realignment
@@ -64,8 +65,19 @@ def rebuild_works(
     bounded; a finished batch is replaced at once, so no worker waits for the slowest of a wave.
 
     A batch travels as an opaque WorkBatch: Prefect (and Dask) would otherwise walk, and Dask even rebuild, every
-    job and document of it.
+    job and document of it. With embeddings, the texts embedded are reported as their own stage while the works
+    are rebuilt (the first batches of a build with embeddings spend most of their time there).
     """
+    if not params.embeddings or not jobs:
+        return _rebuild_works(orchestrator, jobs, params, now, timings, rules, None)
+    with embedding_progress() as progress:
+        return _rebuild_works(orchestrator, jobs, params, now, timings, rules, progress)
+
+
+def _rebuild_works(
+    orchestrator: Orchestrator, jobs: Sequence[WorkJob], params: BuildParameters, now: datetime,
+    timings: dict[str, float], rules: BoilerplateRules | None, progress: Path | None,
+) -> list[WorkResult]:
     def collect(index: int, batch: BatchResult) -> None:
         done[index] = batch.works
         for stage, seconds in batch.seconds.items():
@@ -75,8 +87,10 @@ def rebuild_works(
     done: dict[int, list[WorkResult]] = {}
     if not jobs:
         return []
-    args = (params.out, params.max_bytes, now, params.embeddings, rules, orchestrator.stage)
     small = sum(len(job.plan.to_ingest) for job in jobs) <= _INLINE_DOCUMENTS
+    # The embedding model's threads are the worker's share of the cores (tasks.embeddings.embed_threads).
+    args = (params.out, params.max_bytes, now, params.embeddings, rules, orchestrator.stage,
+            1 if small else params.workers, progress)
     if small or params.workers == 1:
         # In this process, one batch after the other: starting worker processes would take longer than a small
         # rebuild, and CPU-bound batches in threads would only contend.

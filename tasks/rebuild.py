@@ -231,11 +231,16 @@ def _with_realigned(result: WorkResult, job: WorkJob, analysis: WorkAnalysis) ->
 
 def rebuild_work_batch(
     batch: WorkBatch, out_dir: Path, max_bytes: int, now: datetime, embeddings: bool,
-    rules: BoilerplateRules | None = None, stage: StageRunner = run_stage,
+    rules: BoilerplateRules | None = None, stage: StageRunner = run_stage, workers: int = 1,
+    embed_progress: Path | None = None,
 ) -> BatchResult:
     """:func:`rebuild_batch` as an orchestrator submits it, to this process or a worker process: the batch as an
-    opaque WorkBatch, and the embedder (when ``embeddings``) of the worker's own process."""
+    opaque WorkBatch, and the embedder (when ``embeddings``) of the worker's own process, with its share of the
+    cores among ``workers`` and its counts written to a file of the folder ``embed_progress``."""
+    import os
+
     from tasks.embeddings import embedder_for
 
-    return rebuild_batch(batch.jobs, out_dir, max_bytes, now, embedder_for(out_dir) if embeddings else None, rules,
-                         stage)
+    progress = embed_progress / str(os.getpid()) if embed_progress is not None else None
+    embed = embedder_for(out_dir, workers, progress) if embeddings else None
+    return rebuild_batch(batch.jobs, out_dir, max_bytes, now, embed, rules, stage)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import tempfile
 import threading
 import time
@@ -225,6 +226,80 @@ def test_threads_sharing_a_cache_compute_each_text_once(tmp_path: Path) -> None:
         results = list(pool.map(cache.embed, [texts[k:k + 10] for k in range(0, 30, 5)]))
     assert sorted(seen) == sorted(texts)
     np.testing.assert_array_equal(results[1], expected(texts[5:15]))
+
+
+def test_the_model_threads_are_the_workers_share_of_the_cores_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(embeddings.THREADS_ENV, raising=False)
+    monkeypatch.setattr(embeddings, "_available_cores", lambda: 8)
+    assert [embeddings.embed_threads(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
+    monkeypatch.setenv(embeddings.THREADS_ENV, "3")
+    assert embeddings.embed_threads(2) == 3
+    monkeypatch.setenv(embeddings.THREADS_ENV, "many")
+    with pytest.raises(ValueError, match=embeddings.THREADS_ENV):
+        embeddings.embed_threads(2)
+
+
+def test_embedder_for_sets_the_threads_the_model_is_loaded_with(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embeddings, "embeddings_available", lambda: True)
+    monkeypatch.delenv(embeddings.THREADS_ENV, raising=False)
+    monkeypatch.setattr(embeddings, "_available_cores", lambda: 4)
+    monkeypatch.setattr(embeddings, "_loaded_threads", [])
+    embedder_for(tmp_path, workers=2)
+    embedder_for(tmp_path, workers=4)  # the process's model keeps the threads it was first given
+    assert embeddings._loaded_threads == [2]
+
+
+def test_the_cache_is_bounded_oldest_shards_first(tmp_path: Path) -> None:
+    compute = Recorder()
+    cache = EmbeddingCache(tmp_path, compute)
+    for k in range(6):
+        cache.embed([f"batch {k} text {t}" for t in range(20)])
+        written = shards(tmp_path)
+        os.utime(max(written, key=lambda p: p.stat().st_mtime_ns), (1_000 + k, 1_000 + k))
+    sizes = {p.name: p.stat().st_size for p in shards(tmp_path)}
+    assert len(sizes) == 6
+    shard_size = max(sizes.values())
+    bounded = EmbeddingCache(tmp_path, compute)
+    bounded.max_bytes = 3 * shard_size + shard_size // 2
+    bounded.embed(["one more text"])  # writes a seventh shard, then prunes to 80% of the bound
+    left = shards(tmp_path)
+    assert sum(p.stat().st_size for p in left) <= 0.8 * bounded.max_bytes
+    assert any(p.stat().st_size < shard_size for p in left), "the new shard is kept"
+    assert min(p.stat().st_mtime for p in left if p.stat().st_size == shard_size) >= 1_004, "oldest go first"
+    # What was deleted is computed again, the same vectors.
+    fresh = Recorder()
+    again = EmbeddingCache(tmp_path, fresh).embed(["batch 0 text 3", "batch 5 text 3"])
+    assert fresh.texts == ["batch 0 text 3"]
+    np.testing.assert_array_equal(again, expected(["batch 0 text 3", "batch 5 text 3"]))
+
+
+def test_the_cache_bound_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(embeddings.CACHE_MB_ENV, "2.5")
+    assert EmbeddingCache(tmp_path).max_bytes == int(2.5 * 1024 * 1024)
+    monkeypatch.setenv(embeddings.CACHE_MB_ENV, "lots")
+    with pytest.raises(ValueError, match=embeddings.CACHE_MB_ENV):
+        EmbeddingCache(tmp_path)
+
+
+def test_a_cache_writes_its_progress_after_every_batch(tmp_path: Path) -> None:
+    progress = tmp_path / "progress" / "123"
+    seen: list[str] = []
+
+    def compute(texts: list[str]) -> npt.NDArray[np.float64]:
+        seen.append(progress.read_text())
+        return fake_vectors(texts)
+
+    cache = EmbeddingCache(tmp_path / "cache", compute, batch_size=4)
+    cache.report_to(progress)
+    cache.embed([f"line {k}" for k in range(10)])
+    assert seen == ["0 10", "4 10", "8 10"]
+    assert progress.read_text() == "10 10"
+    cache.embed([f"line {k}" for k in range(12)])  # two new texts
+    assert progress.read_text() == "12 12"
+    cache.report_to(tmp_path / "progress" / "other")  # another build: counts start again
+    cache.embed(["new"])
+    assert (tmp_path / "progress" / "other").read_text() == "1 1"
 
 
 @pytest.mark.slow

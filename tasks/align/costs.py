@@ -284,7 +284,8 @@ class _Costs:
             for k in range(0, len(cost), step):
                 cosine = np.einsum("ij,ij->i", tgt.vectors[b][j[k:k + step]], src.vectors[a][i[k:k + step]])
                 relative = np.clip((cosine - self.embed_scale[0]) / self.embed_scale[1], -1.0, 2.0)
-                cost[k:k + step] += _EMBED_WEIGHT * (0.5 - relative)
+                # A side left unembedded (outside the corridor, see tasks.align.corridor) is NaN: no evidence.
+                cost[k:k + step] += np.where(np.isnan(cosine), 0.0, _EMBED_WEIGHT * (0.5 - relative))
         cost[(i < a) | (j < b)] = np.inf
         return cost
 

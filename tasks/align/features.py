@@ -155,7 +155,7 @@ class _Side:
     # and its distance to the mean cosine of segments with their nearest other-side segment.
     embed_scale: tuple[float, float]
     scale: float  # length units per character
-    window_vectors: Mapping[int, FloatArray] | None = None  # by window size: see _by_window_end
+    window_vectors: Mapping[int, FloatArray] | None = None  # by window size, then window end (NaN: not embedded)
 
 
 def _side(segments: Sequence[Segment], as_target: bool) -> _Side:
@@ -196,41 +196,51 @@ def _repeats_shared(features: list[_SegmentFeatures], texts: Sequence[str]) -> l
     return out
 
 
-def _with_vectors(src: _Side, tgt: _Side, embed: Embed) -> tuple[_Side, _Side]:
-    """Both sides with the vectors of their segments and of their windows of 2-3 consecutive segments.
+def _with_vectors(src: _Side, tgt: _Side, embed: Embed,
+                  keep: tuple[Sequence[bool], Sequence[bool]] | None = None) -> tuple[_Side, _Side]:
+    """Both sides with the vectors of their segments and of their windows of 2-4 consecutive segments.
 
     Everything is embedded in one call (the cache computes only new texts). A window's text is its
     segments' texts joined, as vecalign and bertalign embed overlaps: the model reads a merged bead as
     one passage, which a mean of its segments' vectors does not capture (means of two vectors are
     closer to everything, so merged beads looked better than they are).
+
+    ``keep`` (a flag per content segment of each side) embeds only the kept segments and the windows made
+    of kept segments (the corridor of ``tasks.align.corridor``); the others get NaN vectors, which the
+    cost reads as no embedding evidence. The cosines are calibrated on the kept segments.
     """
-    texts = [[s.text for s in side.segments] for side in (src, tgt)]
-    windows = [[_WINDOW_JOIN.join(t[e - size:e]) for size in _WINDOW_SIZES for e in range(size, len(t) + 1)]
-               for t in texts]
-    matrix = np.asarray(embed(texts[0] + texts[1] + windows[0] + windows[1]), dtype=np.float64)
+    sides = (src, tgt)
+    masks = keep if keep is not None else tuple([True] * len(side.segments) for side in sides)
+    texts: list[str] = []
+    slots: list[list[tuple[int, int]]] = []  # per side: (window size, window end) of every text asked for
+    for side, mask in zip(sides, masks, strict=True):
+        own = [s.text for s in side.segments]
+        kept = np.concatenate([[0], np.cumsum(np.asarray(mask, dtype=np.int64))])
+        wanted = [(size, e) for size in (1, *_WINDOW_SIZES) for e in range(size, len(own) + 1)
+                  if kept[e] - kept[e - size] == size]
+        slots.append(wanted)
+        texts += [_WINDOW_JOIN.join(own[e - size:e]) for size, e in wanted]
+    matrix = np.asarray(embed(texts), dtype=np.float64) if texts else np.zeros((0, 1))
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     matrix = matrix / np.where(norms > 0, norms, 1.0)
-    n, m = len(texts[0]), len(texts[1])
-    cosines = matrix[:n][:: max(1, n // _EMBED_SAMPLE)] @ matrix[n:n + m].T
+    dim = matrix.shape[1]
+    by_size: list[dict[int, FloatArray]] = []
+    row = 0
+    for side, wanted in zip(sides, slots, strict=True):
+        n = len(side.segments)
+        windows = {size: np.full((n + 1, dim), np.nan) for size in (1, *_WINDOW_SIZES)}
+        for size, e in wanted:
+            windows[size][e] = matrix[row]
+            row += 1
+        by_size.append(windows)
+    s_vectors, t_vectors = by_size[0][1][1:], by_size[1][1][1:]
+    s_rows = s_vectors[np.asarray(masks[0], dtype=bool)]
+    t_rows = t_vectors[np.asarray(masks[1], dtype=bool)]
+    cosines = s_rows[:: max(1, len(s_rows) // _EMBED_SAMPLE)] @ t_rows.T
     floor = float(cosines.mean())
     scale = (floor, max(float(cosines.max(axis=1).mean()) - floor, 1e-3))
-    src_windows = _by_window_end(matrix[:n], matrix[n + m:n + m + len(windows[0])])
-    tgt_windows = _by_window_end(matrix[n:n + m], matrix[n + m + len(windows[0]):])
-    return (replace(src, vectors=matrix[:n], embed_scale=scale, window_vectors=src_windows),
-            replace(tgt, vectors=matrix[n:n + m], embed_scale=scale, window_vectors=tgt_windows))
-
-
-def _by_window_end(singles: FloatArray, windows: FloatArray) -> dict[int, FloatArray]:
-    """Vectors of the windows of each size, as rows indexed by the window's end (rows before the first
-    window's end are zero): the layout of ``_Windows``."""
-    n, dim = singles.shape
-    out = {1: np.concatenate([np.zeros((1, dim)), singles])}
-    start = 0
-    for size in _WINDOW_SIZES:
-        count = max(0, n - size + 1)
-        out[size] = np.concatenate([np.zeros((min(size, n + 1), dim)), windows[start:start + count]])
-        start += count
-    return out
+    return (replace(src, vectors=s_vectors, embed_scale=scale, window_vectors=by_size[0]),
+            replace(tgt, vectors=t_vectors, embed_scale=scale, window_vectors=by_size[1]))
 
 
 def _units(side: _Side, members: Sequence[Sequence[int]], groups: Sequence[int] | None = None) -> _Units:

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tasks.align.corridor import _corridor
 from tasks.align.costs import (
     _Costs,
     _costs_for,
@@ -262,7 +263,12 @@ def _align_oriented(src: Sequence[Segment], tgt: Sequence[Segment], embed: Embed
                 [Bead((s.ordinal,), (), 1.0) for s in s_side.segments]
                 + [Bead((), (s.ordinal,), 1.0) for s in t_side.segments])
     if embed is not None:
-        s_side, t_side = _with_vectors(s_side, t_side, embed)
+        # Embeddings only in the corridor of the plain alignment's unsure beads (tasks.align.corridor).
+        plain = _align_oriented(src, tgt, None)
+        keep = _corridor(plain[1], s_side, t_side)
+        if keep is None:
+            return plain
+        s_side, t_side = _with_vectors(s_side, t_side, embed, keep)
     chain = _anchor_chain(s_side.keys, t_side.keys)
     s_secs, t_secs = _sections(s_side), _sections(t_side)
     # Token weights depend on the texts only, not on the length ratio tried.

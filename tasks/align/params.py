@@ -140,3 +140,11 @@ _METHOD_BASE = "dp-sections+segments/len,num,latin,kind"
 
 
 _LINK, _SRC_GAP, _TGT_GAP = range(3)  # states: the last bead links, or leaves source/target units alone
+
+
+# Sentence embeddings only where the plain alignment is unsure (tasks.align.corridor): beads scoring under
+# this, and this many beads either side of each.
+_CORRIDOR_SCORE = 0.5
+
+
+_CORRIDOR_REACH = 1

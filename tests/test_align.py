@@ -14,6 +14,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import tasks.align.corridor as corridor
 import tasks.align.costs as align_costs
 import tasks.align.dp as align_dp
 import tasks.align.features as align_features
@@ -409,11 +410,59 @@ def test_embeddings_are_an_optional_signal(seeds: dict[str, EvalDoc]) -> None:
     plain = align_pair(src.segments, tgt.segments)
     guided = align_pair(src.segments, tgt.segments, embed=oracle)
     content = [sum(s.kind != "boilerplate" for s in d.segments) for d in (src, tgt)]
-    assert calls == [sum(n + (n - 1) + (n - 2) + (n - 3) for n in content)]  # segments and windows of 2-4, one call
+    every_window = sum(n + (n - 1) + (n - 2) + (n - 3) for n in content)  # segments and windows of 2-4
+    # One call, for the corridor of the plain alignment's unsure beads only (tasks.align.corridor).
+    assert len(calls) == 1 and 0 < calls[0] < every_window / 5
     assert guided.method.endswith(",embed") and not plain.method.endswith(",embed")
     assert_valid(guided, src.segments, tgt.segments)
     f1 = [evaluate_pair(src, tgt, a).counts["segment"].strict.f1 for a in (plain, guided)]
-    assert f1[1] > f1[0] + 0.05
+    assert f1[1] > f1[0] + 0.03
+    # With every bead in the corridor, everything is embedded, in one call, as without a corridor.
+    calls.clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(corridor, "_CORRIDOR_SCORE", 2.0)
+        everywhere = align_pair(src.segments, tgt.segments, embed=oracle)
+    assert calls == [every_window]
+    assert evaluate_pair(src, tgt, everywhere).counts["segment"].strict.f1 >= f1[1]
+
+
+def test_a_pair_the_plain_alignment_is_sure_of_embeds_nothing(seeds: dict[str, EvalDoc]) -> None:
+    src = seeds["000"].segments
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> npt.NDArray[np.float64]:
+        calls.append(texts)
+        return np.ones((len(texts), 4))
+
+    alone = align_pair(src, src, embed=embed)  # a document with itself: every bead is certain
+    assert calls == []
+    plain = align_pair(src, src)
+    assert alone.segments == plain.segments and alone.sections == plain.sections
+    assert alone.method.endswith(",embed")
+
+
+def test_the_corridor_holds_the_unsure_beads_and_their_reach(seeds: dict[str, EvalDoc],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    segments = [s for s in seeds["000"].segments if s.kind != "boilerplate"][:8]
+    side = align_features._side(segments, False)
+    o = [s.ordinal for s in segments]
+    beads = [Bead((o[0],), (o[0],), 0.99), Bead((o[1], o[2]), (o[1],), 0.5), Bead((o[3],), (), 0.95),
+             Bead((), (o[2],), 0.99), Bead((o[4],), (o[3],), 0.99), Bead((o[5],), (o[4], o[5]), 0.3),
+             Bead((o[6],), (o[6],), 0.99), Bead((o[7],), (o[7],), 0.99)]
+    monkeypatch.setattr(corridor, "_CORRIDOR_SCORE", 0.8)
+    monkeypatch.setattr(corridor, "_CORRIDOR_REACH", 0)
+    found = corridor._corridor(beads, side, side)
+    assert found is not None
+    s_keep, t_keep, largest = found
+    assert [k for k, kept in enumerate(s_keep) if kept] == [1, 2, 5]
+    assert [k for k, kept in enumerate(t_keep) if kept] == [1, 4, 5]
+    assert largest == 2 + corridor._WINDOW_GROWTH
+    monkeypatch.setattr(corridor, "_CORRIDOR_REACH", 1)
+    s_keep, t_keep, _ = corridor._corridor(beads, side, side) or ([], [], 0)
+    assert [k for k, kept in enumerate(s_keep) if kept] == [0, 1, 2, 3, 4, 5, 6]
+    assert [k for k, kept in enumerate(t_keep) if kept] == [0, 1, 3, 4, 5, 6]
+    monkeypatch.setattr(corridor, "_CORRIDOR_SCORE", 0.2)
+    assert corridor._corridor(beads, side, side) is None
 
 
 # A mountaineering report, German and French, one sentence per line (tokenised, as aligners' users bring

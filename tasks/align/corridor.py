@@ -19,8 +19,10 @@ from tasks.align.features import _Side
 from tasks.align.params import _CORRIDOR_REACH, _CORRIDOR_SCORE
 from tasks.align.types import Bead
 
+_WINDOW_GROWTH = 1  # windows embedded: up to this many segments more than the corridor's largest bead side
 
-def _corridor(beads: Sequence[Bead], src: _Side, tgt: _Side) -> tuple[list[bool], list[bool]] | None:
+
+def _corridor(beads: Sequence[Bead], src: _Side, tgt: _Side) -> tuple[list[bool], list[bool], int] | None:
     """Which content segments of each side to embed, from the plain segment beads (ordinals, ``src``
     as their source); None when no bead is unsure (or the corridor misses a side)."""
     s_at = {segment.ordinal: k for k, segment in enumerate(src.segments)}
@@ -36,4 +38,5 @@ def _corridor(beads: Sequence[Bead], src: _Side, tgt: _Side) -> tuple[list[bool]
             s_keep[s_at[ordinal]] = True
         for ordinal in beads[k].tgt:
             t_keep[t_at[ordinal]] = True
-    return (s_keep, t_keep) if any(s_keep) and any(t_keep) else None
+    largest = max((max(len(beads[k].src), len(beads[k].tgt)) for k in chosen), default=1)
+    return (s_keep, t_keep, largest + _WINDOW_GROWTH) if any(s_keep) and any(t_keep) else None

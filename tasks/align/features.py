@@ -17,6 +17,7 @@ from tasks.align.params import (
     _HEAD,
     _ITEM,
     _LENGTH_UNIT,
+    _MAX_SIDE,
     _MIXED,
     _NULL_COST,
     _NULL_FLOOR,
@@ -197,7 +198,8 @@ def _repeats_shared(features: list[_SegmentFeatures], texts: Sequence[str]) -> l
 
 
 def _with_vectors(src: _Side, tgt: _Side, embed: Embed,
-                  keep: tuple[Sequence[bool], Sequence[bool]] | None = None) -> tuple[_Side, _Side]:
+                  keep: tuple[Sequence[bool], Sequence[bool]] | None = None, largest: int = _MAX_SIDE
+                  ) -> tuple[_Side, _Side]:
     """Both sides with the vectors of their segments and of their windows of 2-4 consecutive segments.
 
     Everything is embedded in one call (the cache computes only new texts). A window's text is its
@@ -216,7 +218,7 @@ def _with_vectors(src: _Side, tgt: _Side, embed: Embed,
     for side, mask in zip(sides, masks, strict=True):
         own = [s.text for s in side.segments]
         kept = np.concatenate([[0], np.cumsum(np.asarray(mask, dtype=np.int64))])
-        wanted = [(size, e) for size in (1, *_WINDOW_SIZES) for e in range(size, len(own) + 1)
+        wanted = [(size, e) for size in (1, *_WINDOW_SIZES) if size <= largest for e in range(size, len(own) + 1)
                   if kept[e] - kept[e - size] == size]
         slots.append(wanted)
         texts += [_WINDOW_JOIN.join(own[e - size:e]) for size, e in wanted]

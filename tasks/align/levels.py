@@ -268,7 +268,7 @@ def _align_oriented(src: Sequence[Segment], tgt: Sequence[Segment], embed: Embed
         keep = _corridor(plain[1], s_side, t_side)
         if keep is None:
             return plain
-        s_side, t_side = _with_vectors(s_side, t_side, embed, keep)
+        s_side, t_side = _with_vectors(s_side, t_side, embed, keep[:2], keep[2])
     chain = _anchor_chain(s_side.keys, t_side.keys)
     s_secs, t_secs = _sections(s_side), _sections(t_side)
     # Token weights depend on the texts only, not on the length ratio tried.

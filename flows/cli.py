@@ -247,8 +247,8 @@ def build(
     from flows.views import stage_progress
 
     if params.embeddings and not (quiet or as_json):
-        errors.print("sentence embeddings: on (new text is embedded, about 12 s per 60-segment document on 2 cores; "
-                     "--no-embeddings turns them off)", highlight=False)
+        errors.print("sentence embeddings: on (where the plain alignment is unsure; new text is embedded, about 4 s "
+                     "of CPU per 60-segment document; --no-embeddings turns them off)", highlight=False)
     with stop_at_once_on_signals(lambda line: errors.print(f"error: {line}", highlight=False), params.out), \
             stage_progress(errors, enabled=not (quiet or as_json)):
         summary = run_interruptible(run)

@@ -144,7 +144,7 @@ _LINK, _SRC_GAP, _TGT_GAP = range(3)  # states: the last bead links, or leaves s
 
 # Sentence embeddings only where the plain alignment is unsure (tasks.align.corridor): beads scoring under
 # this, and this many beads either side of each.
-_CORRIDOR_SCORE = 0.9
+_CORRIDOR_SCORE = 0.93
 
 
 _CORRIDOR_REACH = 0

@@ -247,7 +247,7 @@ def build(
     from flows.views import stage_progress
 
     if params.embeddings and not (quiet or as_json):
-        errors.print("sentence embeddings: on (where the plain alignment is unsure; new text is embedded, about 4 s "
+        errors.print("sentence embeddings: on (where the plain alignment is unsure; new text is embedded, about 5 s "
                      "of CPU per 60-segment document; --no-embeddings turns them off)", highlight=False)
     with stop_at_once_on_signals(lambda line: errors.print(f"error: {line}", highlight=False), params.out), \
             stage_progress(errors, enabled=not (quiet or as_json)):

@@ -38,7 +38,8 @@ translation model:
   merged side embedded as one text (its segments joined, as vecalign and bertalign do; a section is
   the mean of its segments' vectors), placed between the pair's mean cosine (unrelated texts) and
   the mean cosine of each segment with its nearest segment on the other side (a typical match),
-  since models differ in both.
+  since models differ in both. Only the beads of the corridor of unsure beads have vectors
+  (``tasks.align.corridor``); the others get no embedding term.
 """
 
 from __future__ import annotations

@@ -207,9 +207,9 @@ def _with_vectors(src: _Side, tgt: _Side, embed: Embed,
     one passage, which a mean of its segments' vectors does not capture (means of two vectors are
     closer to everything, so merged beads looked better than they are).
 
-    ``keep`` (a flag per content segment of each side) embeds only the kept segments and the windows made
-    of kept segments (the corridor of ``tasks.align.corridor``); the others get NaN vectors, which the
-    cost reads as no embedding evidence. The cosines are calibrated on the kept segments.
+    ``keep`` (a flag per content segment of each side) embeds only the kept segments and the windows of up
+    to ``largest`` kept segments (the corridor of ``tasks.align.corridor``); the others get NaN vectors,
+    which the cost reads as no embedding evidence. The cosines are calibrated on the kept segments.
     """
     sides = (src, tgt)
     masks = keep if keep is not None else tuple([True] * len(side.segments) for side in sides)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from typer.core import TyperGroup
 
+from flows.cli_consumers import VersionOpt
 from flows.cli_consumers import register as register_consumer_commands
 from flows.runners import OrchestratorKind, RunnerKind, make_task_runner
 from schemas.build import Grouping
@@ -319,9 +320,7 @@ def corrections(out: OutArg = Path("output")) -> None:
 def stats(
     out: OutArg = Path("output"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
-    version: Annotated[int | None, typer.Option(
-        "--version", min=1, help="On an object store: a kept earlier version of the corpus (default: the current).")
-    ] = None,
+    version: VersionOpt = None,
 ) -> None:
     """Documents per language, segments by kind, and alignment coverage per language pair."""
     from flows.views import print_stats

@@ -20,6 +20,8 @@ _SUFFIX_FORMATS = {".tmx": "tmx", ".tsv": "tsv", ".jsonl": "jsonl"}
 _HTML_SUFFIXES = (".html", ".htm")
 
 CorpusArg = Annotated[Path, typer.Argument(help="Output folder of a corpus made by `corpus build`.")]
+VersionOpt = Annotated[int | None, typer.Option(
+    "--version", min=1, help="On an object store: a kept earlier version of the corpus (default: the current).")]
 LangsOpt = Annotated[
     str | None,
     typer.Option("--langs", "-l", help="The language pair, two tags separated by a comma, in any case: sw,zh-Hant."),
@@ -64,6 +66,7 @@ def export(
     spreadsheet_safe: Annotated[
         bool, typer.Option(help="TSV: prefix cells starting with = + - @ with ' so spreadsheets show them as text.")
     ] = False,
+    version: VersionOpt = None,
 ) -> None:
     """Export the sentence pairs of two languages (or of every pair) as TMX, TSV, JSONL or Moses parallel text.
 
@@ -95,11 +98,11 @@ def export(
     if several:
         results = reading_the_current_snapshot(corpus_dir, lambda: export_every_pair(
             corpus_dir, cast("Format", chosen), dest, langs=None if every_language else tags, min_score=min_score,
-            source=pair_source, spreadsheet_safe=spreadsheet_safe, works=work))
+            source=pair_source, spreadsheet_safe=spreadsheet_safe, works=work, version=version))
     else:
         results = [reading_the_current_snapshot(corpus_dir, lambda: export_pairs(
             corpus_dir, cast("Format", chosen), tags, dest, min_score=min_score, source=pair_source,
-            spreadsheet_safe=spreadsheet_safe, works=work))]
+            spreadsheet_safe=spreadsheet_safe, works=work, version=version))]
     for r in results:
         console.print(f"wrote {r.pairs} {'-'.join(r.langs)} pairs (from {r.source}) to "
                       f"{', '.join(str(f) for f in r.files)}", highlight=False)
@@ -119,6 +122,7 @@ def report(
     low_score: Annotated[
         float | None, typer.Option(min=0.0, max=1.0, help="Highlight beads scored below this (default: 0.5).")
     ] = None,
+    version: VersionOpt = None,
 ) -> None:
     """Write one self-contained HTML page showing every document pair side by side, bead by bead.
 
@@ -136,7 +140,7 @@ def report(
     else:
         corpus_dir, dest = target, html or target / "report.html"
     result = reading_the_current_snapshot(corpus_dir, lambda: write_report(
-        corpus_dir, dest, works=work, low_score=LOW_SCORE if low_score is None else low_score))
+        corpus_dir, dest, works=work, low_score=LOW_SCORE if low_score is None else low_score, version=version))
     console.print(f"wrote {result.path} ({result.works} works, {result.pairs} document pairs, {result.beads} beads, "
                   f"{result.size_bytes / 1e6:.1f} MB)", highlight=False)
 
@@ -147,6 +151,7 @@ def show(
     langs: LangsOpt = None,
     min_score: Annotated[float, typer.Option(min=0.0, max=1.0, help="Show only beads scored at least this.")] = 0.0,
     limit: Annotated[int | None, typer.Option(min=1, help="Show at most this many beads per document pair.")] = None,
+    version: VersionOpt = None,
 ) -> None:
     """Print the aligned segments of a work in two languages as a table, bead by bead.
 
@@ -162,7 +167,7 @@ def show(
     from tasks.io.report import LOW_SCORE
 
     pair = _langs(langs, corpus_dir)
-    corpus, (src, tgt) = open_pair(corpus_dir, pair)
+    corpus, (src, tgt) = open_pair(corpus_dir, pair, version)
     work = corpus.only_work() if work is None else work
     corpus.check_work(work)
     beads = corpus.beads(work, (src, tgt), min_score)

@@ -139,6 +139,19 @@ def test_adding_a_translation_writes_only_new_objects(bucket: str, tmp_path: Pat
         result = CliRunner().invoke(app, ["stats", out, "--json", *(["--version", str(version)] if version else [])])
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["documents"] == documents
+    # show, export and report read a kept version too: version 1 lacks the last seed's language
+    cli = CliRunner()
+    for version, pairs in ((None, 10), (1, 6)):
+        chosen = ["--version", str(version)] if version else []
+        dest = tmp_path / f"pairs-{version}"
+        exported = cli.invoke(app, ["export", out, str(dest), "--langs", "all", "--format", "tsv", *chosen])
+        assert exported.exit_code == 0, exported.output
+        assert len(list(dest.glob("*.tsv"))) == pairs
+        reported = cli.invoke(app, ["report", out, "--html", str(tmp_path / f"report-{version}.html"), *chosen])
+        assert reported.exit_code == 0 and f"{pairs} document pairs" in reported.output, reported.output
+    assert cli.invoke(app, ["show", out, "--langs", "sw,zh-Hant", "--limit", "1"]).exit_code == 0
+    shown = cli.invoke(app, ["show", out, "--langs", "sw,zh-Hant", "--limit", "1", "--version", "1"])
+    assert shown.exit_code == 2 and "languages of the corpus: id, mr, sw, th\n" in shown.output, shown.output
 
 
 def test_two_builds_from_one_version_only_one_commits(bucket: str) -> None:
@@ -255,7 +268,7 @@ def test_a_dask_cluster_builds_from_s3_to_s3(tmp_path: Path, prefect_server: tup
     from bench.cluster import dask_cluster, s3_server
     from bench.generate import generate_corpus
 
-    generate_corpus(tmp_path / "generated", 12, languages=4)  # 48 documents: more than a build keeps in-process
+    generate_corpus(tmp_path / "generated", 50, languages=4)  # 200 documents in 50 works, as the issue asks
     with s3_server() as s3:
         env = {**prefect_server[1], **s3, "CORPUS_EMBEDDINGS": "off"}
         saved = {name: os.environ.get(name) for name in s3}

@@ -198,10 +198,10 @@ def _write(corpus: Corpus, fmt: Format, langs: tuple[str, str], dest: Path, min_
     return ExportResult(langs, n, moses_paths(dest, langs) if fmt == "moses" else (dest,), source)
 
 
-def _checked(out_dir: Path, fmt: Format, works: Collection[str] | None) -> Corpus:
+def _checked(out_dir: Path, fmt: Format, works: Collection[str] | None, version: int | None) -> Corpus:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    corpus = Corpus.open(out_dir)
+    corpus = Corpus.open(out_dir, version)
     corpus.check_works(works or ())
     return corpus
 
@@ -216,11 +216,12 @@ def export_pairs(
     source: PairSource = "beads",
     spreadsheet_safe: bool = False,
     works: Collection[str] | None = None,
+    version: int | None = None,
 ) -> ExportResult:
     """Write the ``langs`` pairs of the corpus in ``out_dir`` (of ``works`` only, if given) to ``dest``
     (for moses: a path prefix); into an existing folder ``dest``, under the name :func:`export_every_pair`
-    gives the pair."""
-    corpus = _checked(out_dir, fmt, works)
+    gives the pair. On a store, ``version`` reads a kept earlier version of the corpus."""
+    corpus = _checked(out_dir, fmt, works, version)
     pair = corpus.pair(langs)
     if dest.is_dir():
         dest = dest / _pair_file_name(pair, fmt)
@@ -237,11 +238,13 @@ def export_every_pair(
     source: PairSource = "beads",
     spreadsheet_safe: bool = False,
     works: Collection[str] | None = None,
+    version: int | None = None,
 ) -> list[ExportResult]:
     """Write every language pair that shares a work (among ``langs``, if given; of ``works`` only, if given)
     into the folder ``dest_dir``, one file per pair named ``<src>-<tgt>.<format>`` (moses:
-    ``<src>-<tgt>.<src>`` and ``<src>-<tgt>.<tgt>``), the languages of a pair in tag order."""
-    corpus = _checked(out_dir, fmt, works)
+    ``<src>-<tgt>.<src>`` and ``<src>-<tgt>.<tgt>``), the languages of a pair in tag order. On a store,
+    ``version`` reads a kept earlier version of the corpus."""
+    corpus = _checked(out_dir, fmt, works, version)
     chosen = None if langs is None else {corpus.language(lang) for lang in langs}
     if chosen is not None:
         corpus.check_languages(sorted(chosen))

@@ -259,9 +259,10 @@ class Corpus:
         return beads
 
 
-def open_pair(out_dir: Path, langs: Sequence[str]) -> tuple[Corpus, tuple[str, str]]:
-    """The corpus and a checked language pair (two different languages the corpus has, in its spelling)."""
-    corpus = Corpus.open(out_dir)
+def open_pair(out_dir: Path, langs: Sequence[str], version: int | None = None) -> tuple[Corpus, tuple[str, str]]:
+    """The corpus (on a store, a kept earlier ``version`` if given) and a checked language pair (two different
+    languages the corpus has, in its spelling)."""
+    corpus = Corpus.open(out_dir, version)
     return corpus, corpus.pair(langs)
 
 

@@ -160,9 +160,10 @@ def _copy_into(target: IO[str], source: IO[str]) -> None:
 
 
 def write_report(out_dir: Path, dest: Path, *, works: Iterable[str] | None = None,
-                 low_score: float = LOW_SCORE) -> ReportResult:
-    """Write the HTML report of the corpus in ``out_dir`` (optionally only some works) to ``dest``."""
-    corpus = Corpus.open(out_dir)
+                 low_score: float = LOW_SCORE, version: int | None = None) -> ReportResult:
+    """Write the HTML report of the corpus in ``out_dir`` (optionally only some works; on a store, a kept earlier
+    ``version`` if given) to ``dest``."""
+    corpus = Corpus.open(out_dir, version)
     chosen = list(works) if works is not None else corpus.works
     for work_id in chosen:
         corpus.check_work(work_id)

@@ -215,7 +215,10 @@ def open_store(location: Path | str) -> Store:
     import fsspec
 
     try:
-        fs, root = fsspec.core.url_to_fs(url, **storage_options(scheme))
+        # Not fsspec's instance cache: it keys on the options given, not on the environment (AWS_ENDPOINT_URL,
+        # credentials) a client reads when it is made, so a process pointed at another endpoint would get a client of
+        # the old one. _STORES is the one cache, cleared where the environment changes.
+        fs, root = fsspec.core.url_to_fs(url, skip_instance_cache=True, **storage_options(scheme))
     except CorpusError:
         raise
     except Exception as error:

@@ -270,7 +270,9 @@ def test_a_dask_cluster_builds_from_s3_to_s3(tmp_path: Path, prefect_server: tup
 
     generate_corpus(tmp_path / "generated", 50, languages=4)  # 200 documents in 50 works, as the issue asks
     with s3_server() as s3:
-        env = {**prefect_server[1], **s3, "CORPUS_EMBEDDINGS": "off"}
+        # INFO: the workers' logs name the batches they ran (a build run in this process before, through the CLI,
+        # left PREFECT_LOGGING_LEVEL=WARNING in os.environ, which the workers would inherit)
+        env = {**prefect_server[1], **s3, "CORPUS_EMBEDDINGS": "off", "PREFECT_LOGGING_LEVEL": "INFO"}
         saved = {name: os.environ.get(name) for name in s3}
         os.environ.update(s3)
         store_fs._STORES.clear()

@@ -167,6 +167,7 @@ def test_two_builds_from_one_version_only_one_commits(bucket: str) -> None:
     assert store.create(remote.version_name(2), b"{}") is False
 
 
+@pytest.mark.slow  # build processes against the server (~8 s): CI runs it with the slow tests
 def test_two_concurrent_build_processes_exactly_one_publishes(bucket: str, s3_server: dict[str, str]) -> None:
     upload(SEEDS, f"s3://{bucket}/in")
     env = {**os.environ, **s3_server, "PYTHONPATH": str(ROOT)}
@@ -187,6 +188,7 @@ def test_two_concurrent_build_processes_exactly_one_publishes(bucket: str, s3_se
     assert table_rows(f"s3://{bucket}/corpus")["documents"]
 
 
+@pytest.mark.slow  # build processes against the server (~8 s): CI runs it with the slow tests
 def test_a_killed_build_leaves_the_previous_version_readable(bucket: str, s3_server: dict[str, str],
                                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bench.generate import generate_corpus

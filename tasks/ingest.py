@@ -9,11 +9,12 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import TypeVar
 
 from charset_normalizer.md import mess_ratio
 
@@ -269,7 +270,7 @@ def _read_object(file: InputFile, max_bytes: int, keep: bool) -> tuple[str, int,
         return _too_large(shown, data, max_bytes)
     sha = hashlib.sha256(data).hexdigest()
     if not data:
-        return Rejection(shown, "empty", f"{shown} is empty (0 bytes); add its text or remove it.", sha)
+        return _no_bytes(shown, sha)
     return sha, len(data), data if keep else b""
 
 
@@ -317,8 +318,12 @@ def _read(file: InputFile, max_bytes: int, keep: bool) -> tuple[str, int, bytes]
             )
     sha = digest.hexdigest()
     if size == 0:
-        return Rejection(shown, "empty", f"{shown} is empty (0 bytes); add its text or remove it.", sha)
+        return _no_bytes(shown, sha)
     return sha, size, b"".join(kept)
+
+
+def _no_bytes(shown: str, sha: str) -> Rejection:
+    return Rejection(shown, "empty", f"{shown} is empty (0 bytes); add its text or remove it.", sha)
 
 
 def _too_large(shown: str, size: int, max_bytes: int) -> Rejection:
@@ -341,21 +346,27 @@ def fingerprint(file: InputFile, max_bytes: int) -> Fingerprint | Rejection:
 STORE_READERS = 16  # objects of a store fingerprinted at once: each read is mostly waiting for the network
 
 
-def fingerprint_files(files: list[InputFile], max_bytes: int) -> list[Fingerprint | Rejection]:
-    """``fingerprint`` of each file, in order; the objects of a store several at a time (threads: the waiting is
-    network I/O), local files one after the other as always."""
-    if not any(is_remote(f.path) for f in files):
-        return [fingerprint(f, max_bytes) for f in files]
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _each(read: Callable[[_T], _R], items: Sequence[_T], on_store: bool) -> list[_R]:
+    """``read`` of each item, in order: objects of a store several at a time (threads: the waiting is network
+    I/O), local files one after the other as always."""
+    if not on_store:
+        return [read(item) for item in items]
     with ThreadPoolExecutor(STORE_READERS) as pool:
-        return list(pool.map(lambda f: fingerprint(f, max_bytes), files))
+        return list(pool.map(read, items))
+
+
+def fingerprint_files(files: list[InputFile], max_bytes: int) -> list[Fingerprint | Rejection]:
+    """``fingerprint`` of each file, in order."""
+    return _each(lambda f: fingerprint(f, max_bytes), files, any(is_remote(f.path) for f in files))
 
 
 def read_documents(fps: Sequence[Fingerprint], max_bytes: int) -> list[tuple[DecodedText, str] | Rejection]:
-    """``read_document`` of each, in order; objects of a store several at a time, local files one by one."""
-    if not any(is_remote(fp.file.path) for fp in fps):
-        return [read_document(fp, max_bytes) for fp in fps]
-    with ThreadPoolExecutor(STORE_READERS) as pool:
-        return list(pool.map(lambda fp: read_document(fp, max_bytes), fps))
+    """``read_document`` of each, in order."""
+    return _each(lambda fp: read_document(fp, max_bytes), fps, any(is_remote(fp.file.path) for fp in fps))
 
 
 def read_document(fp: Fingerprint, max_bytes: int) -> tuple[DecodedText, str] | Rejection:

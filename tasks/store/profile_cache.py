@@ -88,8 +88,9 @@ class ProfileCache:
             stale = [path for path in self._shards if path != merged]
             if self._store is not None:
                 self._store.delete([f"{_CACHE}/{path.name}" for path in stale])
-            for path in stale if self._store is None else []:
-                path.unlink(missing_ok=True)
+            else:
+                for path in stale:
+                    path.unlink(missing_ok=True)
             self._shards = [merged]
         else:
             self._shards.append(self._write_shard(fresh.items()))

@@ -250,13 +250,14 @@ def read_rows(out_dir: Path, files: Iterable[ManifestFile], columns: Sequence[st
 
     Read as one dataset, on several threads: a table of a thousand small files is read twice as fast.
     """
+    files = list(files)
+    if not files:
+        return None
+    if len(files) == 1:
+        return read_parquet(out_dir, files[0].path, list(columns) if columns else None)
     store = open_store(out_dir) if store_url(out_dir) else None
     paths = [store.path(f.path) if store else str(out_dir / f.path) for f in files]
     filesystem = store.fs if store else None
-    if not paths:
-        return None
-    if len(paths) == 1:  # (pq.read_table would import pyarrow.dataset, and with it pandas: ~0.4 s)
-        return pq.ParquetFile(paths[0], filesystem=filesystem).read(columns=list(columns) if columns else None)
     import pyarrow.dataset as ds  # here: it imports pandas (~0.3 s), which reading one file does not need
 
     first = pq.read_schema(paths[0], filesystem=filesystem)
@@ -266,7 +267,8 @@ def read_rows(out_dir: Path, files: Iterable[ManifestFile], columns: Sequence[st
 
 
 def read_parquet(out_dir: Path, relative_path: str, columns: Sequence[str] | None = None) -> pa.Table:
-    """One table file of the corpus, from a folder or a store."""
+    """One table file of the corpus, from a folder or a store (by ``pq.ParquetFile``: ``pq.read_table`` would import
+    pyarrow.dataset, and with it pandas, ~0.4 s)."""
     if store_url(out_dir):
         store = open_store(out_dir)
         return pq.ParquetFile(store.path(relative_path), filesystem=store.fs).read(columns=columns)

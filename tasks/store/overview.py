@@ -39,6 +39,7 @@ from schemas import (
     ManifestFile,
     PairStatsRow,
     Row,
+    Table,
 )
 from tasks.store.storage import (
     check_files,
@@ -143,16 +144,15 @@ def overview_files(out_dir: Path, manifest: Manifest | None, stored: Sequence[Do
     # snapshot (a corpus built before them, or a damaged file left out) leaves every work without its rows.
     complete = manifest is not None and all(t.name in manifest.tables and manifest.tables[t.name].files
                                             for t in (DOCUMENT_STATS, PAIR_STATS))
-    previous = {table.name: _previous_rows(out_dir, manifest if complete else None, table.name, kept_works)
+    previous = {table.name: _previous_rows(out_dir, manifest if complete else None, table, kept_works)
                 for table in (DOCUMENT_STATS, PAIR_STATS)}
     have = set(previous[DOCUMENT_STATS.name]["doc_id"].to_pylist())
     lacking = sorted({d.work_id for d in kept if d.doc_id not in have})
     if lacking and manifest is not None:
         derived = _stored_overview(out_dir, manifest, [d for d in kept if d.work_id in set(lacking)])
-        gone = pc.is_in(previous[DOCUMENT_STATS.name]["work_id"], value_set=pa.array(lacking, pa.string()))
-        previous[DOCUMENT_STATS.name] = previous[DOCUMENT_STATS.name].filter(pc.invert(gone))
-        gone = pc.is_in(previous[PAIR_STATS.name]["work_id"], value_set=pa.array(lacking, pa.string()))
-        previous[PAIR_STATS.name] = previous[PAIR_STATS.name].filter(pc.invert(gone))
+        lacking_works = pa.array(lacking, pa.string())
+        for name, rows in previous.items():
+            previous[name] = rows.filter(pc.invert(pc.is_in(rows["work_id"], value_set=lacking_works)))
         overviews = [derived, *overviews]
     new: dict[str, Sequence[Row]] = {
         DOCUMENT_STATS.name: [r for o in overviews for r in o.documents],
@@ -166,13 +166,12 @@ def overview_files(out_dir: Path, manifest: Manifest | None, stored: Sequence[Do
     return files
 
 
-def _previous_rows(out_dir: Path, manifest: Manifest | None, table: str, works: pa.Array) -> pa.Table:
+def _previous_rows(out_dir: Path, manifest: Manifest | None, table: Table, works: pa.Array) -> pa.Table:
     """The rows of ``works`` in the snapshot's file of the stats table (none without a manifest)."""
-    schema = DOCUMENT_STATS.arrow_schema if table == DOCUMENT_STATS.name else PAIR_STATS.arrow_schema
-    data = read_rows(out_dir, manifest.tables[table].files) if manifest is not None else None
+    data = read_rows(out_dir, manifest.tables[table.name].files) if manifest is not None else None
     if data is None or not len(works):
-        return schema.empty_table()
-    return data.filter(pc.is_in(data["work_id"], value_set=works)).cast(schema)
+        return table.arrow_schema.empty_table()
+    return data.filter(pc.is_in(data["work_id"], value_set=works)).cast(table.arrow_schema)
 
 
 def covers(manifest: Manifest, data: pa.Table) -> bool:

@@ -262,13 +262,18 @@ def _align_oriented(src: Sequence[Segment], tgt: Sequence[Segment], embed: Embed
                 + [Bead((), (y,), 1.0) for y in _sections(t_side).numbers],
                 [Bead((s.ordinal,), (), 1.0) for s in s_side.segments]
                 + [Bead((), (s.ordinal,), 1.0) for s in t_side.segments])
-    if embed is not None:
-        # Embeddings only in the corridor of the plain alignment's unsure beads (tasks.align.corridor).
-        plain = _align_oriented(src, tgt, None)
-        keep = _corridor(plain[1], s_side, t_side)
-        if keep is None:
-            return plain
-        s_side, t_side = _with_vectors(s_side, t_side, embed, keep[:2], keep[2])
+    plain = _align_sides(s_side, t_side)
+    if embed is None:
+        return plain
+    # Embeddings only in the corridor of the plain alignment's unsure beads (tasks.align.corridor).
+    keep = _corridor(plain[1], s_side, t_side)
+    if keep is None:
+        return plain
+    return _align_sides(*_with_vectors(s_side, t_side, embed, keep[:2], keep[2]))
+
+
+def _align_sides(s_side: _Side, t_side: _Side) -> tuple[list[Bead], list[Bead]]:
+    """Section and segment beads of two non-empty sides (with vectors, the embedding term counts)."""
     chain = _anchor_chain(s_side.keys, t_side.keys)
     s_secs, t_secs = _sections(s_side), _sections(t_side)
     # Token weights depend on the texts only, not on the length ratio tried.

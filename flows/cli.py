@@ -201,8 +201,9 @@ def build(
     ] = None,
 ) -> None:
     """Build or update the corpus in OUT from the text files in SOURCE (incremental: only new work is done)."""
-    from flows.orchestration import available_cores, chosen
+    from flows.orchestration import chosen
     from schemas.build import BuildParameters, embeddings_setting
+    from tasks.machine import available_cores
 
     if workers != "auto" and not workers.isdigit():
         raise _fail(f"--workers takes a number or auto, not {workers!r}")

@@ -160,11 +160,3 @@ def chosen(kind: OrchestratorKind, prefect_runner: bool) -> OrchestratorKind:
     if kind is not OrchestratorKind.auto:
         return kind
     return OrchestratorKind.prefect if prefect_runner or configured_api_url() else OrchestratorKind.local
-
-
-def available_cores() -> int:
-    """The cores this process may run on (a container's or taskset's limit included)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1

@@ -52,6 +52,7 @@ import numpy.typing as npt
 
 from tasks.align import Embed
 from tasks.files import atomic_binary
+from tasks.machine import available_cores
 
 __all__ = [
     "CACHE_MB_ENV",
@@ -91,13 +92,6 @@ def text_digest(text: str) -> bytes:
 _MODEL_LOCK = threading.Lock()  # the C engine does not say it is thread-safe: one call at a time
 
 
-def _available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def embed_threads(workers: int = 1) -> int:
     """Threads of the model in a process that is one of ``workers`` build workers: ``CORPUS_EMBED_THREADS``,
     else the worker's share of the cores available (at least 1)."""
@@ -107,7 +101,7 @@ def embed_threads(workers: int = 1) -> int:
             return max(1, int(configured))
         except ValueError:
             raise ValueError(f"{THREADS_ENV} must be a whole number of threads, not {configured!r}") from None
-    return max(1, _available_cores() // max(1, workers))
+    return max(1, available_cores() // max(1, workers))
 
 
 @lru_cache(maxsize=1)
@@ -125,6 +119,13 @@ def _model(threads: int) -> Compute:
 _loaded_threads: list[int] = []  # the thread count of the model this process loaded: OpenMP keeps its first
 
 
+def _claim_threads(threads: Callable[[], int]) -> int:
+    """Under ``_MODEL_LOCK``: the model's thread count in this process, ``threads()`` if none is set yet."""
+    if not _loaded_threads:
+        _loaded_threads.append(threads())
+    return _loaded_threads[0]
+
+
 def model_embed(texts: list[str], threads: int | None = None) -> npt.NDArray[np.floating]:
     """Vectors of texts from the bundled model (loaded once per process), uncached.
 
@@ -132,9 +133,7 @@ def model_embed(texts: list[str], threads: int | None = None) -> npt.NDArray[np.
     it started with, so a process keeps the model it loaded first.
     """
     with _MODEL_LOCK:
-        if not _loaded_threads:
-            _loaded_threads.append(threads or embed_threads())
-        model = _model(_loaded_threads[0])
+        model = _model(_claim_threads(lambda: threads or embed_threads()))
         return model(texts)
 
 
@@ -295,9 +294,8 @@ def embedder_for(out_dir: Path, workers: int = 1, progress: Path | None = None) 
         return None
     cache = _shared_cache(out_dir.resolve() / ".cache" / "embeddings" / MODEL_NAME)
     cache.report_to(progress)
-    with _MODEL_LOCK:
-        if not _loaded_threads:  # the model is loaded at its first use, with the threads of the first build
-            _loaded_threads.append(embed_threads(workers))
+    with _MODEL_LOCK:  # the model is loaded at its first use, with the threads of the first build
+        _claim_threads(lambda: embed_threads(workers))
     return cache.embed
 
 

@@ -230,7 +230,7 @@ def test_threads_sharing_a_cache_compute_each_text_once(tmp_path: Path) -> None:
 
 def test_the_model_threads_are_the_workers_share_of_the_cores_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(embeddings.THREADS_ENV, raising=False)
-    monkeypatch.setattr(embeddings, "_available_cores", lambda: 8)
+    monkeypatch.setattr(embeddings, "available_cores", lambda: 8)
     assert [embeddings.embed_threads(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
     monkeypatch.setenv(embeddings.THREADS_ENV, "3")
     assert embeddings.embed_threads(2) == 3
@@ -243,7 +243,7 @@ def test_embedder_for_sets_the_threads_the_model_is_loaded_with(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(embeddings, "embeddings_available", lambda: True)
     monkeypatch.delenv(embeddings.THREADS_ENV, raising=False)
-    monkeypatch.setattr(embeddings, "_available_cores", lambda: 4)
+    monkeypatch.setattr(embeddings, "available_cores", lambda: 4)
     monkeypatch.setattr(embeddings, "_loaded_threads", [])
     embedder_for(tmp_path, workers=2)
     embedder_for(tmp_path, workers=4)  # the process's model keeps the threads it was first given

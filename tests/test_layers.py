@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = {"tasks.errors", "tasks.files", "tasks.text", "tasks.retry"}
+SHARED = {"tasks.errors", "tasks.files", "tasks.text", "tasks.retry", "tasks.machine"}
 # Stages that read the store on purpose (docs/architecture.md says why); no other stage may.
 STAGES_READING_THE_STORE = {"tasks.works", "tasks.corrections"}
 

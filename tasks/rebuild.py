@@ -7,6 +7,7 @@ file names and counts. The snapshot it reads and the one the build publishes are
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -237,8 +238,6 @@ def rebuild_work_batch(
     """:func:`rebuild_batch` as an orchestrator submits it, to this process or a worker process: the batch as an
     opaque WorkBatch, and the embedder (when ``embeddings``) of the worker's own process, with its share of the
     cores among ``workers`` and its counts written to a file of the folder ``embed_progress``."""
-    import os
-
     from tasks.embeddings import embedder_for
 
     progress = embed_progress / str(os.getpid()) if embed_progress is not None else None

@@ -6,6 +6,9 @@
   ``auto``. A folder per work, or one article with its translations in a flat folder, is never grouped by
   content, even when two of its languages are close (Malay and Indonesian, Serbian and Croatian) or one
   language is written two ways (Simplified and Traditional Chinese): their files are one text.
+  Folders of one file each (a folder per language: ``en/article.txt``, ``fr/article.txt``) are grouped by
+  content among themselves and with the stored documents alone in their work or grouped by content; a file
+  that joins nothing keeps its folder's work.
 * ``folder``: the file's folder relative to the input root.
 * a works file (CSV with columns ``source_path,work_id``): names the work of the files it lists, overriding
   any guess; the way to correct a wrong automatic assignment.
@@ -22,6 +25,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import itertools
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
@@ -125,10 +129,11 @@ def _new_profile(fp: Fingerprint, max_bytes: int) -> WorkProfile | None:
 
 def group_by_content(
     fingerprints: Sequence[Fingerprint], stored: Sequence[DocumentRow], out_dir: Path, max_bytes: int,
-    folders: Collection[str] | None = None,
+    folders: Collection[str] | None = None, keep_alone: Collection[str] = (),
 ) -> list[Fingerprint]:
     """Fingerprints with the work of each new file decided by content (stored documents keep theirs);
-    only the new files of the given ``folders`` (work ids by folder), if given."""
+    only the new files of the given ``folders`` (work ids by folder), if given. A file of a folder in
+    ``keep_alone`` that joins no other document keeps its folder's work."""
     stored_versions = _stored_versions(stored)
     new = [fp for fp in fingerprints if _version(fp) not in stored_versions
            and fp.file.work_assigned_by == "folder" and (folders is None or fp.file.work_id in folders)]
@@ -157,17 +162,49 @@ def group_by_content(
     work_of = index.assignments()
     given = {d.work_id for d in stored}
 
+    members = Counter(work_of.values())
+
     def work_id(sha: str) -> str:
         work = work_of[doc_id_for(sha)]
         return work if work in given else AUTO_PREFIX + work
+
+    def regrouped(fp: Fingerprint) -> bool:
+        if fp.content_sha256 not in profiles or fp.file.source_path not in placed:
+            return False
+        return fp.file.work_id not in keep_alone or members[work_of[doc_id_for(fp.content_sha256)]] > 1
 
     return [
         dataclasses.replace(fp, file=dataclasses.replace(
             fp.file, work_id=work_id(fp.content_sha256), work_assigned_by="auto",
             work_confidence=round(confidence[fp.content_sha256], 4)))
-        if fp.content_sha256 in profiles and fp.file.source_path in placed else fp
+        if regrouped(fp) else fp
         for fp in fingerprints
     ]
+
+
+def lone_folders(fingerprints: Sequence[Fingerprint], stored: Sequence[DocumentRow]
+                 ) -> tuple[set[str], list[DocumentRow]]:
+    """The folders whose work would be one new file alone, and the stored documents alone in their work or in a
+    work made by content, when there are two such works or more: translations in a folder per language (``en/article.txt``,
+    ``fr/article.txt``), which as folder works would have nothing to be aligned with.
+
+    A folder per work whose works have several files, or a single new work of one file among complete works,
+    finds none, and costs nothing more.
+    """
+    stored_versions = _stored_versions(stored)
+    contents: dict[str, set[str]] = {}
+    new_in: set[str] = set()
+    for fp in fingerprints:
+        if fp.file.work_assigned_by == "folder":
+            contents.setdefault(fp.file.work_id, set()).add(fp.content_sha256)
+            if _version(fp) not in stored_versions:
+                new_in.add(fp.file.work_id)
+    lone = {folder for folder, shas in contents.items() if len(shas) == 1 and folder in new_in}
+    replaced = {fp.file.source_path for fp in fingerprints if fp.file.work_id in lone}
+    stored_sizes = Counter(d.work_id for d in stored)
+    stored_lone = [d for d in stored if (stored_sizes[d.work_id] == 1 or d.work_assigned_by == "auto")
+                   and d.source_path not in replaced]
+    return (lone, stored_lone) if lone and len(lone) + len(stored_lone) >= 2 else (set(), [])
 
 
 def crowded_folders(fingerprints: Sequence[Fingerprint], stored: Sequence[DocumentRow], max_bytes: int) -> set[str]:
@@ -248,4 +285,7 @@ def assign_works(
         crowded = crowded_folders(assigned, stored, max_bytes)
         if crowded:
             assigned = group_by_content(assigned, stored, out_dir, max_bytes, crowded)
+        lone, stored_lone = lone_folders(assigned, stored)
+        if lone:  # grouped with each other and the stored documents alone in their work, not with whole works
+            assigned = group_by_content(assigned, stored_lone, out_dir, max_bytes, lone, keep_alone=lone)
     return assigned

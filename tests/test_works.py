@@ -275,3 +275,39 @@ def test_a_work_with_two_documents_in_one_language_is_reported(seeds_copy: Path,
     assert len(indonesian) == 2
     assert any(w.startswith(f"work .: 2 documents are tagged id ({', '.join(indonesian)}); parallel/ keeps one")
                for w in summary["warnings"]), summary["warnings"]
+
+
+def test_by_default_translations_in_a_folder_per_language_are_one_work(
+        pile: tuple[dict[str, bytes], set[frozenset[str]]], tmp_path: Path) -> None:
+    """en/article.txt, fr/article.txt, ...: every folder alone would be a work of one document with nothing to
+    align; by default such files are grouped by content, with each other and with the stored documents alone in
+    their work, so a translation added later in a folder of its own joins them too."""
+    source = tmp_path / "in"
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for index, seed in enumerate(seeds[:3]):
+        (source / f"lang{index}").mkdir(parents=True)
+        shutil.copy(seed, source / f"lang{index}" / "article.txt")
+    summary = build_json(source, tmp_path / "out")
+    assert summary["pairs_aligned"] == 3
+    assert partition(tmp_path / "out") == {frozenset(f"lang{i}/article.txt" for i in range(3))}
+    (source / "lang3").mkdir()
+    shutil.copy(seeds[3], source / "lang3" / "article.txt")
+    summary = build_json(source, tmp_path / "out")
+    assert summary["pairs_aligned"] == 3 and summary["counts"]["new"] == 1
+    assert partition(tmp_path / "out") == {frozenset(f"lang{i}/article.txt" for i in range(4))}
+
+
+def test_by_default_a_lone_file_that_matches_nothing_keeps_its_folder(
+        pile: tuple[dict[str, bytes], set[frozenset[str]]], tmp_path: Path) -> None:
+    """Two folders of one file each that are two different works stay two works named by their folders."""
+    files, truth = pile
+    source = tmp_path / "in"
+    source.mkdir()
+    other = next(name for work in truth for name in sorted(work) if name not in {s.name for s in SEEDS.glob("*.txt")})
+    write(source / "generated", files, [other])
+    (source / "seed").mkdir()
+    shutil.copy(sorted(SEEDS.glob("*.txt"))[0], source / "seed" / "article.txt")
+    build_json(source, tmp_path / "out")
+    documents = ds.dataset(tmp_path / "out" / "documents").to_table().to_pylist()
+    assert {(d["source_path"], d["work_id"], d["work_assigned_by"]) for d in documents} == {
+        (f"generated/{other}", "generated", "folder"), ("seed/article.txt", "seed", "folder")}

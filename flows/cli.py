@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -68,6 +69,25 @@ class _Commands(TyperGroup):
             return super().invoke(ctx)
         except CorpusError as error:
             raise _fail(str(error)) from None
+        except OSError as error:
+            line = _place_error(error)
+            if line is None:
+                raise
+            raise _fail(line) from None
+
+
+def _place_error(error: OSError) -> str | None:
+    """The one line for an error that a place given on the command line causes (a folder this user may not write,
+    a read-only disk, a file where a folder is needed); None for any other error."""
+    if not error.filename or error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR,
+                                                 errno.EEXIST):
+        return None
+    path = Path(os.fsdecode(error.filename))
+    if error.errno in (errno.ENOTDIR, errno.EEXIST):
+        file = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+        return None if file is None else f"{file} is a file where a folder is needed; choose another place"
+    where = path if path.exists() else path.parent  # a file it was about to create: its folder is the problem
+    return f"{where}: {error.strerror}; choose a folder this user may write to, or change its permissions"
 
 
 app = typer.Typer(

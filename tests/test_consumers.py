@@ -3,10 +3,14 @@ datasets, a browser, and the `corpus export | report | show` commands."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 import pandas as pd
@@ -210,6 +214,27 @@ def test_export_errors_say_what_to_do(built: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "run `corpus build" in result.output
     # a folder with no corpus is that, not a damaged corpus whose manifest names a missing file
     assert "holds no corpus" in result.output and "names is missing" not in result.output
+
+
+def test_a_destination_that_cannot_be_written_is_one_line(built: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder", encoding="utf-8")
+    for args in (["export", str(built), str(a_file / "p.tsv"), "--langs", "sw,id"],
+                 ["report", str(built), "--html", str(a_file / "r.html")], ["schema-docs", str(a_file / "s.md")]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert f"error: {a_file} is a file where a folder is needed" in result.output
+
+    @contextlib.contextmanager
+    def read_only_disk(path: Path, *, durable: bool = False) -> Iterator[BinaryIO]:  # as a read-only mount fails
+        raise OSError(errno.EROFS, "Read-only file system", str(path.with_name(".tmp-" + path.name)))
+        yield  # pragma: no cover
+
+    monkeypatch.setattr("tasks.files.atomic_binary", read_only_disk)
+    result = runner.invoke(app, ["export", str(built), str(tmp_path / "p.tsv"), "--langs", "sw,id"])
+    assert result.exit_code == 2, result.output
+    assert f"error: {tmp_path}: Read-only file system; choose a folder" in result.output
 
 
 # --- corpus report --------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ def run_build(params: BuildParameters, orchestrator: Orchestrator) -> BuildSumma
         _refuse_data_loss(params, inventory, plan, len(snapshot.documents) + len(snapshot.lost_documents))
         if params.dry_run:
             return summarise(build_id, params, plan, [], [], manifest, timings, plan.nothing_to_do, repaired,
-                             warnings).model_copy(update={"dry_run": True, "planned": _planned(plan)})
+                             warnings, dry_run=True).model_copy(update={"planned": _planned(plan)})
         try:
             with _timed(timings, "rebuild (wall)"):
                 results = rebuild_works(orchestrator, work_jobs(snapshot, plan.works, corrections, realign), params,

@@ -483,6 +483,13 @@ def test_every_file_is_exactly_one_document_or_reject(zoo: Zoo) -> None:
     assert all(r["message"].strip() for r in corpus.rejects)
 
 
+def test_the_summary_counts_the_documents_made_not_the_files_planned(zoo: Zoo) -> None:
+    """Binary or textless files are only found out once read: they are rejects, not new documents."""
+    summary = zoo.corpus.summary
+    assert summary["counts"]["new"] == len(summary["new_documents"]) == len(zoo.corpus.documents)
+    assert summary["counts"]["changed"] == 0
+
+
 def test_every_document_keeps_the_segment_invariants(zoo: Zoo) -> None:
     corpus = zoo.corpus
     for document in corpus.documents:

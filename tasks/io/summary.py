@@ -26,19 +26,28 @@ def summarise(
     nothing_to_do: bool,
     repaired: Sequence[str] = (),
     warnings: Sequence[str] = (),
+    *,
+    dry_run: bool = False,
 ) -> BuildSummary:
+    """What the build did; with ``dry_run``, what its plan would do."""
     ingested = sorted((d for r in results for d in r.new_documents), key=lambda d: d.source_path)
     # A changed file is one ingested again in place of a stored version under the same path.
     replaced = {d.source_path for w in plan.works for d in w.dropped}
     new_documents = [d for d in ingested if d.source_path not in replaced]
     changed_documents = [d for d in ingested if d.source_path in replaced]
+    counts = plan.summary()
+    if not dry_run:  # the documents made: a planned file can still be rejected once read (binary, no text)
+        moved = set(plan.moved)
+        counts |= {"new": len(new_documents),
+                   "changed": sum(d.source_path not in moved for d in changed_documents)}
     return BuildSummary(
         build_id=build_id,
         source=display(params.source),
         out=display(params.out),
         nothing_to_do=nothing_to_do,
+        dry_run=dry_run,
         repaired=list(repaired),
-        counts=plan.summary(),
+        counts=counts,
         new_documents=[_document_summary(d) for d in new_documents],
         changed_documents=[_document_summary(d) for d in changed_documents],
         low_confidence=[d.source_path for d in ingested if d.lang_confidence < LOW_CONFIDENCE],

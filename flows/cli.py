@@ -212,11 +212,11 @@ def build(
         Path | None, typer.Option(help="CSV naming works by hand, columns source_path and work_id (wins over --group).")
     ] = None,
     rules: Annotated[
-        Path | None, typer.Option(help="TOML of boilerplate rules ([boilerplate] drop / keep regular expressions); "
+        Path | None, typer.Option(help="TOML of boilerplate rules (\\[boilerplate] drop / keep regular expressions); "
                                        "they stay in force until another rules file is given (see README).")
     ] = None,
     corrections: Annotated[
-        Path | None, typer.Option(help="TOML of beads set by hand ([[correction]] src, tgt, src_lines, tgt_lines); "
+        Path | None, typer.Option(help="TOML of beads set by hand (\\[\\[correction]] src, tgt, src_lines, tgt_lines); "
                                        "they stay in force until another corrections file is given (see README).")
     ] = None,
 ) -> None:

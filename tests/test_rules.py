@@ -32,6 +32,13 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def test_build_help_shows_the_tables_of_the_rules_and_corrections_files() -> None:
+    """Typer renders help as rich markup, where an unescaped [boilerplate] is a style tag and vanishes."""
+    result = CliRunner().invoke(app, ["build", "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    assert "([boilerplate] drop / keep" in result.output and "([[correction]] src, tgt" in result.output
+
+
 def test_drop_makes_boilerplate_and_keep_brings_text_back(tmp_path: Path) -> None:
     segments = segment_text(TEXT)
     kinds = {s.text: s.kind for s in segments}

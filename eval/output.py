@@ -16,11 +16,15 @@ from tasks.errors import CorpusError
 from tasks.segment import Segment
 from tasks.store.storage import load_manifest, read_table
 
-__all__ = ["NoOutputError", "evaluate_output"]
+__all__ = ["NoOutputError", "NothingToScoreError", "evaluate_output"]
 
 
 class NoOutputError(CorpusError):
     """The folder holds no built corpus."""
+
+
+class NothingToScoreError(CorpusError):
+    """No aligned pair of the corpus has both its documents in the gold."""
 
 
 def _segments(rows: list[dict[str, Any]]) -> dict[str, list[tuple[str, Segment]]]:
@@ -63,6 +67,11 @@ def evaluate_output(out_dir: Path, gold: Mapping[str, LineUnits]) -> Report:
         beads[pair][a["level"]].append((a["bead"], bead))
         methods[pair] = a["method"]
 
+    if not beads:  # scores of nothing would read as perfect and pass every target
+        raise NothingToScoreError(
+            f"no aligned pair of {out_dir} has gold: {len(docs)} of its {len(documents)} documents are in the gold "
+            "file (matched by source path or file name)",
+            hint="give the gold of these files with --gold")
     rows: list[Row] = []
     judged: list[Judged] = []
     for pair in sorted(beads, key=lambda p: (docs[p[0]].name, docs[p[1]].name)):

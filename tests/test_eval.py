@@ -26,7 +26,7 @@ from eval.synthetic import _DAMAGE_FUNCTIONS, DAMAGES, MAX_SEGMENTS, MIN_SEGMENT
 from schemas import SegmentKind
 from tasks.align import Bead, PairAlignment, align_pair
 from tasks.segment import Segment
-from tests.helpers import assert_valid
+from tests.helpers import assert_valid, make_corpus
 
 
 @pytest.fixture(scope="module")
@@ -273,6 +273,13 @@ def test_a_missed_target_fails_the_check(tmp_path: Path, capsys: pytest.CaptureF
     assert not all(r.ok for r in check_targets(report))
     assert main(["output", str(tmp_path)]) == 2
     assert "no manifest.json" in capsys.readouterr().err
+
+
+def test_an_output_without_gold_is_an_error_not_a_perfect_score(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = make_corpus(tmp_path / "out", {"w": {"en": [("paragraph", "One.")], "fr": [("paragraph", "Un.")]}})
+    assert main(["output", str(out), "--check"]) == 2
+    assert "error: no aligned pair of" in capsys.readouterr().err
 
 
 def test_the_embedding_aligner_has_its_own_targets(monkeypatch: pytest.MonkeyPatch,

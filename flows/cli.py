@@ -157,8 +157,16 @@ def _prefect_flow_run(params: BuildParameters, runner: RunnerKind | None, dask_a
         corrections_file=str(params.corrections_file) if params.corrections_file else None)
 
 
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# The build parameters a number is given for on the command line, by their option: pydantic names the field only.
+_OPTIONS = {"workers": "--workers", "max_file_mb": "--max-file-mb", "lock_wait_seconds": "--wait"}
+
+
 def _validation_message(error: ValidationError) -> str:
-    return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+    return "; ".join(
+        (f"{_OPTIONS[str(e['loc'][0])]}: " if e["loc"] and str(e["loc"][0]) in _OPTIONS else "")
+        + str(e["msg"]).removeprefix("Value error, ")
+        for e in error.errors())
 
 
 @app.command()
@@ -227,6 +235,8 @@ def build(
 
     if workers != "auto" and not workers.isdigit():
         raise _fail(f"--workers takes a number or auto, not {workers!r}")
+    if log_level.upper() not in _LOG_LEVELS:  # Prefect's settings fail with a traceback on any other
+        raise _fail(f"--log-level takes {', '.join(_LOG_LEVELS)}, not {log_level!r}")
     try:
         params = BuildParameters(source=source, out=out, glob=glob, prune=prune, max_file_mb=max_file_mb,
                                  workers=min(available_cores(), 64) if workers == "auto" else int(workers),

@@ -120,6 +120,14 @@ def test_invalid_parameters_fail_at_once_with_a_clear_message(tmp_path: Path) ->
     result = runner.invoke(app, ["build", str(tmp_path / "missing"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "does not exist" in result.output and "Traceback" not in result.output
+    for option, value, message in (("--workers", "0", "greater than or equal to 1"),
+                                    ("--max-file-mb", "0", "greater than 0"),
+                                    ("--wait", "-1", "greater than or equal to 0")):
+        result = runner.invoke(app, ["build", str(SEEDS), "--out", str(tmp_path / "o"), option, value])
+        assert result.exit_code == 2 and f"error: {option}: Input should be {message}" in result.output, option
+    result = runner.invoke(app, ["build", str(SEEDS), "--out", str(tmp_path / "o"), "--log-level", "verbose"])
+    assert result.exit_code == 2 and "error: --log-level takes DEBUG, INFO, WARNING" in result.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_strict_exits_1_when_a_file_is_rejected(seeds_copy: Path, tmp_path: Path) -> None:

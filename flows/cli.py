@@ -265,7 +265,7 @@ def build(
     if params.corrections_file:
         load_corrections(params.corrections_file)
     if not params.lock_wait_seconds:
-        with corpus_lock(params.out, "check"):
+        with corpus_lock(params.out, "check", create=not params.dry_run):
             pass
     if kind is OrchestratorKind.local:
         from flows.orchestration import LocalOrchestrator

@@ -125,7 +125,7 @@ def run_build(params: BuildParameters, orchestrator: Orchestrator) -> BuildSumma
     logger = orchestrator.logger
     build_id, now = orchestrator.build_id(), datetime.now(UTC)
     timings: dict[str, float] = {}
-    with corpus_lock(params.out, build_id, params.lock_wait_seconds):
+    with corpus_lock(params.out, build_id, params.lock_wait_seconds, create=not params.dry_run):
         with _timed(timings, "inventory"):
             manifest = load_manifest(params.out)
             if not params.dry_run:

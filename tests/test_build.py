@@ -130,6 +130,12 @@ def test_invalid_parameters_fail_at_once_with_a_clear_message(tmp_path: Path) ->
     assert not (tmp_path / "o").exists()
 
 
+def test_a_dry_run_into_a_new_folder_leaves_no_folder_behind(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["build", str(SEEDS), "--out", str(tmp_path / "new"), "--dry-run"])
+    assert result.exit_code == 0 and "dry run, nothing written: 5 new" in result.output
+    assert not (tmp_path / "new").exists()
+
+
 def test_strict_exits_1_when_a_file_is_rejected(seeds_copy: Path, tmp_path: Path) -> None:
     (seeds_copy / "empty.txt").write_bytes(b"")
     out = tmp_path / "out"

@@ -55,13 +55,17 @@ def _describe_holder(handle: IO[str], build_id: str) -> None:
 
 
 @contextmanager
-def corpus_lock(out_dir: Path, build_id: str, wait_seconds: float = 0.0) -> Iterator[None]:
-    """Hold the output folder's lock; wait up to ``wait_seconds`` for it, then refuse clearly.
+def corpus_lock(out_dir: Path, build_id: str, wait_seconds: float = 0.0, *, create: bool = True) -> Iterator[None]:
+    """Hold the output folder's lock; wait up to ``wait_seconds`` for it, then refuse clearly. Without ``create``
+    (a dry run, which writes nothing), a folder that does not exist is left so and nothing is locked.
 
     An object store has no lock: there, the conditional create of the next manifest version decides which of two
     concurrent builds publishes (``tasks.store.remote``), and the other stops with the same error."""
     if is_remote(out_dir):
         check_store(out_dir)  # credentials, endpoint, bucket: one line now, not a traceback
+        yield
+        return
+    if not create and not out_dir.exists():
         yield
         return
     out_dir.mkdir(parents=True, exist_ok=True)

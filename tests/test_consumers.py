@@ -216,6 +216,17 @@ def test_export_errors_say_what_to_do(built: Path, tmp_path: Path) -> None:
     assert "holds no corpus" in result.output and "names is missing" not in result.output
 
 
+def test_export_of_two_languages_that_share_no_work_is_an_error_not_an_empty_file(tmp_path: Path) -> None:
+    out = make_corpus(tmp_path / "c", {"a": {"en": [("paragraph", "a")], "fr": [("paragraph", "a")]},
+                                       "b": {"de": [("paragraph", "b")], "ja": [("paragraph", "b")]}})
+    for extra in ([], ["--work", "a"], ["--source", "parallel"]):
+        result = runner.invoke(app, ["export", str(out), str(tmp_path / "p.tsv"), "--langs", "en,de", *extra])
+        assert result.exit_code == 2, (extra, result.output)
+        assert "en and de share no work" in result.output and "share a work with en: fr" in result.output
+    assert not (tmp_path / "p.tsv").exists()
+    assert "wrote 1 en-fr pairs" in invoke("export", str(out), str(tmp_path / "p.tsv"), "--langs", "en,fr")
+
+
 def test_a_destination_that_cannot_be_written_is_one_line(built: Path, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     a_file = tmp_path / "a-file"

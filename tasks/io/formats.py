@@ -223,6 +223,12 @@ def export_pairs(
     gives the pair. On a store, ``version`` reads a kept earlier version of the corpus."""
     corpus = _checked(out_dir, fmt, works, version)
     pair = corpus.pair(langs)
+    pairs = corpus.language_pairs(works)
+    if tuple(sorted(pair)) not in pairs:  # else an empty file, and a person left to guess why
+        partners = sorted({b if a == pair[0] else a for a, b in pairs if pair[0] in (a, b)})
+        raise UnknownLanguageError(
+            f"{pair[0]} and {pair[1]} share no work{' of those chosen' if works else ''}, so no bead links them; "
+            f"languages that share a work with {pair[0]}: {', '.join(partners) or 'none'}")
     if dest.is_dir():
         dest = dest / _pair_file_name(pair, fmt)
     return _write(corpus, fmt, pair, dest, min_score, source, spreadsheet_safe, works)

@@ -188,8 +188,18 @@ def load_corrections(path: Path) -> tuple[Correction, ...]:
 def corpus_documents(stored: Iterable[DocumentRow], fingerprints: Iterable[Fingerprint], prune: bool
                      ) -> dict[str, tuple[str, str]]:
     """(doc_id, work_id) of every source path of the corpus-to-be: the input files, and the stored documents
-    whose file is gone unless they are pruned."""
-    current = {fp.file.source_path: (doc_id_for(fp.content_sha256), fp.file.work_id) for fp in fingerprints}
+    whose file is gone unless they are pruned. A file stored unchanged keeps its stored work, as the build keeps it
+    there, unless a works file names another (its files' folder is only their work before they are grouped)."""
+    stored_by_path = {d.source_path: d for d in stored}
+
+    def work_of(fp: Fingerprint) -> str:
+        previous = stored_by_path.get(fp.file.source_path)
+        if (previous is not None and previous.content_sha256 == fp.content_sha256
+                and fp.file.work_assigned_by != "mapping"):
+            return previous.work_id
+        return fp.file.work_id
+
+    current = {fp.file.source_path: (doc_id_for(fp.content_sha256), work_of(fp)) for fp in fingerprints}
     kept = {d.source_path: (d.doc_id, d.work_id) for d in stored if not prune or d.source_path in current}
     return kept | current
 

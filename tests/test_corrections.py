@@ -202,3 +202,23 @@ def test_a_fix_replaces_the_stored_corrections_it_clashes_with_and_prints_back(t
     assert 'src_lines = "3-4"' in text and "tgt_lines = 2\n" in text
     assert text.count("[[correction]]") == 3 and "tgt_lines" not in text.split("[[correction]]")[3]
     assert load_corrections(_text(tmp_path / "printed.toml", text)) == stored
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_correction_of_documents_grouped_by_content_finds_their_stored_work(tmp_path: Path) -> None:
+    """A folder per language built with --group auto: the two files share the work the build gave them, not their
+    folders, also in a later build that groups nothing (no new file) or groups by folder."""
+    source, out = tmp_path / "in", tmp_path / "out"
+    sw, id_ = "sw/article.txt", "id/article.txt"
+    for name, seed in ((sw, SW), (id_, ID)):
+        (source / name).parent.mkdir(parents=True)
+        shutil.copy(SEEDS / Path(seed).name, source / name)
+    assert build_json(source, out, "--group", "auto")["pairs_aligned"] == 1
+    title = {"src": sw, "tgt": id_, "src_lines": 2, "tgt_lines": 3}  # the title of each
+    for extra in ([], ["--group", "folder"]):
+        corrections = _corrections(tmp_path / "fixes.toml", title)
+        summary = build_json(source, out, "--corrections", str(corrections), *extra)
+        assert summary["pairs_aligned"] == 1, extra
+        assert {"src": [(3, 3)], "tgt": [(2, 2)], "score": 1.0, "method": "correction"} in _beads(out, id_, sw)
+        corrections.write_text("", encoding="utf-8")
+        build_json(source, out, "--corrections", str(corrections))

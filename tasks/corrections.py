@@ -305,14 +305,14 @@ def _ordinals(doc: AnalysedDocument, lines: tuple[int, int] | None, c: Correctio
     path = doc.document.source_path
     inside = [s for s in doc.segments if s.line_start >= first and s.line_end <= last]
     starts = [s.line_start for s in doc.segments]
-    if not inside or inside[0].line_start != first:
+    if first not in starts:
         near = sorted(starts, key=lambda line: abs(line - first))[:3]
         raise CorrectionsFileError(
             f"correction {describe(c)}: line {first} of {path} is not where a segment starts (segments start at "
             f"lines {', '.join(map(str, sorted(near)))} nearby)",
             hint="lines are those of the source file; has it changed since? fix or remove the correction "
             "(corpus build ... --corrections FILE); nothing was changed")
-    if inside[-1].line_end != last:
+    if not inside or inside[-1].line_end != last:  # none inside: the segment starting at first goes on after last
         ends = [s.line_end for s in doc.segments]
         near = sorted(ends, key=lambda line: abs(line - last))[:3]
         raise CorrectionsFileError(

@@ -222,3 +222,19 @@ def test_a_correction_of_documents_grouped_by_content_finds_their_stored_work(tm
         assert {"src": [(3, 3)], "tgt": [(2, 2)], "score": 1.0, "method": "correction"} in _beads(out, id_, sw)
         corrections.write_text("", encoding="utf-8")
         build_json(source, out, "--corrections", str(corrections))
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_lines_that_start_a_segment_but_stop_inside_it_are_said_to_miss_its_end(tmp_path: Path) -> None:
+    source, out = tmp_path / "in", tmp_path / "out"
+    source.mkdir()
+    _text(source / "en.txt", "The Title\n\nA first paragraph that the writer wrapped\nover two lines of the file.\n\n"
+                             "A second paragraph, on one line.\n")
+    _text(source / "fr.txt", "Le titre\n\nUn premier paragraphe que l'auteur a coupé\nsur deux lignes du fichier.\n\n"
+                             "Un second paragraphe, sur une ligne.\n")
+    build_json(source, out)
+    corrections = _corrections(tmp_path / "fixes.toml", {"src": "en.txt", "tgt": "fr.txt", "src_lines": "3-4",
+                                                         "tgt_lines": 3})
+    result = CliRunner().invoke(app, ["build", str(source), "--out", str(out), "--corrections", str(corrections)])
+    assert result.exit_code == 2
+    assert "line 3 of fr.txt is not where a segment ends (segments end at lines 1, 4, 6 nearby)" in result.output

@@ -322,7 +322,7 @@ def fix(
 
     if not (src and tgt):
         raise CorpusError("corpus fix needs --src and --tgt: the two documents of the pair")
-    lines = parse_lines(src_lines), parse_lines(tgt_lines)
+    lines = parse_lines(src_lines, "--src-lines"), parse_lines(tgt_lines, "--tgt-lines")
     if lines == (None, None):
         raise CorpusError("corpus fix needs --src-lines, --tgt-lines or both")
     corpus = Corpus.open(out)

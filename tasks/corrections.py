@@ -93,9 +93,10 @@ def _lines(value: object, where: str, key: str) -> tuple[int, int] | None:
     return first, last
 
 
-def parse_lines(value: str | None) -> tuple[int, int] | None:
-    """Lines as a person types them on the command line: ``12`` or ``12-14``; nothing for an omission."""
-    return _lines(value, "the correction", "lines")
+def parse_lines(value: str | None, option: str = "lines") -> tuple[int, int] | None:
+    """Lines as a person types them on the command line (``option``, named in the error): ``12`` or ``12-14``;
+    nothing for an omission."""
+    return _lines(value, "corpus fix", option)
 
 
 def corrections_toml(corrections: Iterable[Correction]) -> str:

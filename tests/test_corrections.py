@@ -238,3 +238,10 @@ def test_lines_that_start_a_segment_but_stop_inside_it_are_said_to_miss_its_end(
     result = CliRunner().invoke(app, ["build", str(source), "--out", str(out), "--corrections", str(corrections)])
     assert result.exit_code == 2
     assert "line 3 of fr.txt is not where a segment ends (segments end at lines 1, 4, 6 nearby)" in result.output
+
+
+def test_fix_names_the_option_whose_lines_are_not_lines(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["fix", str(tmp_path), "--out", str(tmp_path / "out"), "--src", "a.txt",
+                                      "--tgt", "b.txt", "--src-lines", "12", "--tgt-lines", "3-x"])
+    assert result.exit_code == 2
+    assert "error: corpus fix: --tgt-lines = '3-x' is not a line or a range of lines" in result.output

@@ -78,7 +78,10 @@ class _Commands(TyperGroup):
 
 def _place_error(error: OSError) -> str | None:
     """The one line for an error that a place given on the command line causes (a folder this user may not write,
-    a read-only disk, a file where a folder is needed); None for any other error."""
+    a read-only or full disk, a file where a folder is needed); None for any other error."""
+    if error.errno == errno.ENOSPC:  # a write to an open file names none
+        where = Path(os.fsdecode(error.filename)).parent if error.filename else "the disk written to"
+        return f"no space left on {where}; free some space or choose another place, and run the command again"
     if not error.filename or error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR,
                                                  errno.EEXIST):
         return None

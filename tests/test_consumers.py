@@ -247,6 +247,16 @@ def test_a_destination_that_cannot_be_written_is_one_line(built: Path, tmp_path:
     assert result.exit_code == 2, result.output
     assert f"error: {tmp_path}: Read-only file system; choose a folder" in result.output
 
+    @contextlib.contextmanager
+    def full_disk(path: Path, *, durable: bool = False) -> Iterator[BinaryIO]:  # a write fails, naming no file
+        raise OSError(errno.ENOSPC, "No space left on device")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr("tasks.files.atomic_binary", full_disk)
+    result = runner.invoke(app, ["report", str(built), "--html", str(tmp_path / "r.html")])
+    assert result.exit_code == 2, result.output
+    assert "error: no space left on the disk written to; free some space" in result.output
+
 
 # --- corpus report --------------------------------------------------------------------------------
 

@@ -33,16 +33,22 @@ def stage_progress(console: Console, enabled: bool) -> Iterator[None]:
         yield
         return
     columns = (TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        bars: dict[str, TaskID] = {}
+    progress = Progress(*columns, console=console, transient=False)
+    bars: dict[str, TaskID] = {}
 
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in bars:
-                bars[stage] = progress.add_task(stage, total=total)
-            progress.update(bars[stage], completed=done, total=total)
+    def update(stage: str, done: int, total: int) -> None:
+        if not bars:  # started by the first stage: a build refused or with nothing to do prints no empty line
+            progress.start()
+        if stage not in bars:
+            bars[stage] = progress.add_task(stage, total=total)
+        progress.update(bars[stage], completed=done, total=total)
 
+    try:
         with progress_reporting(update):
             yield
+    finally:
+        if bars:
+            progress.stop()
 
 
 def print_build_summary(console: Console, summary: BuildSummary, quiet: bool = False) -> None:

@@ -130,6 +130,13 @@ def test_invalid_parameters_fail_at_once_with_a_clear_message(tmp_path: Path) ->
     assert not (tmp_path / "o").exists()
 
 
+def test_a_refused_build_prints_its_error_line_and_nothing_else(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(app, ["build", str(tmp_path / "empty"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and result.output.count("\n") == 1, repr(result.output)
+
+
 def test_a_dry_run_into_a_new_folder_leaves_no_folder_behind(tmp_path: Path) -> None:
     result = runner.invoke(app, ["build", str(SEEDS), "--out", str(tmp_path / "new"), "--dry-run"])
     assert result.exit_code == 0 and "dry run, nothing written: 5 new" in result.output

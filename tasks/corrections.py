@@ -24,6 +24,7 @@ pairs whose corrections changed are aligned again.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import tomllib
 from collections import defaultdict
@@ -217,7 +218,8 @@ def corrections_in_force(
     by_id = {doc_id: path for path, (doc_id, _) in documents.items()}
 
     def path_of(name: str) -> str | None:
-        return name if name in documents else by_id.get(name)
+        path = posixpath.normpath(name)  # ./en/a.txt or en//a.txt as a shell completes it: en/a.txt
+        return path if path in documents else by_id.get(name)
 
     if corrections_file is None:
         stored = manifest.corrections if manifest else ()

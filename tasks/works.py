@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import itertools
+import posixpath
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
@@ -71,6 +72,7 @@ def read_works_file(path: Path) -> WorksFile:
             repeated: list[tuple[int, str]] = []
             for line, row in enumerate(reader, start=2):
                 source_path, work_id = (row["source_path"] or "").strip(), (row["work_id"] or "").strip()
+                source_path = source_path and posixpath.normpath(source_path)  # ./en/a.txt is en/a.txt
                 if not source_path or not work_id:
                     raise WorksFileError(f"{path}, line {line}: source_path and work_id must both be given")
                 if source_path in mapping and mapping[source_path] != work_id:

@@ -245,3 +245,12 @@ def test_fix_names_the_option_whose_lines_are_not_lines(tmp_path: Path) -> None:
                                       "--tgt", "b.txt", "--src-lines", "12", "--tgt-lines", "3-x"])
     assert result.exit_code == 2
     assert "error: corpus fix: --tgt-lines = '3-x' is not a line or a range of lines" in result.output
+
+
+def test_a_correction_may_name_its_files_as_a_shell_completes_them(tmp_path: Path) -> None:
+    from tasks.corrections import corrections_in_force
+
+    fixes = _corrections(tmp_path / "fixes.toml", {"src": "./en/a.txt", "tgt": "fr//a.txt", "src_lines": 2})
+    documents = {"en/a.txt": ("d1", "w"), "fr/a.txt": ("d2", "w")}
+    corrections, _ = corrections_in_force(fixes, None, documents)
+    assert [(c.src, c.tgt) for c in corrections] == [("en/a.txt", "fr/a.txt")]

@@ -311,3 +311,11 @@ def test_by_default_a_lone_file_that_matches_nothing_keeps_its_folder(
     documents = ds.dataset(tmp_path / "out" / "documents").to_table().to_pylist()
     assert {(d["source_path"], d["work_id"], d["work_assigned_by"]) for d in documents} == {
         (f"generated/{other}", "generated", "folder"), ("seed/article.txt", "seed", "folder")}
+
+
+def test_a_works_file_row_may_name_its_file_as_a_shell_completes_it(tmp_path: Path) -> None:
+    from tasks.works import read_works_file
+
+    works = tmp_path / "works.csv"
+    works.write_text("source_path,work_id\n./en/article.txt,a\nfr//article.txt,a\n", encoding="utf-8")
+    assert read_works_file(works).mapping == {"en/article.txt": "a", "fr/article.txt": "a"}

@@ -277,6 +277,11 @@ def build(
         _log_to_stderr(level)
         run: Callable[[], BuildSummary] = partial(run_build, params, LocalOrchestrator())
     else:
+        from flows.orchestration import configured_api_url
+        from flows.serve import require_answer
+
+        if api_url := configured_api_url():  # else the run starts a temporary server of its own
+            require_answer(api_url, "start it, or build without it: --orchestrator local")
         run = _prefect_flow_run(params, runner, dask_address)
     from flows.interrupt import run_interruptible, stop_at_once_on_signals
     from flows.views import stage_progress

@@ -12,7 +12,6 @@ DEPLOYMENT_NAME = "corpus"
 
 def require_server() -> str:
     """The API URL of a reachable Prefect server, or a clear error saying how to get one."""
-    from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL
 
     api_url = PREFECT_API_URL.value()
@@ -22,11 +21,19 @@ def require_server() -> str:
     )
     if not api_url:
         raise ServerUnavailableError(f"serving on a schedule needs a Prefect server: {how}")
+    require_answer(str(api_url), how)
+    return str(api_url)
+
+
+def require_answer(api_url: str, how: str) -> None:
+    """Nothing if the Prefect server at ``api_url`` (the configured one) answers; else a clear error, ending
+    with ``how`` to go on."""
+    from prefect.client.orchestration import get_client
+
     with get_client(sync_client=True) as client:
         problem = client.api_healthcheck()
     if problem is not None:
         raise ServerUnavailableError(f"the Prefect server at {api_url} does not answer ({problem}); {how}")
-    return str(api_url)
 
 
 def serve_build(

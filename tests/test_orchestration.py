@@ -117,3 +117,15 @@ def test_a_build_killed_with_sigkill_leaves_no_worker_process_behind(tmp_path: P
         build.send_signal(signal.SIGKILL)
         build.wait(30)
     assert wait_until(lambda: not processes_marked(marker), 10), "every worker ended with its build"
+
+
+def test_a_configured_prefect_server_that_does_not_answer_is_one_line(tmp_path: Path) -> None:
+    """PREFECT_API_URL left set to a server that is down: the build says so instead of Prefect's traceback."""
+    env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api", "PYTHONPATH": str(SEEDS.parent),
+           "CORPUS_EMBEDDINGS": "off"}
+    run = subprocess.run([sys.executable, "-m", "flows.cli", "build", str(SEEDS), "--out", str(tmp_path / "out")],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    assert run.returncode == 2 and len(lines) == 1, lines
+    assert lines[0].startswith("error: the Prefect server at http://127.0.0.1:9/api does not answer")
+    assert "--orchestrator local" in lines[0]

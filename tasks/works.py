@@ -187,8 +187,8 @@ def group_by_content(
 def lone_folders(fingerprints: Sequence[Fingerprint], stored: Sequence[DocumentRow]
                  ) -> tuple[set[str], list[DocumentRow]]:
     """The folders whose work would be one new file alone, and the stored documents alone in their work or in a
-    work made by content, when there are two such works or more: translations in a folder per language (``en/article.txt``,
-    ``fr/article.txt``), which as folder works would have nothing to be aligned with.
+    work made by content, when there are two such works or more: translations in a folder per language
+    (``en/article.txt``, ``fr/article.txt``), which as folder works would have nothing to be aligned with.
 
     A folder per work whose works have several files, or a single new work of one file among complete works,
     finds none, and costs nothing more.

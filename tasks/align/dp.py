@@ -69,52 +69,72 @@ def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray, links: FloatA
     """
     width = hi - lo + 1
     widest = int(width.max())
-    # Row i's link costs become the candidates of its cells, in a copy: ``links`` is left as given.
-    candidates = (_band_links(n, costs, lo, hi) if links is None else links).copy()
+    shapes = len(_LINK_SHAPES)
     reach = max([int((lo[a:] - lo[:-a] + width[a:]).max()) for a in range(1, min(_MAX_SIDE, n) + 1)] + [widest])
     stride = _PAD + reach
-    best = np.full((n + 2) * stride, np.inf)  # best over the three states, row by row, then row -1
-    gap = np.full((n + 1, stride), np.inf)  # best ending in a source gap
-    # Where the beads of each shape ending at a row's first column start, in best.
-    origin = np.empty((len(_LINK_SHAPES), n + 1), dtype=np.int64)
-    for code, (a, b) in enumerate(_LINK_SHAPES):
-        previous = np.arange(n + 1) - a
-        origin[code] = np.where(previous >= 0, previous * stride + lo - lo[np.maximum(previous, 0)] - b + _PAD,
-                                (n + 1) * stride + _PAD)
-    # The loop fills only what the next rows read (the best cells and the source gaps); what the path's
-    # trace needs (shapes, states, run starts) is derived from the stored rows afterwards, for all rows at
-    # once: with bands about a dozen cells wide, the loop's cost is its number of vector operations.
-    linked = np.full((n + 1, widest), np.inf)  # best ending in a linking bead
-    opened = np.full((n + 1, widest), np.inf)  # best ending in a source gap opened here
-    extended = np.full((n + 1, widest), np.inf)  # best ending in a source gap extended here
+    # One flat buffer holds the best cells over the three states (row by row, then row -1, all infinite) and,
+    # after them, the best cells ending in a source gap: every cell a row starts from is read in one gather.
+    gaps = (n + 2) * stride
+    buffer = np.full(gaps + (n + 1) * stride, np.inf)
+    positions = np.arange(widest)
+    inside = positions < width[:, None]
+    rows = np.arange(n + 1)
+    # Candidates of every cell: each linking shape, then opening a source gap, then extending one. Row i's
+    # candidates are its beads' own costs, to which the cells they start from are added in place; cells
+    # outside a row's band stay infinite, so every row is computed at the band's widest.
+    candidates = np.full((n + 1, shapes + 2, widest), np.inf)  # by row, then candidate, then column
+    candidates[:, :shapes] = (_band_links(n, costs, lo, hi) if links is None else links).transpose(1, 0, 2)
+    candidates[1:, shapes] = np.where(inside[1:], costs.src_open[:, None], np.inf)
+    candidates[1:, shapes + 1] = np.where(inside[1:], costs.src_extend[:, None], np.inf)
+    # Where in the buffer the candidates of each row's first column start from: a linking bead of a source
+    # units and b target units from row i - a, b columns to the left; a source gap from row i - 1 of the best
+    # cells (opened) or of the source gaps (extended). Row -1 is infinite.
+    above = np.concatenate([[a for a, _ in _LINK_SHAPES], [1, 1]])
+    left = np.concatenate([[b for _, b in _LINK_SHAPES], [0, 0]])
+    region = np.concatenate([np.zeros(shapes, dtype=np.int64), [0, gaps]])
+    previous = rows[:, None] - above
+    origin = np.where(previous >= 0,
+                      region + previous * stride + lo[:, None] - lo[np.maximum(previous, 0)] - left + _PAD,
+                      (n + 1) * stride + _PAD)
+    gather = np.minimum(origin[:, :, None] + positions, len(buffer) - 1)
+    # A target gap over units k..j-1 costs open[k] + extend[k+1..j-1]; best over k < j by a prefix minimum.
+    # Outside the band the extension is infinite, so that no target gap reaches a cell there.
+    columns = np.minimum(lo[:, None] + positions, len(costs.tgt_open) - 1)
+    extend_next = np.concatenate([costs.tgt_extend_before[1:], costs.tgt_extend_before[-1:]])
+    open_at = costs.tgt_open[columns]
+    next_at = extend_next[columns]
+    # Column k + 1's target gap extends to it from column k: both must be in the band.
+    extend_at = np.where(positions + 1 < width[:, None],
+                         costs.tgt_extend_before[np.minimum(columns + 1, len(costs.tgt_extend_before) - 1)], np.inf)
     before = np.full((n + 1, widest), np.inf)  # best of link and source gap
     starts = np.full((n + 1, widest), np.inf)  # target gaps starting at each cell, see below
     prefix = np.full((n + 1, widest), np.inf)
     tgt_gap = np.full((n + 1, widest), np.inf)  # best ending in a target gap
-    extend_next = np.concatenate([costs.tgt_extend_before[1:], costs.tgt_extend_before[-1:]])
-    positions = np.arange(widest)
-    linked[0, 0] = 0.0  # row 0's band starts at column 0
+    before[0, 0] = 0.0  # row 0's band starts at column 0
+    # The loop fills only what the next rows read (the best cells and the source gaps); what the path's
+    # trace needs (shapes, states, run starts) is derived from the stored rows afterwards, for all rows at
+    # once: with bands about a dozen cells wide, the loop's cost is its number of vector operations.
     for i in range(n + 1):
-        w, first = int(width[i]), int(lo[i])
+        row_before = before[i]
         if i > 0:
-            candidate = candidates[:, i, :w]
-            np.add(best[origin[:, i, None] + positions[:w]], candidate, out=candidate)
-            candidate.min(axis=0, out=linked[i, :w])
-            start = first - int(lo[i - 1]) + _PAD
-            np.add(best[(i - 1) * stride + start:(i - 1) * stride + start + w], costs.src_open[i - 1],
-                   out=opened[i, :w])
-            np.add(gap[i - 1, start:start + w], costs.src_extend[i - 1], out=extended[i, :w])
-            np.minimum(opened[i, :w], extended[i, :w], out=gap[i, _PAD:_PAD + w])
-        np.minimum(linked[i, :w], gap[i, _PAD:_PAD + w], out=before[i, :w])
-        # A target gap over units k..j-1 costs open[k] + extend[k+1..j-1]; best over k < j by a prefix minimum.
-        row_starts = starts[i, :w]
-        np.add(before[i, :w], costs.tgt_open[first:first + w], out=row_starts)
-        np.subtract(row_starts, extend_next[first:first + w], out=row_starts)
-        np.minimum.accumulate(row_starts, out=prefix[i, :w])
-        np.add(prefix[i, :w - 1], costs.tgt_extend_before[first + 1:first + w], out=tgt_gap[i, 1:w])
-        np.minimum(before[i, :w], tgt_gap[i, :w], out=best[i * stride + _PAD:i * stride + _PAD + w])
-    shape = candidates.argmin(axis=0)  # the first cheapest shape, as min picked it
-    src_gap = gap[:, _PAD:_PAD + widest]
+            candidate = candidates[i]
+            np.add(buffer[gather[i]], candidate, out=candidate)
+            np.minimum(candidate[shapes], candidate[shapes + 1], out=buffer[gaps + i * stride + _PAD:
+                                                                            gaps + i * stride + _PAD + widest])
+            candidate.min(axis=0, out=row_before)
+        row_starts = starts[i]
+        np.add(row_before, open_at[i], out=row_starts)
+        np.subtract(row_starts, next_at[i], out=row_starts)
+        np.minimum.accumulate(row_starts, out=prefix[i])
+        np.add(prefix[i, :-1], extend_at[i, :-1], out=tgt_gap[i, 1:])
+        np.minimum(row_before, tgt_gap[i], out=buffer[i * stride + _PAD:i * stride + _PAD + widest])
+    best = buffer
+    linked = candidates[:, :shapes].min(axis=1)  # best ending in a linking bead
+    linked[0] = np.inf
+    linked[0, 0] = 0.0
+    opened, extended = candidates[:, shapes], candidates[:, shapes + 1]  # best ending in a source gap opened, extended
+    shape = candidates[:, :shapes].argmin(axis=1)  # the first cheapest shape, as min picked it
+    src_gap = buffer[gaps:].reshape(n + 1, stride)[:, _PAD:_PAD + widest]
     link_state = (src_gap < linked).view(np.int8)  # state of the best of link and source gap; _LINK 0, _SRC_GAP 1
     state = np.where(tgt_gap < before, np.int8(_TGT_GAP), link_state)  # state of the best
     extend = extended < opened

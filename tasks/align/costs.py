@@ -228,8 +228,7 @@ def _key_weights(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) -
     Names count only if both documents have them (a name may be rendered in a way no key matches);
     numbers and placeholders also count when one document lacks them, as evidence of an omission.
     """
-    df_src = Counter(itertools.chain.from_iterable(src))
-    df_tgt = Counter(itertools.chain.from_iterable(tgt))
+    df_src, df_tgt = _key_counts(tuple(src)), _key_counts(tuple(tgt))
     total = len(src) + len(tgt)
     top = math.log1p(total / 2)
     weights = {k: math.log1p(total / (df_src[k] + df_tgt[k])) / top for k in df_src.keys() & df_tgt.keys()}
@@ -237,6 +236,13 @@ def _key_weights(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) -
         if k.startswith(("n:", "f:")):
             weights[k] = min(1.0, math.log1p(total / (df_src[k] + df_tgt[k])) / top)
     return weights
+
+
+# A document is in a pair with every other document of its work: its counts are made once.
+@lru_cache(maxsize=64)
+def _key_counts(keys: tuple[frozenset[str], ...]) -> Counter[str]:
+    """In how many units each token occurs (shared: not to be changed)."""
+    return Counter(itertools.chain.from_iterable(keys))
 
 
 _EMBED_CHUNK = 1 << 20  # vector components gathered at a time for the cosines of many beads

@@ -14,6 +14,7 @@ import itertools
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -213,13 +214,17 @@ def _expected_path(n: int, m: int, points: Sequence[tuple[float, float]]) -> tup
     return lower, upper
 
 
+# A document is in a pair with every other document of its work: its unique tokens are found once.
+@lru_cache(maxsize=64)
+def _once(keys: tuple[frozenset[str], ...]) -> dict[str, int]:
+    """The unit of each token that occurs in one unit only (shared: not to be changed)."""
+    counts = Counter(itertools.chain.from_iterable(keys))
+    return {k: unit for unit, unit_keys in enumerate(keys) for k in unit_keys if counts[k] == 1}
+
+
 def _anchor_chain(src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]]) -> list[tuple[int, int]]:
     """Longest monotone chain of unit pairs sharing a token that occurs once on each side."""
-    def once(keys: Sequence[frozenset[str]]) -> dict[str, int]:
-        counts = Counter(itertools.chain.from_iterable(keys))
-        return {k: unit for unit, unit_keys in enumerate(keys) for k in unit_keys if counts[k] == 1}
-
-    src_once, tgt_once = once(src), once(tgt)
+    src_once, tgt_once = _once(tuple(src)), _once(tuple(tgt))
     points = sorted({(src_once[k], tgt_once[k]) for k in src_once.keys() & tgt_once.keys()})
     # Longest strictly increasing chain in both coordinates (patience sorting with back links).
     tails: list[int] = []

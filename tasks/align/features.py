@@ -290,7 +290,15 @@ def _relative_positions(lengths: FloatArray, groups: Sequence[int]) -> FloatArra
 
 def _member_keys(side: _Side, members: Sequence[Sequence[int]]) -> list[frozenset[str]]:
     """Numbers and names of units made of the listed content segments."""
-    return [side.keys[ks[0]] if len(ks) == 1 else frozenset().union(*(side.keys[k] for k in ks)) for ks in members]
+    if all(len(ks) == 1 for ks in members):
+        return [side.keys[ks[0]] for ks in members]
+    return list(_unions(tuple(side.keys), tuple(tuple(ks) for ks in members)))
+
+
+# A pair's sections are made of the same segments for every length ratio it tries.
+@lru_cache(maxsize=64)
+def _unions(keys: tuple[frozenset[str], ...], members: tuple[tuple[int, ...], ...]) -> tuple[frozenset[str], ...]:
+    return tuple(keys[ks[0]] if len(ks) == 1 else frozenset().union(*(keys[k] for k in ks)) for ks in members)
 
 
 def _short_sentences(side: _Side, scale: float) -> list[bool]:

@@ -50,6 +50,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -65,6 +66,7 @@ from tasks.align.params import (
     _LARGE_BEAD_COST,
     _LENGTH_REL_SD,
     _LENGTH_VARIANCE,
+    _LINK_SHAPES,
     _MATCH_BONUS,
     _MAX_SIDE,
     _MERGE_COST,
@@ -276,20 +278,49 @@ class _Costs:
         Beads that do not fit (i < a or j < b) cost infinity. Each bead's cost depends on its units
         only, never on the other beads asked for in the same call.
         """
-        src, tgt = self.src, self.tgt
-        x = src.length[a][i]
-        y = tgt.length[b][j]
+        return self._cost(a, b, i, j, self._source(a, i, j), _gathered(self.tgt, b, j))
+
+    def links(self, i: IntArray, j: IntArray) -> FloatArray:
+        """``link`` of every shape of ``_LINK_SHAPES`` (by code, then bead) for the same beads' ends i, j.
+
+        What a side's windows bring is gathered once per window size instead of once per shape.
+        """
+        out = np.empty((len(_LINK_SHAPES), len(i)))
+        sources = {a: self._source(a, i, j) for a in sorted({a for a, _ in _LINK_SHAPES})}
+        targets = {b: _gathered(self.tgt, b, j) for b in sorted({b for _, b in _LINK_SHAPES})}
+        for code, (a, b) in enumerate(_LINK_SHAPES):
+            out[code] = self._cost(a, b, i, j, sources[a], targets[b])
+        return out
+
+    def _source(self, a: int, i: IntArray, j: IntArray) -> tuple[_Gathered, _SourceTokens]:
+        """What the source windows of ``a`` units ending at i bring to beads ending at (i, j), whatever their
+        target side: their aggregates, and their tokens, each with the (token copy, window end) code that
+        a target window ending at j holding it has (see _Windows)."""
+        start = self.src.key_start[a][i]
+        counts = self.src.key_start[a][i + 1] - start
+        bead = np.repeat(np.arange(len(i)), counts)
+        offsets = np.cumsum(counts) - counts
+        keys = self.src.key_ids[a][np.arange(len(bead)) - np.repeat(offsets - start, counts)]
+        wanted = keys * len(next(iter(self.tgt.length.values()))) + j[bead]  # every size has a value per end
+        return _gathered(self.src, a, i), _SourceTokens(bead, keys, wanted)
+
+    def _cost(self, a: int, b: int, i: IntArray, j: IntArray, source: tuple[_Gathered, _SourceTokens],
+              tgt: _Gathered) -> FloatArray:
+        src, tokens = source
+        x = src.length
+        y = tgt.length
         mean = (x + y) / 2
         cost: FloatArray = (x - y) ** 2 / (2 * self.variance * mean + 2 * (_LENGTH_REL_SD * mean) ** 2)
-        cost += _KIND_COST[src.kind[a][i], tgt.kind[b][j]]
-        cost += _POSITION_COST * np.abs(tgt.position[b][j] - src.position[a][i])
-        cost += tgt.miss[b][j]
-        cost += self.shape_cost(a, b) + src.miss[a][i]
-        self._subtract_shared(cost, a, b, i, j)
-        if src.vectors is not None and tgt.vectors is not None:
-            step = max(1, _EMBED_CHUNK // src.vectors[a].shape[1])
+        cost += _KIND_COST[src.kind, tgt.kind]
+        cost += _POSITION_COST * np.abs(tgt.position - src.position)
+        cost += tgt.miss
+        cost += self.shape_cost(a, b) + src.miss
+        self._subtract_shared(cost, b, tokens)
+        if self.src.vectors is not None and self.tgt.vectors is not None:
+            s_vectors, t_vectors = self.src.vectors[a], self.tgt.vectors[b]
+            step = max(1, _EMBED_CHUNK // s_vectors.shape[1])
             for k in range(0, len(cost), step):
-                cosine = np.einsum("ij,ij->i", tgt.vectors[b][j[k:k + step]], src.vectors[a][i[k:k + step]])
+                cosine = np.einsum("ij,ij->i", t_vectors[j[k:k + step]], s_vectors[i[k:k + step]])
                 relative = np.clip((cosine - self.embed_scale[0]) / self.embed_scale[1], -1.0, 2.0)
                 # A side left unembedded (outside the corridor, see tasks.align.corridor) is NaN: no evidence.
                 cost[k:k + step] += np.where(np.isnan(cosine), 0.0, _EMBED_WEIGHT * (0.5 - relative))
@@ -299,18 +330,13 @@ class _Costs:
     def shape_cost(self, a: int, b: int) -> float:
         return self.merge_cost * (a + b - 2) + _LARGE_BEAD_COST * max(0, a + b - 4)
 
-    def _subtract_shared(self, cost: FloatArray, a: int, b: int, i: IntArray, j: IntArray) -> None:
+    def _subtract_shared(self, cost: FloatArray, b: int, tokens: _SourceTokens) -> None:
         """Credit every bead for each source token its target window holds: a bonus, and no miss on either side.
 
         A bead's credits are taken off one after the other in the order of its tokens, so that its
         cost is the same whichever other beads are computed with it.
         """
-        start = self.src.key_start[a][i]
-        counts = self.src.key_start[a][i + 1] - start
-        bead = np.repeat(np.arange(len(i)), counts)
-        offsets = np.cumsum(counts) - counts
-        keys = self.src.key_ids[a][np.arange(len(bead)) - np.repeat(offsets - start, counts)]
-        wanted = keys * len(self.tgt.length[b]) + j[bead]
+        bead, keys, wanted = tokens
         codes = self.tgt.codes[b]
         cells = len(self.credit) * len(self.tgt.length[b])  # every code is below it
         if cells <= _DENSE_TOKENS:
@@ -325,6 +351,29 @@ class _Costs:
             at = np.minimum(np.searchsorted(codes, wanted), max(len(codes) - 1, 0))
             shared = codes[at] == wanted if len(codes) else np.zeros(len(wanted), dtype=bool)
         np.subtract.at(cost, bead[shared], self.credit[keys[shared]])
+
+
+class _Gathered(NamedTuple):
+    """A side's window aggregates of one size, gathered at the beads' window ends."""
+
+    length: FloatArray
+    kind: IntArray
+    position: FloatArray
+    miss: FloatArray
+
+
+def _gathered(windows: _Windows, size: int, ends: IntArray) -> _Gathered:
+    return _Gathered(windows.length[size][ends], windows.kind[size][ends], windows.position[size][ends],
+                     windows.miss[size][ends])
+
+
+class _SourceTokens(NamedTuple):
+    """The tokens of source windows, one row per (bead, token): the bead, the token copy's id, and the code
+    a target window at the bead's end holding it has."""
+
+    bead: IntArray
+    keys: IntArray
+    wanted: IntArray
 
 
 def _merge_cost(spans: Sequence[Span]) -> float:

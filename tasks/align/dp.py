@@ -49,8 +49,8 @@ def _band_links(n: int, costs: _Costs, lo: IntArray, hi: IntArray,
         kept = (cols >= old_lo[rows]) & (cols <= old_hi[rows])
         links[:, rows[kept], inside[kept]] = old[:, rows[kept], cols[kept] - old_lo[rows[kept]]]
         rows, inside, cols = rows[~kept], inside[~kept], cols[~kept]
-    for code, (a, b) in enumerate(_LINK_SHAPES if len(rows) else ()):
-        links[code, rows, inside] = costs.link(a, b, rows, cols)
+    if len(rows):
+        links[:, rows, inside] = costs.links(rows, cols)
     return links
 
 

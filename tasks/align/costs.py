@@ -156,9 +156,10 @@ def _token_windows(unit_keys: tuple[frozenset[str], ...], weights: _ById, sizes:
     ids, miss_of, _ = _token_table(weights)
     ending = _ending_ids(weights)
     n = len(unit_keys)
-    sorted_keys = [sorted(ids[k] for k in keys if k in ids) for keys in unit_keys]
-    unit_of = np.repeat(np.arange(n), [len(ks) for ks in sorted_keys])
-    key_of = np.array([k for ks in sorted_keys for k in ks], dtype=np.int64)
+    # Every (unit, token id) of the tokens that count, in no particular order: the codes below are sorted.
+    unit_of = np.repeat(np.arange(n), [len(keys) for keys in unit_keys])
+    key_of = np.array([ids.get(k, -1) for keys in unit_keys for k in keys], dtype=np.int64)
+    unit_of, key_of = unit_of[key_of >= 0], key_of[key_of >= 0]
     n_keys = max(len(miss_of), 1)
     miss, key_start, key_ids, codes = {}, {}, {}, {}
     for size in sizes:

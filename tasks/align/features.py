@@ -131,10 +131,8 @@ def _sums_in_order(values: FloatArray, rows: IntArray, row_start: IntArray) -> F
     column = np.arange(len(values)) - row_start[rows]
     table = np.zeros((len(row_start) - 1, int(column.max()) + 1 if len(values) else 0))
     table[rows, column] = values
-    total = np.zeros(len(row_start) - 1)
-    for k in range(table.shape[1]):
-        total += table[:, k]
-    return total
+    # A running sum (accumulate) adds the columns one after the other, from 0 + the first.
+    return np.cumsum(table, axis=1)[:, -1] if table.shape[1] else np.zeros(len(row_start) - 1)
 
 
 def _null_costs(lengths: FloatArray) -> FloatArray:

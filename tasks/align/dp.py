@@ -115,20 +115,24 @@ def _dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray, links: FloatA
     # The loop fills only what the next rows read (the best cells and the source gaps); what the path's
     # trace needs (shapes, states, run starts) is derived from the stored rows afterwards, for all rows at
     # once: with bands about a dozen cells wide, the loop's cost is its number of vector operations.
-    for i in range(n + 1):
-        row_before = before[i]
-        if i > 0:
-            candidate = candidates[i]
-            np.add(buffer[gather[i]], candidate, out=candidate)
-            np.minimum(candidate[shapes], candidate[shapes + 1], out=buffer[gaps + i * stride + _PAD:
-                                                                            gaps + i * stride + _PAD + widest])
-            candidate.min(axis=0, out=row_before)
-        row_starts = starts[i]
-        np.add(row_before, open_at[i], out=row_starts)
-        np.subtract(row_starts, next_at[i], out=row_starts)
-        np.minimum.accumulate(row_starts, out=prefix[i])
-        np.add(prefix[i, :-1], extend_at[i, :-1], out=tgt_gap[i, 1:])
-        np.minimum(row_before, tgt_gap[i], out=buffer[i * stride + _PAD:i * stride + _PAD + widest])
+    best_rows = buffer[:(n + 1) * stride].reshape(n + 1, stride)[:, _PAD:_PAD + widest]
+    gap_rows = buffer[gaps:].reshape(n + 1, stride)[:, _PAD:_PAD + widest]
+    add, subtract, minimum = np.add, np.subtract, np.minimum
+    reduce_min, accumulate_min = np.minimum.reduce, np.minimum.accumulate
+    rows_of = zip(candidates, gather, candidates[:, shapes], candidates[:, shapes + 1], gap_rows, before, starts,
+                  open_at, next_at, prefix, prefix[:, :-1], extend_at[:, :-1], tgt_gap[:, 1:], tgt_gap, best_rows,
+                  strict=True)
+    for i, (candidate, cells, opened_row, extended_row, gap_row, row_before, row_starts, open_row, next_row,
+            prefix_row, prefix_head, extend_head, tgt_tail, tgt_row, best_row) in enumerate(rows_of):
+        if i:
+            add(buffer[cells], candidate, out=candidate)
+            minimum(opened_row, extended_row, out=gap_row)
+            reduce_min(candidate, axis=0, out=row_before)
+        add(row_before, open_row, out=row_starts)
+        subtract(row_starts, next_row, out=row_starts)
+        accumulate_min(row_starts, out=prefix_row)
+        add(prefix_head, extend_head, out=tgt_tail)
+        minimum(row_before, tgt_row, out=best_row)
     best = buffer
     linked = candidates[:, :shapes].min(axis=1)  # best ending in a linking bead
     linked[0] = np.inf

@@ -50,8 +50,13 @@ _ENDINGS = (("QUESTION MARK", "?"), ("COLON", ":"), ("ELLIPSIS", "…"), ("EXCLA
 _SENTENCE_MARK = regex.compile(r"\p{Sentence_Terminal}")
 
 
+# Every placeholder or address holds one of these: a text without them has none (and is not searched).
+_PLACEHOLDER_MARKS = ("%", "{", "://", "@")
+
+
 def _format_keys(text: str) -> set[str]:
-    keys = {"f:" + m.rstrip(".,;:)!?") for m in _PLACEHOLDER.findall(text)}
+    keys = ({"f:" + m.rstrip(".,;:)!?") for m in _PLACEHOLDER.findall(text)}
+            if any(mark in text for mark in _PLACEHOLDER_MARKS) else set())
     stripped = text.rstrip().rstrip("\"'»”’)]\u00a0 ")
     if stripped.endswith("..."):
         keys.add("e:…")

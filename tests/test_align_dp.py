@@ -7,6 +7,8 @@ costs and any band.
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -107,7 +109,7 @@ def _reference_dp(n: int, m: int, costs: _Costs, lo: IntArray, hi: IntArray, lin
 @settings(max_examples=60, deadline=None)
 @given(documents(), documents(), st.integers(0, 6), st.randoms(use_true_random=False), st.booleans())
 def test_the_dynamic_program_gives_the_reference_spans_and_cost(src: list[Segment], tgt: list[Segment], margin: int,
-                                                                  rng: object, merged: bool) -> None:
+                                                                  rng: random.Random, merged: bool) -> None:
     s_side, t_side = align_features._side(src, False), align_features._side(tgt, True)
     n, m = len(s_side.segments), len(t_side.segments)
     assume(n and m)
@@ -116,10 +118,28 @@ def test_the_dynamic_program_gives_the_reference_spans_and_cost(src: list[Segmen
                                     align_costs._key_weights(s_side.keys, t_side.keys),
                                     merge_cost=3.0 if merged else 1.2)
     # A band around a random monotone path, as _banded_dp makes them.
-    shift = np.array([rng.uniform(-3, 3) for _ in range(n + 1)])  # type: ignore[attr-defined]
+    shift = np.array([rng.uniform(-3, 3) for _ in range(n + 1)])
     diagonal = np.arange(n + 1) * m / n
     lo, hi = align_dp._band(np.maximum.accumulate(diagonal + shift), np.maximum.accumulate(diagonal + shift), m,
                             margin)
     assert align_dp._dp(n, m, costs, lo, hi) == _reference_dp(n, m, costs, lo, hi)
     links = align_dp._band_links(n, costs, lo, hi)
     assert align_dp._dp(n, m, costs, lo, hi, links) == _reference_dp(n, m, costs, lo, hi, links)
+
+
+@settings(max_examples=30, deadline=None)
+@given(documents(), documents())
+def test_the_beads_of_every_shape_at_once_cost_what_each_shape_alone_does(src: list[Segment],
+                                                                           tgt: list[Segment]) -> None:
+    s_side, t_side = align_features._side(src, False), align_features._side(tgt, True)
+    n, m = len(s_side.segments), len(t_side.segments)
+    assume(n and m)
+    costs = align_costs._costs_for(align_features._units(s_side, [[k] for k in range(n)]),
+                                    align_features._units(t_side, [[k] for k in range(m)]),
+                                    align_costs._key_weights(s_side.keys, t_side.keys))
+    i, j = np.repeat(np.arange(n + 1), m + 1), np.tile(np.arange(m + 1), n + 1)
+    together = costs.links(i, j)
+    for code, (a, b) in enumerate(_LINK_SHAPES):
+        assert together[code].tolist() == costs.link(a, b, i, j).tolist()
+        assert [float(costs.link(a, b, i[k:k + 1], j[k:k + 1])[0]) for k in range(0, len(i), 7)] == \
+            together[code][::7].tolist()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.dataset as ds
+from hypothesis import strategies as st
 
 from schemas import ALIGNMENTS, DOCUMENTS, SEGMENTS, AlignmentRow, DocumentRow, ManifestFile, SegmentKind, SegmentRow
 from tasks.align import PairAlignment
@@ -267,3 +268,41 @@ def running_prefect_server(home: Path) -> Iterator[tuple[str, dict[str, str]]]:
                         PREFECT_RUNNER_POLL_FREQUENCY="2") as (server, env):
         yield env["PREFECT_API_URL"], env
     assert not group_alive(server.pid), "the Prefect server left processes behind"
+
+
+def make_doc(lines: Sequence[str]) -> list[Segment]:
+    """One segment per line. The first line is the title, and so is a line starting '^ '; '# ' starts a
+    section with a heading, '- ' is a list item, '! ' is boilerplate, anything else a paragraph."""
+    segments: list[Segment] = []
+    section = offset = 0
+    for ordinal, line in enumerate(lines):
+        kind: SegmentKind = "paragraph"
+        text = line
+        if ordinal == 0:
+            kind = "title"
+        elif line.startswith("^ "):
+            kind, text = "title", line[2:]
+        elif line.startswith("# "):
+            kind, text, section = "heading", line[2:], section + 1
+        elif line.startswith("- "):
+            kind, text = "list_item", line[2:]
+        elif line.startswith("! "):
+            kind, text = "boilerplate", line[2:]
+        segments.append(Segment(ordinal, section, kind, text, ordinal + 1, ordinal + 1, offset, offset + len(line)))
+        offset += len(line) + 1
+    return segments
+
+
+WORDS = ["alpha", "beta", "gamma", "delta", "Omega", "Kappa", "sigma", "tau", "Zeta", "rho"]
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> list[Segment]:
+    lines = [draw(st.sampled_from(["Title", "Title 2025", "Annual Report"]))]
+    lines += ["^ " + draw(st.sampled_from(["Title", "The Annual Report 2025"])) for _ in range(draw(st.integers(0, 2)))]
+    for _ in range(draw(st.integers(0, 24))):
+        words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=30))
+        number = draw(st.sampled_from(["", " 7", " 1999", " 42.5"]))
+        prefix = draw(st.sampled_from(["", "", "", "# ", "- ", "! "]))
+        lines.append(prefix + " ".join(words) + number)
+    return make_doc(lines)

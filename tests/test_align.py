@@ -12,7 +12,6 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from hypothesis import assume, given, settings
-from hypothesis import strategies as st
 
 import tasks.align.corridor as corridor
 import tasks.align.costs as align_costs
@@ -24,55 +23,16 @@ from eval.gold import EvalDoc, load_gold
 from eval.realsuite import REAL_DIR, load_real_files, real_documents
 from eval.run import seed_documents
 from eval.score import evaluate_pair
-from schemas import SegmentKind
 from tasks.align import Bead, PairAlignment, align_pair
 from tasks.anchors import name_keys
 from tasks.segment import Segment
-from tests.helpers import assert_valid
+from tests.helpers import assert_valid, documents, make_doc
 
 
 @pytest.fixture(scope="module")
 def seeds() -> dict[str, EvalDoc]:
     """The seed documents with their gold, by the first three characters of their file name."""
     return {d.name[:3]: d for d in seed_documents()}
-
-
-def make_doc(lines: Sequence[str]) -> list[Segment]:
-    """One segment per line. The first line is the title, and so is a line starting '^ '; '# ' starts a
-    section with a heading, '- ' is a list item, '! ' is boilerplate, anything else a paragraph."""
-    segments: list[Segment] = []
-    section = offset = 0
-    for ordinal, line in enumerate(lines):
-        kind: SegmentKind = "paragraph"
-        text = line
-        if ordinal == 0:
-            kind = "title"
-        elif line.startswith("^ "):
-            kind, text = "title", line[2:]
-        elif line.startswith("# "):
-            kind, text, section = "heading", line[2:], section + 1
-        elif line.startswith("- "):
-            kind, text = "list_item", line[2:]
-        elif line.startswith("! "):
-            kind, text = "boilerplate", line[2:]
-        segments.append(Segment(ordinal, section, kind, text, ordinal + 1, ordinal + 1, offset, offset + len(line)))
-        offset += len(line) + 1
-    return segments
-
-
-WORDS = ["alpha", "beta", "gamma", "delta", "Omega", "Kappa", "sigma", "tau", "Zeta", "rho"]
-
-
-@st.composite
-def documents(draw: st.DrawFn) -> list[Segment]:
-    lines = [draw(st.sampled_from(["Title", "Title 2025", "Annual Report"]))]
-    lines += ["^ " + draw(st.sampled_from(["Title", "The Annual Report 2025"])) for _ in range(draw(st.integers(0, 2)))]
-    for _ in range(draw(st.integers(0, 24))):
-        words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=30))
-        number = draw(st.sampled_from(["", " 7", " 1999", " 42.5"]))
-        prefix = draw(st.sampled_from(["", "", "", "# ", "- ", "! "]))
-        lines.append(prefix + " ".join(words) + number)
-    return make_doc(lines)
 
 
 @settings(max_examples=40, deadline=None)

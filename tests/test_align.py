@@ -25,7 +25,7 @@ from eval.run import seed_documents
 from eval.score import evaluate_pair
 from tasks.align import Bead, PairAlignment, align_pair
 from tasks.anchors import name_keys
-from tasks.segment import Segment
+from tasks.segment import Segment, segment_text
 from tests.helpers import assert_valid, documents, make_doc
 
 
@@ -123,6 +123,27 @@ def test_a_second_title_line_joins_the_title_bead() -> None:
     backward = align_pair(page_and_article_title, one_title)
     assert (backward.segments[0].src, backward.segments[0].tgt) == ((0, 1), (0,))
     assert_valid(forward, one_title, page_and_article_title)
+
+
+def test_a_title_line_set_apart_from_the_title_links_the_other_sides_first_body_line() -> None:
+    # A chapter name, a blank line, then the first verse, which names the chapter again: the segmenter
+    # takes the Urdu one for a second title line, the Chinese one (it ends with a full stop) for body.
+    # Linked as heads only, the Urdu title lines would join against the Chinese title and every verse
+    # after them pair with the next one.
+    urdu = segment_text("\n".join([
+        "36. یٰسٓ", "", "یٰس", "قسم ہے قرآن حکیم کی", "کہ تم یقیناً رسولوں میں سے ہو", "سیدھے راستے پر ہو",
+        "(اور یہ قرآن) غالب اور رحیم ہستی کا نازل کردہ ہے",
+        "تاکہ تم خبردار کرو ایک ایسی قوم کو جس کے باپ دادا خبردار نہ کیے گئے تھے"
+        " اور اس وجہ سے وہ غفلت میں پڑے ہوئے ہیں",
+    ]))
+    chinese = segment_text("\n".join([
+        "36. 雅辛", "", "雅辛。", "以智慧的《古兰经》发誓", "你确是众使者之一，",
+        "(你的确是在正路上（被派遣的使者之一)。",
+        "万能至慈的主降示此经，", "以便你警告一族人，他们的祖先未被警告过，所以他们是疏忽大意的。",
+    ]))
+    assert [s.kind for s in urdu[:2]] == ["title", "title"] and [s.kind for s in chinese[:2]] == ["title", "paragraph"]
+    alignment = align_pair(urdu, chinese)
+    assert [(b.src, b.tgt) for b in alignment.segments] == [((k,), (k,)) for k in range(7)]
 
 
 def test_numbers_in_other_scripts_find_the_omitted_paragraph() -> None:

@@ -18,6 +18,7 @@ import tasks.align.costs as align_costs
 import tasks.align.dp as align_dp
 import tasks.align.features as align_features
 import tasks.align.levels as align_levels
+import tasks.align.lexicon as align_lexicon
 import tasks.align.params as align_params
 from eval.gold import EvalDoc, load_gold
 from eval.realsuite import REAL_DIR, load_real_files, real_documents
@@ -656,3 +657,41 @@ def test_the_length_ratio_is_re_estimated_from_what_the_alignment_links() -> Non
     assert beads[(untranslated,)] == ()
     assert beads[(translated,)] != ()
     assert evaluate_pair(src, tgt, alignment).counts["segment"].strict.f1 > 0.8
+
+
+def test_word_pairs_learned_from_the_first_alignment_place_the_labels_of_a_gappy_catalogue() -> None:
+    """Interface messages of the dev corpus (django-auth, Vietnamese and Simplified Chinese, each missing some
+    of the catalogue's messages): one- to three-word labels whose lengths say little. The first alignment
+    linked each Chinese label to the Vietnamese message before it ("Lần cuối đăng nhập" "last login" with
+    "密码" "password"); the word pairs its links agree on ("mật khẩu" and "密码" meet in many beads) put them
+    back."""
+    src, tgt = _real_pair("auth.09.txt", "auth.03.txt")
+    alignment = align_pair(src.segments, tgt.segments)
+    assert_valid(alignment, src.segments, tgt.segments)
+    s_text = {s.ordinal: s.text for s in src.segments}
+    t_text = {s.ordinal: s.text for s in tgt.segments}
+    linked = {(s_text[b.src[0]], t_text[b.tgt[0]]) for b in alignment.segments if len(b.src) == len(b.tgt) == 1}
+    assert {("Xác thực và ủy quyền", "认证和授权"), ("Lần cuối đăng nhập", "上次登录"),
+            ("Chưa đặt mật khẩu", "密码未设置。"), ("Mật khẩu mới", "新密码")} <= linked
+    assert evaluate_pair(src, tgt, alignment).counts["segment"].strict.f1 > 0.83
+
+
+def test_the_lexicon_learns_word_pairs_that_keep_meeting_and_realigns_only_where_they_say_a_link_is_wrong() -> None:
+    src = align_features._side(make_doc(["User list", "Change password", "Old password", "New password", "Help",
+                                         "Change user 2", "Delete user 2", "Change user"]), False)
+    tgt = align_features._side(make_doc(["Benutzer", "Kennwort ändern", "Altes Kennwort", "Neues Kennwort",
+                                         "Benutzer 2 ändern", "Benutzer 2 löschen", "Benutzer ändern"]), True)
+    right = [(0, 1, 0, 1), (1, 2, 1, 2), (2, 3, 2, 3), (3, 4, 3, 4), (4, 5, 4, 4), (5, 6, 4, 5), (6, 7, 5, 6),
+             (7, 8, 6, 7)]
+    # The same, but "Help" linked with the next line and "Change user 2" left out.
+    shifted = [*right[:4], (4, 5, 4, 5), (5, 6, 5, 5), *right[6:]]
+    learned = align_lexicon._with_lexicon(shifted, src, tgt, 1.0)
+    assert learned is not None
+    s_keys, t_keys = ([sorted(k for k in keys if k.startswith("x:")) for keys in side.keys] for side in learned)
+    # "password" meets "kennwort" in three beads out of three, "change" meets "ändern" in three of four;
+    # digits are numbers' own tokens, and "help" met nothing twice.
+    assert s_keys[1] == ["x:change|ändern", "x:password|kennwort"] and t_keys[1] == s_keys[1]
+    assert s_keys[4] == [] and not any("2" in k for keys in s_keys for k in keys)
+    # Where every link agrees with the learned pairs, or few units are left out, the pair is not aligned again.
+    assert align_lexicon._with_lexicon(right, src, tgt, 1.0) is None
+    assert align_lexicon._with_lexicon([(k, k + 1, k, k + 1) for k in range(7)], src, tgt, 1.0) is None

@@ -47,6 +47,7 @@ from tasks.align.dp import (
     _ratio_candidates,
 )
 from tasks.align.features import _member_keys, _short_sentences, _Side, _side, _units, _with_vectors
+from tasks.align.lexicon import _with_lexicon
 from tasks.align.params import _ABSORB_GAIN, _LENGTH_UNIT, _LINK_SHAPES, _MAX_NULL_SHARE, _SENTENCE_TOLERANCE
 from tasks.align.types import Bead, Embed, Span
 from tasks.segment import Segment
@@ -288,6 +289,13 @@ def _align_sides(s_side: _Side, t_side: _Side) -> tuple[list[Bead], list[Bead]]:
         if ratio is None or max(ratio / best.ratio, best.ratio / ratio) <= _RATIO_SETTLED:
             break
         best = _align_scaled(s_side, t_side, s_secs, t_secs, weights, chain, ratio)
+    # Where it leaves units out, the pair is aligned again (at the ratio found) with the word pairs its
+    # linked beads agree on as tokens of the short segments (tasks.align.lexicon).
+    learned = _with_lexicon(best.spans, s_side, t_side, best.ratio)
+    if learned is not None:
+        s_side, t_side = learned
+        weights = (weights[0], _key_weights(s_side.keys, t_side.keys))
+        best = _align_scaled(s_side, t_side, s_secs, t_secs, weights, chain, best.ratio)
     return best.beads()
 
 

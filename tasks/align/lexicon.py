@@ -22,6 +22,7 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 import regex
 
@@ -39,6 +40,7 @@ _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
 _UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
 
 
+@lru_cache(maxsize=1 << 16)
 def _words(text: str) -> frozenset[str]:
     """The words of a text: lowercased, two letters or more, none with a digit (numbers are tokens of their
     own, by value); bigrams of Han and kana runs."""
@@ -107,7 +109,7 @@ def _with_lexicon(spans: Sequence[Span], src: _Side, tgt: _Side, ratio: float) -
         if sum(bool(keys) for keys in learned[-1]) < _LEXICON_MARKED * len(flags):
             return None
     # and where they say that a link is wrong: both sides of a bead hold learned tokens, none of them shared.
-    if not any(_disagree(learned[0][i0:i1], learned[1][j0:j1]) for i0, i1, j0, j1 in spans):
+    if not any(_disagree(learned[0][i0:i1], learned[1][j0:j1]) for i0, i1, j0, j1 in spans if i1 > i0 and j1 > j0):
         return None
     return (replace(src, keys=[own | extra for own, extra in zip(src.keys, learned[0], strict=True)]),
             replace(tgt, keys=[own | extra for own, extra in zip(tgt.keys, learned[1], strict=True)]))

@@ -695,3 +695,28 @@ def test_the_lexicon_learns_word_pairs_that_keep_meeting_and_realigns_only_where
     # Where every link agrees with the learned pairs, or few units are left out, the pair is not aligned again.
     assert align_lexicon._with_lexicon(right, src, tgt, 1.0) is None
     assert align_lexicon._with_lexicon([(k, k + 1, k, k + 1) for k in range(7)], src, tgt, 1.0) is None
+
+
+def test_the_lexicon_is_left_to_the_embeddings_where_they_are_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With sentence embeddings the beads' similarity is the evidence learned word pairs stand in for, and the
+    corridor is chosen from the plain alignment they were tuned with (django-admin with embeddings: 0.980,
+    0.976 with the lexicon in the plain alignment): the lexicon is consulted only without them."""
+    src, tgt = _real_pair("auth.09.txt", "auth.03.txt")
+    calls: list[bool] = []
+    learn = align_levels._with_lexicon
+
+    def recording(spans: Sequence[tuple[int, int, int, int]], s_side: align_features._Side,
+                  t_side: align_features._Side, ratio: float) -> object:
+        calls.append(s_side.vectors is not None)
+        return learn(spans, s_side, t_side, ratio)
+
+    def embed(texts: list[str]) -> npt.NDArray[np.float64]:
+        return np.array([[1.0, (len(t) % 7) / 7.0, (sum(map(ord, t)) % 5) / 5.0] for t in texts])
+
+    monkeypatch.setattr(align_levels, "_with_lexicon", recording)
+    align_pair(src.segments, tgt.segments)
+    assert calls == [False]
+    calls.clear()
+    alignment = align_pair(src.segments, tgt.segments, embed=embed)
+    assert_valid(alignment, src.segments, tgt.segments)
+    assert calls == []

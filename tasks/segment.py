@@ -472,16 +472,31 @@ def _wrapped_dashes_kept(lines: list[_Line | None], wraps: Sequence[int | None])
     to our Lord we turn"): a line that opens with a dash and a lowercase word, after a line filled to
     the wrap width that does not end a sentence, is the rest of that sentence, not a list item. A line that opens
     with the same dash is the item before it: a list of long items in lowercase stays a list.
+
+    A dash that opens a sentence ("... His gifts? / - But no, they persist ...") is text as well where the
+    dash line sits inside a wrapped paragraph: after a filled line that does not introduce it (no colon),
+    itself filled, and followed by a line of the paragraph at the dash's own indent, where a list item's
+    wrapped text would be indented under its words or end the item.
     """
     out = list(lines)
     for k in range(1, len(out)):
         line, previous = out[k], out[k - 1]
         if (line is None or previous is None or line.marker_kind != "bullet" or line.marker.strip() not in _DASHES
-                or not line.body[:1].islower() or previous.marker_kind == "hash" or previous.rule
+                or previous.marker_kind == "hash" or previous.rule
                 or (previous.marker_kind == "bullet" and previous.marker.strip() == line.marker.strip())
-                or _ends_final(previous.content) or previous.content.endswith((":", "：", "?", "？"))):
+                or previous.content.endswith((":", "："))):
             continue
-        if any(wrap is not None and measure(previous) + 2 >= 0.8 * wrap
+        following = out[k + 1] if k + 1 < len(out) else None
+        if line.body[:1].islower():
+            if _ends_final(previous.content) or previous.content.endswith(("?", "？")):
+                continue
+            filled = [previous]
+        elif (following is not None and following.marker_kind == "" and not following.rule
+              and previous.indent == line.indent == following.indent):
+            filled = [previous, line]
+        else:
+            continue
+        if any(wrap is not None and all(measure(x) + 2 >= 0.8 * wrap for x in filled)
                for wrap, (measure, _) in zip(wraps, _WRAP_MEASURES, strict=True)):
             out[k] = dataclasses.replace(line, marker="", marker_kind="", body=line.content)
     return out

@@ -18,6 +18,7 @@ import tasks.align.costs as align_costs
 import tasks.align.dp as align_dp
 import tasks.align.features as align_features
 import tasks.align.levels as align_levels
+import tasks.align.lexicon as align_lexicon
 import tasks.align.params as align_params
 from eval.gold import EvalDoc, load_gold
 from eval.realsuite import REAL_DIR, load_real_files, real_documents
@@ -25,7 +26,7 @@ from eval.run import seed_documents
 from eval.score import evaluate_pair
 from tasks.align import Bead, PairAlignment, align_pair
 from tasks.anchors import name_keys
-from tasks.segment import Segment
+from tasks.segment import Segment, segment_text
 from tests.helpers import assert_valid, documents, make_doc
 
 
@@ -123,6 +124,27 @@ def test_a_second_title_line_joins_the_title_bead() -> None:
     backward = align_pair(page_and_article_title, one_title)
     assert (backward.segments[0].src, backward.segments[0].tgt) == ((0, 1), (0,))
     assert_valid(forward, one_title, page_and_article_title)
+
+
+def test_a_title_line_set_apart_from_the_title_links_the_other_sides_first_body_line() -> None:
+    # A chapter name, a blank line, then the first verse, which names the chapter again: the segmenter
+    # takes the Urdu one for a second title line, the Chinese one (it ends with a full stop) for body.
+    # Linked as heads only, the Urdu title lines would join against the Chinese title and every verse
+    # after them pair with the next one.
+    urdu = segment_text("\n".join([
+        "36. یٰسٓ", "", "یٰس", "قسم ہے قرآن حکیم کی", "کہ تم یقیناً رسولوں میں سے ہو", "سیدھے راستے پر ہو",
+        "(اور یہ قرآن) غالب اور رحیم ہستی کا نازل کردہ ہے",
+        "تاکہ تم خبردار کرو ایک ایسی قوم کو جس کے باپ دادا خبردار نہ کیے گئے تھے"
+        " اور اس وجہ سے وہ غفلت میں پڑے ہوئے ہیں",
+    ]))
+    chinese = segment_text("\n".join([
+        "36. 雅辛", "", "雅辛。", "以智慧的《古兰经》发誓", "你确是众使者之一，",
+        "(你的确是在正路上（被派遣的使者之一)。",
+        "万能至慈的主降示此经，", "以便你警告一族人，他们的祖先未被警告过，所以他们是疏忽大意的。",
+    ]))
+    assert [s.kind for s in urdu[:2]] == ["title", "title"] and [s.kind for s in chinese[:2]] == ["title", "paragraph"]
+    alignment = align_pair(urdu, chinese)
+    assert [(b.src, b.tgt) for b in alignment.segments] == [((k,), (k,)) for k in range(7)]
 
 
 def test_numbers_in_other_scripts_find_the_omitted_paragraph() -> None:
@@ -635,3 +657,66 @@ def test_the_length_ratio_is_re_estimated_from_what_the_alignment_links() -> Non
     assert beads[(untranslated,)] == ()
     assert beads[(translated,)] != ()
     assert evaluate_pair(src, tgt, alignment).counts["segment"].strict.f1 > 0.8
+
+
+def test_word_pairs_learned_from_the_first_alignment_place_the_labels_of_a_gappy_catalogue() -> None:
+    """Interface messages of the dev corpus (django-auth, Vietnamese and Simplified Chinese, each missing some
+    of the catalogue's messages): one- to three-word labels whose lengths say little. The first alignment
+    linked each Chinese label to the Vietnamese message before it ("Lần cuối đăng nhập" "last login" with
+    "密码" "password"); the word pairs its links agree on ("mật khẩu" and "密码" meet in many beads) put them
+    back."""
+    src, tgt = _real_pair("auth.09.txt", "auth.03.txt")
+    alignment = align_pair(src.segments, tgt.segments)
+    assert_valid(alignment, src.segments, tgt.segments)
+    s_text = {s.ordinal: s.text for s in src.segments}
+    t_text = {s.ordinal: s.text for s in tgt.segments}
+    linked = {(s_text[b.src[0]], t_text[b.tgt[0]]) for b in alignment.segments if len(b.src) == len(b.tgt) == 1}
+    assert {("Xác thực và ủy quyền", "认证和授权"), ("Lần cuối đăng nhập", "上次登录"),
+            ("Chưa đặt mật khẩu", "密码未设置。"), ("Mật khẩu mới", "新密码")} <= linked
+    assert evaluate_pair(src, tgt, alignment).counts["segment"].strict.f1 > 0.83
+
+
+def test_the_lexicon_learns_word_pairs_that_keep_meeting_and_realigns_only_where_they_say_a_link_is_wrong() -> None:
+    src = align_features._side(make_doc(["User list", "Change password", "Old password", "New password", "Help",
+                                         "Change user 2", "Delete user 2", "Change user"]), False)
+    tgt = align_features._side(make_doc(["Benutzer", "Kennwort ändern", "Altes Kennwort", "Neues Kennwort",
+                                         "Benutzer 2 ändern", "Benutzer 2 löschen", "Benutzer ändern"]), True)
+    right = [(0, 1, 0, 1), (1, 2, 1, 2), (2, 3, 2, 3), (3, 4, 3, 4), (4, 5, 4, 4), (5, 6, 4, 5), (6, 7, 5, 6),
+             (7, 8, 6, 7)]
+    # The same, but "Help" linked with the next line and "Change user 2" left out.
+    shifted = [*right[:4], (4, 5, 4, 5), (5, 6, 5, 5), *right[6:]]
+    learned = align_lexicon._with_lexicon(shifted, src, tgt, 1.0)
+    assert learned is not None
+    s_keys, t_keys = ([sorted(k for k in keys if k.startswith("x:")) for keys in side.keys] for side in learned)
+    # "password" meets "kennwort" in three beads out of three, "change" meets "ändern" in three of four;
+    # digits are numbers' own tokens, and "help" met nothing twice.
+    assert s_keys[1] == ["x:change|ändern", "x:password|kennwort"] and t_keys[1] == s_keys[1]
+    assert s_keys[4] == [] and not any("2" in k for keys in s_keys for k in keys)
+    # Where every link agrees with the learned pairs, or few units are left out, the pair is not aligned again.
+    assert align_lexicon._with_lexicon(right, src, tgt, 1.0) is None
+    assert align_lexicon._with_lexicon([(k, k + 1, k, k + 1) for k in range(7)], src, tgt, 1.0) is None
+
+
+def test_the_lexicon_is_left_to_the_embeddings_where_they_are_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With sentence embeddings the beads' similarity is the evidence learned word pairs stand in for, and the
+    corridor is chosen from the plain alignment they were tuned with (django-admin with embeddings: 0.980,
+    0.976 with the lexicon in the plain alignment): the lexicon is consulted only without them."""
+    src, tgt = _real_pair("auth.09.txt", "auth.03.txt")
+    calls: list[bool] = []
+    learn = align_levels._with_lexicon
+
+    def recording(spans: Sequence[tuple[int, int, int, int]], s_side: align_features._Side,
+                  t_side: align_features._Side, ratio: float) -> object:
+        calls.append(s_side.vectors is not None)
+        return learn(spans, s_side, t_side, ratio)
+
+    def embed(texts: list[str]) -> npt.NDArray[np.float64]:
+        return np.array([[1.0, (len(t) % 7) / 7.0, (sum(map(ord, t)) % 5) / 5.0] for t in texts])
+
+    monkeypatch.setattr(align_levels, "_with_lexicon", recording)
+    align_pair(src.segments, tgt.segments)
+    assert calls == [False]
+    calls.clear()
+    alignment = align_pair(src.segments, tgt.segments, embed=embed)
+    assert_valid(alignment, src.segments, tgt.segments)
+    assert calls == []

@@ -784,6 +784,29 @@ def test_a_dash_that_wrapping_moved_to_the_start_of_a_line_stays_text() -> None:
         ("list_item", "water"), ("list_item", "bread")]
 
 
+def test_a_dash_opening_a_sentence_inside_a_wrapped_paragraph_stays_text() -> None:
+    # The dash opens the next sentence ("... gifts? - But no, ..."), so its word is capitalised; the line
+    # after it goes on at the dash's own indent: the paragraph continues. A dash item whose wrapped text
+    # is indented under its words, after a filled line, stays a list item.
+    paragraph = ("(21) Who is it that could provide for you if He withheld His provisions? "
+                 "- But no, they persist in insolence and aversion, every one of them, for all their days "
+                 "(22) Then is one who walks fallen on his face better guided or one who walks upright on a "
+                 "straight path? (23) Say, It is He who has produced you and made for you hearing and vision.")
+    lines = textwrap.wrap(paragraph, 72, break_on_hyphens=False)
+    assert lines[1].startswith("- But") and len(lines) > 3
+    item = textwrap.wrap("This may include documents, spreadsheets, email, calendar appointments, financial "
+                         "data, family photos, or any other personal files that you keep.", 72,
+                         initial_indent="- ", subsequent_indent="  ")
+    intro = textwrap.wrap("Here is what is usually worth a copy, listed with the places where the desktop "
+                          "keeps it for you, in the order of how hard it would be to make", 72)
+    assert len(intro) == 2 and len(intro[-1]) + 2 >= 0.8 * 72
+    text = "The chapter\n\n" + "\n".join(lines) + "\n\n" + "\n".join(intro + item) + "\n"
+    segments = [s for s in segment_text(text) if s.kind != "boilerplate"]
+    assert [(s.kind, s.text) for s in segments] == [
+        ("title", "The chapter"), ("paragraph", paragraph), ("paragraph", " ".join(intro)),
+        ("list_item", " ".join(x.strip() for x in item)[2:])]
+
+
 def test_a_list_of_long_lowercase_dash_items_in_a_wrapped_text_stays_a_list() -> None:
     paragraph = " ".join(["the wrapped paragraph of this document goes on in lines of about sixty characters"] * 4)
     items = ["- install the package with pip and check that the command runs on your machine",

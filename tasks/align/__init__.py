@@ -12,7 +12,8 @@ its neighbours rather than standing alone.
 
 The package, in the order a pair goes through it: ``features`` (what a segment brings to the cost, a document
 as a side), ``costs`` (beads and omissions of every shape, scores), ``dp`` (the banded dynamic program, its band
-and the length ratios that place it), ``levels`` (sections, then segments; absorbing and title variants);
+and the length ratios that place it), ``levels`` (sections, then segments; absorbing and title variants),
+``lexicon`` (word pairs learned from a first alignment that leaves units out, for a second run);
 ``params`` holds the fitted constants and ``types`` the beads returned.
 """
 

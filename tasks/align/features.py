@@ -175,9 +175,30 @@ def _cached_side(segments: tuple[Segment, ...], as_target: bool) -> _Side:
         features = [_as_target(f) for f in side.features]
         return replace(side, features=features, keys=[f.numbers | f.names for f in features])
     content = [s for s in segments if s.kind != "boilerplate"]
-    features = _repeats_shared([_features(s) for s in content], [" ".join(s.text.split()) for s in content])
+    features = _repeats_shared(_title_variants_as_body(content, [_features(s) for s in content]),
+                               [" ".join(s.text.split()) for s in content])
     return _Side(content, features, [f.numbers | f.names for f in features],
                  np.array([f.length for f in features], dtype=np.float64), None, (0.0, 1.0), 1.0)
+
+
+def _title_variants_as_body(content: Sequence[Segment], features: list[_SegmentFeatures]) -> list[_SegmentFeatures]:
+    """Features where a title line that opens the body's first block of lines is body.
+
+    Such a line is set apart from the title line before it (by a blank line) and runs on into the next
+    line: a chapter name, then its first verse, which names the chapter again. Another version may give
+    that line as body (it ends with a full stop there, and the segmenter keeps it in the body): as a
+    head it would pay the head-to-body cost there and rather join the title bead, shifting every body
+    bead after it by one. A title split over consecutive lines, and a second title standing alone
+    (a page title, then the article's own), stay heads; a title line the other side leaves unmatched
+    still joins the title bead (``levels._with_title_variants``).
+    """
+    out = list(features)
+    for k in range(1, len(content) - 1):
+        before, here, after = content[k - 1], content[k], content[k + 1]
+        if (here.kind == "title" and before.kind == "title" and after.kind != "title"
+                and here.line_start > before.line_end + 1 and after.line_start == here.line_end + 1):
+            out[k] = replace(out[k], kind=_PARA)
+    return out
 
 
 def _repeats_shared(features: list[_SegmentFeatures], texts: Sequence[str]) -> list[_SegmentFeatures]:

@@ -47,6 +47,7 @@ from tasks.align.dp import (
     _ratio_candidates,
 )
 from tasks.align.features import _member_keys, _short_sentences, _Side, _side, _units, _with_vectors
+from tasks.align.lexicon import _with_lexicon
 from tasks.align.params import _ABSORB_GAIN, _LENGTH_UNIT, _LINK_SHAPES, _MAX_NULL_SHARE, _SENTENCE_TOLERANCE
 from tasks.align.types import Bead, Embed, Span
 from tasks.segment import Segment
@@ -262,18 +263,21 @@ def _align_oriented(src: Sequence[Segment], tgt: Sequence[Segment], embed: Embed
                 + [Bead((), (y,), 1.0) for y in _sections(t_side).numbers],
                 [Bead((s.ordinal,), (), 1.0) for s in s_side.segments]
                 + [Bead((), (s.ordinal,), 1.0) for s in t_side.segments])
-    plain = _align_sides(s_side, t_side)
+    # With sentence embeddings the beads' similarity is the evidence that learned word pairs stand in for
+    # without them; the corridor is then chosen from the plain alignment the embeddings were tuned with.
+    plain = _align_sides(s_side, t_side, lexicon=embed is None)
     if embed is None:
         return plain
     # Embeddings only in the corridor of the plain alignment's unsure beads (tasks.align.corridor).
     keep = _corridor(plain[1], s_side, t_side)
     if keep is None:
         return plain
-    return _align_sides(*_with_vectors(s_side, t_side, embed, keep[:2], keep[2]))
+    return _align_sides(*_with_vectors(s_side, t_side, embed, keep[:2], keep[2]), lexicon=False)
 
 
-def _align_sides(s_side: _Side, t_side: _Side) -> tuple[list[Bead], list[Bead]]:
-    """Section and segment beads of two non-empty sides (with vectors, the embedding term counts)."""
+def _align_sides(s_side: _Side, t_side: _Side, *, lexicon: bool = True) -> tuple[list[Bead], list[Bead]]:
+    """Section and segment beads of two non-empty sides (with vectors, the embedding term counts); ``lexicon``:
+    aligned again with learned word pairs where the first alignment leaves units out."""
     chain = _anchor_chain(s_side.keys, t_side.keys)
     s_secs, t_secs = _sections(s_side), _sections(t_side)
     # Token weights depend on the texts only, not on the length ratio tried.
@@ -288,6 +292,13 @@ def _align_sides(s_side: _Side, t_side: _Side) -> tuple[list[Bead], list[Bead]]:
         if ratio is None or max(ratio / best.ratio, best.ratio / ratio) <= _RATIO_SETTLED:
             break
         best = _align_scaled(s_side, t_side, s_secs, t_secs, weights, chain, ratio)
+    # Where it leaves units out, the pair is aligned again (at the ratio found) with the word pairs its
+    # linked beads agree on as tokens of the short segments (tasks.align.lexicon).
+    learned = _with_lexicon(best.spans, s_side, t_side, best.ratio) if lexicon else None
+    if learned is not None:
+        s_side, t_side = learned
+        weights = (weights[0], _key_weights(s_side.keys, t_side.keys))
+        best = _align_scaled(s_side, t_side, s_secs, t_secs, weights, chain, best.ratio)
     return best.beads()
 
 

@@ -148,3 +148,11 @@ _CORRIDOR_SCORE = 0.93
 
 
 _CORRIDOR_REACH = 0
+
+
+# Word pairs learned from a first alignment (tasks.align.lexicon), for pairs that leave units out.
+_LEXICON_UNALIGNED = 0.05  # share of both sides' units left unaligned from which the pair is aligned again
+_LEXICON_MIN_PAIRS = 2  # linking beads a word pair must meet in
+_LEXICON_DICE = 0.7  # and its Dice coefficient over the linking beads
+_LEXICON_MAX_LENGTH = 40.0  # characters (spaces left out) of the segments that carry the learned tokens
+_LEXICON_MARKED = 0.2  # share of each side's segments the learned tokens must mark

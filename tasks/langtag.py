@@ -326,7 +326,7 @@ def signature_in_script(text: str, script: str) -> LanguageSignature:
     if one_language_script(script):
         return LanguageSignature(script, None)
     letters = " ".join(_LOWER_LETTERS.findall(text[: 4 * _SIGNATURE_CHARS].lower()))[:_SIGNATURE_CHARS]
-    return LanguageSignature(script, Counter(letters[i:i + 3] for i in range(len(letters) - 2)))
+    return LanguageSignature(script, Counter(map("".join, zip(letters, letters[1:], letters[2:], strict=False))))
 
 
 def same_language(a: LanguageSignature, b: LanguageSignature) -> bool:

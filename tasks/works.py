@@ -242,6 +242,8 @@ def _two_texts_in_one_language(members: Sequence[Fingerprint], max_bytes: int) -
         if script is not None:
             by_script.setdefault(script, []).append(text)
     for script, same_script in by_script.items():
+        if len(same_script) < 2:
+            continue
         signatures = [signature_in_script(text, script) for text in same_script]
         shapes: dict[int, TextShape] = {}  # made only for files that look like another's language
         for a, b in itertools.combinations(range(len(same_script)), 2):

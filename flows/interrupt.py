@@ -55,25 +55,9 @@ def alive(pid: int) -> bool:
         return False
 
 
-def ignores_sigterm(pid: int) -> bool:
-    """Whether a process ignores SIGTERM (its ``SigIgn`` mask in /proc), as multiprocessing's resource tracker
-    does."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("SigIgn:"):
-                return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
-    except (OSError, ValueError, IndexError):
-        pass
-    return False
-
-
 def end_descendants(grace_seconds: float = 2.0) -> None:
-    """SIGTERM to every process this one started, and theirs; SIGKILL to those still there after the grace.
-
-    A process that ignores SIGTERM is left to end by itself: it is multiprocessing's resource tracker, which ends
-    (unlinking what the workers left) once the processes that hold its pipe are gone. Waiting the grace for it
-    would only delay the exit, and killing it while the build's threads still run makes them start another."""
-    pids = [pid for pid in _descendants(os.getpid()) if not ignores_sigterm(pid)]
+    """SIGTERM to every process this one started, and theirs; SIGKILL to those still there after the grace."""
+    pids = _descendants(os.getpid())
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in pids:
             with suppress(OSError):
